@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isShoalError } from '@shoal/core';
+import { createBlobStore, LocalBlobStore } from '../src/index.js';
+import { blobStoreContract } from './contract.js';
+import { rejectsWithCode, uri } from './contract-context.js';
+
+blobStoreContract('local', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'shoal-blobs-local-'));
+  return {
+    store: createBlobStore({ kind: 'local', root }),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
+describe('LocalBlobStore specifics', () => {
+  let base: string;
+  let root: string;
+  let store: LocalBlobStore;
+
+  before(async () => {
+    base = await mkdtemp(path.join(os.tmpdir(), 'shoal-blobs-local-x-'));
+    root = path.join(base, 'objects');
+    store = new LocalBlobStore({ root });
+  });
+  after(() => rm(base, { recursive: true, force: true }));
+
+  it('serves files dropped into the bucket directory by hand', async () => {
+    await mkdir(path.join(root, 'inputs', 'data'), { recursive: true });
+    await writeFile(path.join(root, 'inputs', 'data', 'in.txt'), 'by hand');
+    assert.equal((await store.readObject(uri('inputs', 'data/in.txt'))).toString(), 'by hand');
+    const info = await store.headObject(uri('inputs', 'data/in.txt'));
+    assert.equal(info?.size, 7);
+    assert.match(info?.etag ?? '', /^7-[0-9a-f]+$/);
+    assert.equal(
+      store.localPathOf(uri('inputs', 'data/in.txt')),
+      path.join(root, 'inputs', 'data', 'in.txt'),
+    );
+    assert.equal(store.localPathOf(uri('inputs', 'data/')), path.join(root, 'inputs', 'data'));
+  });
+
+  it('writes atomically and hides its temporary directory', async () => {
+    await store.putObject(uri('atomic', 'x/y.txt'), 'done');
+    assert.deepEqual(await readdir(path.join(root, 'atomic', '.shoal-tmp')), []);
+    const page = await store.listObjects(uri('atomic', ''), { delimiter: '/' });
+    assert.deepEqual(page.prefixes, ['x/']);
+    assert.deepEqual(page.objects, []);
+    await rejectsWithCode(store.putObject(uri('atomic', '.shoal-tmp/z'), 'no'), 'InvalidParameter');
+    await rejectsWithCode(store.putObject(uri('atomic', 'a//b'), 'no'), 'InvalidParameter');
+  });
+
+  it('refuses symbolic links that lead outside the bucket', async () => {
+    const outside = path.join(base, 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(path.join(outside, 'secret'), 'secret');
+    await mkdir(path.join(root, 'links'), { recursive: true });
+    await symlink(path.join(outside, 'secret'), path.join(root, 'links', 'file-link'));
+    await symlink(outside, path.join(root, 'links', 'dir-link'));
+    await rejectsWithCode(store.readObject(uri('links', 'file-link')), 'InvalidParameter');
+    await rejectsWithCode(store.readObject(uri('links', 'dir-link/secret')), 'InvalidParameter');
+    await rejectsWithCode(store.putObject(uri('links', 'dir-link/new/file'), 'x'), 'InvalidParameter');
+    await rejectsWithCode(store.listObjects(uri('links', 'dir-link/')), 'InvalidParameter');
+    await store.deleteObject(uri('links', 'dir-link/secret')).then(
+      () => assert.fail('delete through an outside link must be refused'),
+      (err: unknown) => assert.ok(isShoalError(err) && err.code === 'InvalidParameter'),
+    );
+    assert.deepEqual(await readdir(outside), ['secret']);
+    // Links are not objects: listings skip them.
+    assert.deepEqual((await store.listObjects(uri('links', ''))).objects, []);
+  });
+
+  it('allows links that stay inside the bucket', async () => {
+    await store.putObject(uri('inside', 'real/file.txt'), 'real');
+    await symlink(path.join(root, 'inside', 'real'), path.join(root, 'inside', 'alias'));
+    assert.equal((await store.readObject(uri('inside', 'alias/file.txt'))).toString(), 'real');
+  });
+
+  it('reports a key that clashes with a directory as InvalidParameter', async () => {
+    await store.putObject(uri('clash', 'a/b'), 'x');
+    await rejectsWithCode(store.putObject(uri('clash', 'a'), 'y'), 'InvalidParameter');
+    await rejectsWithCode(store.putObject(uri('clash', 'a/b/c'), 'y'), 'InvalidParameter');
+    await rejectsWithCode(store.readObject(uri('clash', 'a')), 'InvalidResource.NotFound');
+  });
+
+  it('prunes directories emptied by deletes', async () => {
+    await store.putObject(uri('prune', 'a/b/c/d.txt'), 'x');
+    await store.putObject(uri('prune', 'a/keep.txt'), 'x');
+    await store.deleteObject(uri('prune', 'a/b/c/d.txt'));
+    assert.deepEqual((await readdir(path.join(root, 'prune', 'a'))).sort(), ['keep.txt']);
+    await store.putObject(uri('prune', 'a/b'), 'now a file');
+    assert.equal((await store.readObject(uri('prune', 'a/b'))).toString(), 'now a file');
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * What a worker is told to run (an assignment: one attempt of one instance) and what it reports back.
+ * These shapes are the worker protocol's payloads, shared by the in-process local worker and remote agents.
+ */
+
+/** An `oss://` source mapped read-only at a local path before the command starts. */
+export interface InputMappingEntry {
+  readonly source: string;
+  readonly destination: string;
+}
+
+/** A local directory uploaded to an `oss://` prefix when the command ends. */
+export interface OutputMappingEntry {
+  readonly source: string;
+  readonly destination: string;
+}
+
+export interface Assignment {
+  /** `<jobId>.<task>.<instanceId>.<attemptNo>`: unique per attempt. */
+  readonly attemptId: string;
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly instanceId: number;
+  readonly instanceCount: number;
+  /** 1 for the first attempt of the instance. */
+  readonly attemptNo: number;
+  readonly commandLine: string;
+  /** `oss://.../worker.tar.gz` (or .tgz / .zip), or '' for none. */
+  readonly packagePath: string;
+  readonly envVars: Readonly<Record<string, string>>;
+  /** Wall-clock limit of the command; 0 = none. */
+  readonly timeoutMs: number;
+  readonly inputMappings: readonly InputMappingEntry[];
+  readonly outputMappings: readonly OutputMappingEntry[];
+  /** Local log file -> `oss://` dir; uploaded as `<dir><basename>.<jobId>.<task>.<iid>`. */
+  readonly logMappings: readonly OutputMappingEntry[];
+  /** Full object URI for stdout (`.../stdout.<jobId>.<task>.<iid>`), or '' for none. */
+  readonly stdoutRedirectPath: string;
+  readonly stderrRedirectPath: string;
+  readonly clusterId: string;
+  readonly region: string;
+  readonly ossHost: string;
+}
+
+/** Why an attempt failed, as stored in `Instance.Result.ErrorCode`. '' means it did not fail. */
+export type AttemptErrorCode =
+  | ''
+  | 'NonZeroExitCode'
+  | 'KilledBySignal'
+  | 'Timeout'
+  | 'Stopped'
+  | 'CommandLineInvalid'
+  | 'CommandNotFound'
+  | 'PackageDownloadFailed'
+  | 'PackageExtractFailed'
+  | 'InputMappingFailed'
+  | 'OutputUploadFailed'
+  | 'LogUploadFailed'
+  | 'SandboxUnavailable'
+  | 'WorkerLost'
+  | 'InternalError';
+
+export interface AttemptResult {
+  readonly attemptId: string;
+  /** Process exit code; null when the process never started or died of a signal. */
+  readonly exitCode: number | null;
+  /** Signal name that ended the process (e.g. 'SIGKILL'), or null. */
+  readonly signal: string | null;
+  readonly startedAtUs: number;
+  readonly endedAtUs: number;
+  readonly durationMs: number;
+  readonly errorCode: AttemptErrorCode;
+  readonly errorMessage: string;
+  /** Free text for humans (last lines of stderr on failure, staging details). */
+  readonly detail: string;
+}
+
+export function attemptSucceeded(result: AttemptResult): boolean {
+  return result.errorCode === '' && result.exitCode === 0;
+}
+
+/** Log object name of spec §7.6: `stdout.<jobId>.<task>.<iid>`. */
+export function logObjectName(stream: 'stdout' | 'stderr', jobId: string, taskName: string, instanceId: number): string {
+  return `${stream}.${jobId}.${taskName}.${instanceId}`;
+}

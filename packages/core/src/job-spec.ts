@@ -1,0 +1,59 @@
+/**
+ * The validated, normalised form of a submitted JobDescription (camelCase, defaults applied).
+ * The submitted JSON itself is kept verbatim for `GET /jobs/{id}?description`.
+ */
+import type { InputMappingEntry, OutputMappingEntry } from './attempt.js';
+
+export interface AutoClusterSpec {
+  readonly imageId: string;
+  readonly ecsImageId: string;
+  readonly instanceType: string;
+  readonly resourceType: string;
+  readonly reserveOnFail: boolean;
+  readonly userData: Readonly<Record<string, string>>;
+}
+
+export interface TaskSpec {
+  readonly name: string;
+  readonly instanceCount: number;
+  /** Per-attempt wall-clock limit in seconds (wire `Timeout`); 0 = none. */
+  readonly timeoutSec: number;
+  readonly maxRetryCount: number;
+  /** Set when the task runs on an existing cluster; '' otherwise. */
+  readonly clusterId: string;
+  /** Set when the task runs on a cluster created for it; null otherwise. */
+  readonly autoCluster: AutoClusterSpec | null;
+  readonly commandLine: string;
+  readonly packagePath: string;
+  readonly envVars: Readonly<Record<string, string>>;
+  /** oss:// directory (ending in '/') for stdout logs, or ''. */
+  readonly stdoutRedirectPath: string;
+  readonly stderrRedirectPath: string;
+  readonly inputMappings: readonly InputMappingEntry[];
+  readonly outputMappings: readonly OutputMappingEntry[];
+  readonly logMappings: readonly OutputMappingEntry[];
+  readonly writeSupport: boolean;
+}
+
+export interface NotificationSpec {
+  readonly topicName: string;
+  readonly endpoint: string;
+  readonly events: readonly string[];
+}
+
+export interface JobSpec {
+  readonly name: string;
+  readonly description: string;
+  /** 0..1000, larger runs first. */
+  readonly priority: number;
+  readonly jobFailOnInstanceFail: boolean;
+  readonly autoRelease: boolean;
+  readonly notification: NotificationSpec | null;
+  /** Tasks in a topological order (every task after all of its predecessors). */
+  readonly tasks: readonly TaskSpec[];
+  /** Predecessors of each task name (the inverse of the wire `DAG.Dependencies`). */
+  readonly predecessors: Readonly<Record<string, readonly string[]>>;
+}
+
+export const PRIORITY_MIN = 0;
+export const PRIORITY_MAX = 1000;

@@ -1,0 +1,191 @@
+/**
+ * The Store port: every durable state change of Shoal, named for domain operations. Each method is one
+ * transaction; each state change also appends an event to the outbox in that same transaction.
+ * Adapters (SQLite, PostgreSQL) implement it with identical behaviour, checked by one contract suite.
+ */
+import type { AttemptResult } from '../attempt.js';
+import type { JobSpec, TaskSpec } from '../job-spec.js';
+import type { State, StateCounts } from '../states.js';
+
+export interface JobRecord {
+  readonly id: string;
+  readonly ownerId: number;
+  readonly name: string;
+  readonly description: string;
+  readonly priority: number;
+  readonly state: State;
+  readonly message: string;
+  readonly jobFailOnInstanceFail: boolean;
+  readonly autoRelease: boolean;
+  readonly createdAtUs: number;
+  readonly startedAtUs: number | null;
+  readonly endedAtUs: number | null;
+  readonly taskCounts: StateCounts;
+  readonly instanceCounts: StateCounts;
+}
+
+export interface TaskRecord {
+  readonly jobId: string;
+  readonly name: string;
+  readonly state: State;
+  readonly instanceCount: number;
+  readonly predecessors: readonly string[];
+  readonly startedAtUs: number | null;
+  readonly endedAtUs: number | null;
+  readonly counts: StateCounts;
+  readonly spec: TaskSpec;
+}
+
+export interface InstanceRecord {
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly instanceId: number;
+  readonly state: State;
+  /** Retries made (attempts that counted against MaxRetryCount, minus the first). */
+  readonly retryCount: number;
+  /** All attempts started, including ones cut off by a crash. */
+  readonly attemptCount: number;
+  readonly startedAtUs: number | null;
+  readonly endedAtUs: number | null;
+  readonly exitCode: number | null;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  readonly detail: string;
+  readonly workerId: string;
+}
+
+export interface AttemptRecord {
+  readonly attemptId: string;
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly instanceId: number;
+  readonly attemptNo: number;
+  readonly workerId: string;
+  /** Running, Finished, Failed, Stopped, or Lost (cut off by a crash; did not count as a retry). */
+  readonly state: string;
+  readonly startedAtUs: number;
+  readonly endedAtUs: number | null;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number | null;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+}
+
+export interface EventRecord {
+  readonly seq: number;
+  readonly timeUs: number;
+  /** Notification event name: OnJobRunning, OnTaskFinished, OnInstanceFailed, OnPriorityChange, ... */
+  readonly type: string;
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly instanceId: number | null;
+  readonly state: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface NewJob {
+  readonly id: string;
+  readonly ownerId: number;
+  readonly spec: JobSpec;
+  /** The JobDescription exactly as submitted, for `GET /jobs/{id}?description`. */
+  readonly descriptionJson: string;
+  readonly idempotentToken: string | null;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Marker of the next page; '' on the last page. */
+  readonly nextMarker: string;
+}
+
+export interface ListJobsQuery {
+  readonly ownerId?: number;
+  readonly states?: readonly State[];
+  readonly marker?: string;
+  readonly limit: number;
+}
+
+export interface ListChildrenQuery {
+  readonly states?: readonly State[];
+  readonly marker?: string;
+  readonly limit: number;
+}
+
+/** One claimed attempt: the assignment a worker runs plus what the store knows of it. */
+export interface ClaimedAttempt {
+  readonly attemptId: string;
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly instanceId: number;
+  readonly attemptNo: number;
+  readonly task: TaskSpec;
+}
+
+export interface WorkerRecord {
+  readonly id: string;
+  readonly clusterId: string;
+  readonly hostname: string;
+  readonly slots: number;
+  readonly registeredAtUs: number;
+  readonly heartbeatAtUs: number;
+}
+
+export interface AccessKeyRecord {
+  readonly id: string;
+  readonly secret: string;
+  readonly ownerId: number;
+  readonly disabled: boolean;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /** Creates the job or, for a repeated IdempotentToken of the same owner, returns the existing id. */
+  createJob(job: NewJob, nowUs: number): Promise<{ id: string; created: boolean }>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  getJobDescription(id: string): Promise<string | undefined>;
+  listTasks(jobId: string, query: ListChildrenQuery): Promise<Page<TaskRecord>>;
+  getTask(jobId: string, taskName: string): Promise<TaskRecord | undefined>;
+  listInstances(jobId: string, taskName: string, query: ListChildrenQuery): Promise<Page<InstanceRecord>>;
+  getInstance(jobId: string, taskName: string, instanceId: number): Promise<InstanceRecord | undefined>;
+  listAttempts(jobId: string, taskName: string, instanceId: number): Promise<AttemptRecord[]>;
+
+  /** Stops a Waiting/Running job: queued work is withdrawn, running attempts are marked for cancelling. */
+  stopJob(id: string, nowUs: number): Promise<void>;
+  /** Re-queues what did not finish of a Stopped or Failed job. */
+  startJob(id: string, nowUs: number): Promise<void>;
+  changeJobPriority(id: string, priority: number, nowUs: number): Promise<void>;
+  /** Deletes a settled job and everything under it. */
+  deleteJob(id: string): Promise<void>;
+  /** Ids of Finished jobs with AutoRelease set, oldest first. */
+  listAutoReleasable(limit: number): Promise<string[]>;
+
+  registerWorker(worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>, nowUs: number): Promise<void>;
+  /**
+   * Ends every Running attempt of a worker as Lost (the worker restarted or vanished) and re-queues the
+   * instances without consuming a retry. Returns the attempt ids.
+   */
+  releaseWorkerAttempts(workerId: string, nowUs: number): Promise<string[]>;
+  /** Claims up to `max` queued instances for a worker, highest priority first, FIFO among equals. */
+  claimAttempts(workerId: string, max: number, nowUs: number, leaseUntilUs: number): Promise<ClaimedAttempt[]>;
+  /** Records ended attempts; stale reports (attempt no longer current) are kept in history only. */
+  finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number): Promise<void>;
+  /**
+   * Extends the leases of a worker's running attempts and returns those it must cancel (their instance is
+   * no longer Running on this worker, e.g. the job was stopped).
+   */
+  renewLeases(workerId: string, attemptIds: readonly string[], nowUs: number, leaseUntilUs: number): Promise<string[]>;
+  /** Re-queues instances whose lease expired (their worker is gone). Returns how many. */
+  expireLeases(nowUs: number): Promise<number>;
+
+  listEvents(afterSeq: number, limit: number): Promise<EventRecord[]>;
+
+  putAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void>;
+  getAccessKey(id: string): Promise<AccessKeyRecord | undefined>;
+
+  close(): Promise<void>;
+}
+
+

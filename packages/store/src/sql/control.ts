@@ -1,0 +1,90 @@
+/** User operations on a whole job: stop, start, priority, delete (spec §4 rows 5–8, §7.1). */
+import type { JobOperation, State } from '@shoal/core';
+import { jobOperationAllowed, notFound, stateConflict } from '@shoal/core';
+import type { SqlDriver } from '../driver.js';
+import { queryOne } from '../driver.js';
+import { appendEvent, appendInstanceEvents, eventName } from './events.js';
+import type { JobContext } from './progress.js';
+import { enqueueTask, haltJob, loadJobContext, recountTasks } from './progress.js';
+
+async function jobFor(tx: SqlDriver, id: string, operation: JobOperation, verb: string): Promise<JobContext> {
+  const job = await loadJobContext(tx, id);
+  if (!job) throw notFound('job', id);
+  if (!jobOperationAllowed(operation, job.state)) throw stateConflict('job', id, job.state, verb);
+  return job;
+}
+
+export function stopJob(db: SqlDriver, id: string, nowUs: number): Promise<void> {
+  return db.transaction(async (tx) => {
+    const job = await jobFor(tx, id, 'stop', 'stop');
+    await haltJob(tx, job, 'Stopped', nowUs);
+  });
+}
+
+/**
+ * Re-runs what did not finish: Stopped and Failed instances wait again with a fresh retry budget, tasks that
+ * did not finish wait again, and tasks whose predecessors all finished go back into the queue.
+ */
+export function startJob(db: SqlDriver, id: string, nowUs: number): Promise<void> {
+  return db.transaction(async (tx) => {
+    const job = await jobFor(tx, id, 'start', 'start');
+    await appendInstanceEvents(tx, nowUs, id, ['Stopped', 'Failed'], 'Waiting');
+    await tx.run(
+      `UPDATE instances SET state = 'Waiting', retry_count = 0, ended_us = NULL, lease_until_us = NULL
+       WHERE job_id = ? AND state IN ('Stopped', 'Failed')`,
+      [id],
+    );
+    await recountTasks(tx, id);
+    const tasks = await tx.query('SELECT name, state, predecessors_json FROM tasks WHERE job_id = ? ORDER BY task_order', [id]);
+    const finished = new Set(tasks.filter((t) => t.state === 'Finished').map((t) => String(t.name)));
+    for (const task of tasks) {
+      const name = String(task.name);
+      if (finished.has(name)) continue;
+      const preds = JSON.parse(String(task.predecessors_json)) as string[];
+      const pending = preds.filter((p) => !finished.has(p)).length;
+      await tx.run(
+        "UPDATE tasks SET state = 'Waiting', ended_us = NULL, pending_predecessors = ? WHERE job_id = ? AND name = ?",
+        [pending, id, name],
+      );
+      await appendEvent(tx, nowUs, eventName('Task', 'Waiting'), id, name, null, 'Waiting');
+    }
+    await tx.run("UPDATE jobs SET state = 'Waiting', ended_us = NULL, message = '' WHERE id = ?", [id]);
+    await appendEvent(tx, nowUs, eventName('Job', 'Waiting'), id, '', null, 'Waiting');
+    const restarted = { ...job, state: 'Waiting' as State };
+    for (const task of tasks) {
+      const name = String(task.name);
+      if (finished.has(name)) continue;
+      const preds = JSON.parse(String(task.predecessors_json)) as string[];
+      if (preds.every((p) => finished.has(p))) await enqueueTask(tx, restarted, name);
+    }
+  });
+}
+
+export function changeJobPriority(db: SqlDriver, id: string, priority: number, nowUs: number): Promise<void> {
+  return db.transaction(async (tx) => {
+    const job = await jobFor(tx, id, 'changePriority', 'change the priority of');
+    await tx.run('UPDATE jobs SET priority = ? WHERE id = ?', [priority, id]);
+    await tx.run('UPDATE queue SET priority = ? WHERE job_id = ?', [priority, id]);
+    await appendEvent(tx, nowUs, 'OnPriorityChange', id, '', null, job.state, { From: job.priority, To: priority });
+  });
+}
+
+export function deleteJob(db: SqlDriver, id: string): Promise<void> {
+  return db.transaction(async (tx) => {
+    await jobFor(tx, id, 'delete', 'delete');
+    await tx.run('DELETE FROM queue WHERE job_id = ?', [id]);
+    await tx.run('DELETE FROM attempts WHERE job_id = ?', [id]);
+    await tx.run('DELETE FROM instances WHERE job_id = ?', [id]);
+    await tx.run('DELETE FROM tasks WHERE job_id = ?', [id]);
+    await tx.run('DELETE FROM jobs WHERE id = ?', [id]);
+  });
+}
+
+export async function listAutoReleasable(db: SqlDriver, limit: number): Promise<string[]> {
+  const rows = await db.query("SELECT id FROM jobs WHERE state = 'Finished' AND auto_release = 1 ORDER BY seq LIMIT ?", [limit]);
+  return rows.map((row) => String(row.id));
+}
+
+export async function jobExists(db: SqlDriver, id: string): Promise<boolean> {
+  return (await queryOne(db, 'SELECT 1 AS one FROM jobs WHERE id = ?', [id])) !== undefined;
+}

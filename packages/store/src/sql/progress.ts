@@ -1,0 +1,196 @@
+/**
+ * How instance transitions roll up: task counters, task and job state changes, release of successor tasks.
+ * Every function runs inside the caller's transaction.
+ */
+import type { State, StateCounts } from '@shoal/core';
+import { isTerminal, settledJobState, settledTaskState } from '@shoal/core';
+import type { Row, SqlDriver } from '../driver.js';
+import { queryOne } from '../driver.js';
+import { appendEvent, appendInstanceEvents, eventName } from './events.js';
+import { countsOf } from './mappers.js';
+
+export type CountsDelta = Partial<StateCounts>;
+
+export interface JobContext {
+  readonly id: string;
+  readonly seq: number;
+  readonly priority: number;
+  readonly state: State;
+  readonly failOnInstanceFail: boolean;
+  readonly taskTotal: number;
+}
+
+export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobContext | undefined> {
+  const row = await queryOne(
+    tx,
+    'SELECT id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ?',
+    [jobId],
+  );
+  if (!row) return undefined;
+  return {
+    id: String(row.id),
+    seq: Number(row.seq),
+    priority: Number(row.priority),
+    state: row.state as State,
+    failOnInstanceFail: Number(row.fail_on_instance_fail) === 1,
+    taskTotal: Number(row.task_total),
+  };
+}
+
+/** Puts every Waiting instance of a task into the dispatch queue. */
+export async function enqueueTask(tx: SqlDriver, job: JobContext, taskName: string): Promise<void> {
+  await tx.run(
+    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id)
+     SELECT i.job_id, i.task_name, i.instance_id, ?, ?, t.task_order, t.cluster_id
+     FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
+     WHERE i.job_id = ? AND i.task_name = ? AND i.state = 'Waiting'
+     ON CONFLICT DO NOTHING`,
+    [job.priority, job.seq, job.id, taskName],
+  );
+}
+
+/** Puts one Waiting instance back into the dispatch queue (a retry, or work cut off by a lost worker). */
+export async function enqueueInstance(tx: SqlDriver, job: JobContext, taskName: string, instanceId: number): Promise<void> {
+  await tx.run(
+    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id)
+     SELECT ?, name, ?, ?, ?, task_order, cluster_id FROM tasks WHERE job_id = ? AND name = ?
+     ON CONFLICT DO NOTHING`,
+    [job.id, instanceId, job.priority, job.seq, job.id, taskName],
+  );
+}
+
+/** Marks the job Running (once) when its first instance starts. */
+async function markJobRunning(tx: SqlDriver, job: JobContext, nowUs: number): Promise<void> {
+  const changed = await tx.run(
+    "UPDATE jobs SET state = 'Running', started_us = COALESCE(started_us, ?) WHERE id = ? AND state = 'Waiting'",
+    [nowUs, job.id],
+  );
+  if (changed) await appendEvent(tx, nowUs, eventName('Job', 'Running'), job.id, '', null, 'Running');
+}
+
+/**
+ * Applies instance-count deltas to one task, then settles the task (and, through it, successors and the job)
+ * when nothing of it waits or runs any more.
+ */
+export async function adjustTask(
+  tx: SqlDriver,
+  job: JobContext,
+  taskName: string,
+  delta: CountsDelta,
+  nowUs: number,
+): Promise<void> {
+  await tx.run(
+    `UPDATE tasks SET waiting_count = waiting_count + ?, running_count = running_count + ?,
+       finished_count = finished_count + ?, failed_count = failed_count + ?, stopped_count = stopped_count + ?
+     WHERE job_id = ? AND name = ?`,
+    [delta.waiting ?? 0, delta.running ?? 0, delta.finished ?? 0, delta.failed ?? 0, delta.stopped ?? 0, job.id, taskName],
+  );
+  const task = await queryOne(tx, 'SELECT * FROM tasks WHERE job_id = ? AND name = ?', [job.id, taskName]);
+  if (!task) return;
+  let state = task.state as State;
+  if ((delta.running ?? 0) > 0 && state === 'Waiting') {
+    state = 'Running';
+    await tx.run("UPDATE tasks SET state = 'Running', started_us = COALESCE(started_us, ?) WHERE job_id = ? AND name = ?", [
+      nowUs,
+      job.id,
+      taskName,
+    ]);
+    await appendEvent(tx, nowUs, eventName('Task', 'Running'), job.id, taskName, null, 'Running');
+    await markJobRunning(tx, job, nowUs);
+  }
+  if (isTerminal(state)) return;
+  const settled = settledTaskState(countsOf(task), job.failOnInstanceFail);
+  if (settled) await settleTask(tx, job, taskName, settled, nowUs);
+}
+
+async function settleTask(tx: SqlDriver, job: JobContext, taskName: string, state: State, nowUs: number): Promise<void> {
+  await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [state, nowUs, job.id, taskName]);
+  await appendEvent(tx, nowUs, eventName('Task', state), job.id, taskName, null, state);
+  if (state === 'Finished') await releaseSuccessors(tx, job, taskName, nowUs);
+  await settleJob(tx, job, nowUs);
+}
+
+/** A task whose predecessors have all finished becomes runnable: its instances enter the queue. */
+async function releaseSuccessors(tx: SqlDriver, job: JobContext, finishedTask: string, nowUs: number): Promise<void> {
+  const tasks = await tx.query('SELECT name, predecessors_json, instance_count FROM tasks WHERE job_id = ?', [job.id]);
+  for (const row of tasks) {
+    const preds = JSON.parse(String(row.predecessors_json)) as string[];
+    if (!preds.includes(finishedTask)) continue;
+    const name = String(row.name);
+    const pending = await queryOne(
+      tx,
+      'UPDATE tasks SET pending_predecessors = pending_predecessors - 1 WHERE job_id = ? AND name = ? RETURNING pending_predecessors',
+      [job.id, name],
+    );
+    if (pending && Number(pending.pending_predecessors) === 0) await enqueueTask(tx, job, name);
+  }
+  void nowUs;
+}
+
+async function settleJob(tx: SqlDriver, job: JobContext, nowUs: number): Promise<void> {
+  const counts = await taskStateCounts(tx, job.id);
+  const state = settledJobState(counts, job.taskTotal);
+  if (!state) return;
+  const changed = await tx.run(
+    "UPDATE jobs SET state = ?, ended_us = ? WHERE id = ? AND state IN ('Waiting', 'Running')",
+    [state, nowUs, job.id],
+  );
+  if (changed) await appendEvent(tx, nowUs, eventName('Job', state), job.id, '', null, state);
+}
+
+export async function taskStateCounts(tx: SqlDriver, jobId: string): Promise<StateCounts> {
+  const rows = await tx.query('SELECT state, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY state', [jobId]);
+  const counts: StateCounts = { waiting: 0, running: 0, finished: 0, failed: 0, stopped: 0 };
+  for (const row of rows) counts[String(row.state).toLowerCase() as keyof StateCounts] = Number(row.n);
+  return counts;
+}
+
+/** Recomputes every task's instance counters of a job from the instances (after job-wide changes). */
+export async function recountTasks(tx: SqlDriver, jobId: string): Promise<void> {
+  const count = (state: string) =>
+    `(SELECT COUNT(*) FROM instances i WHERE i.job_id = tasks.job_id AND i.task_name = tasks.name AND i.state = '${state}')`;
+  await tx.run(
+    `UPDATE tasks SET waiting_count = ${count('Waiting')}, running_count = ${count('Running')},
+       finished_count = ${count('Finished')}, failed_count = ${count('Failed')}, stopped_count = ${count('Stopped')}
+     WHERE job_id = ?`,
+    [jobId],
+  );
+}
+
+/**
+ * Ends a job early: Stopped by the user, or Failed because an instance failed with JobFailOnInstanceFail.
+ * Queued work is withdrawn, unfinished instances become Stopped (running attempts are then cancelled
+ * through their worker's lease renewal), unfinished tasks become Stopped except a failing task (Failed).
+ */
+export async function haltJob(
+  tx: SqlDriver,
+  job: JobContext,
+  state: 'Stopped' | 'Failed',
+  nowUs: number,
+  failingTask = '',
+  message = '',
+): Promise<void> {
+  await tx.run('DELETE FROM queue WHERE job_id = ?', [job.id]);
+  await appendInstanceEvents(tx, nowUs, job.id, ['Waiting', 'Running'], 'Stopped');
+  await tx.run(
+    `UPDATE attempts SET state = 'Stopped', ended_us = ? WHERE state = 'Running' AND job_id = ?`,
+    [nowUs, job.id],
+  );
+  await tx.run(
+    "UPDATE instances SET state = 'Stopped', ended_us = ?, lease_until_us = NULL WHERE job_id = ? AND state IN ('Waiting', 'Running')",
+    [nowUs, job.id],
+  );
+  await recountTasks(tx, job.id);
+  const open = await tx.query<Row>(
+    "SELECT name FROM tasks WHERE job_id = ? AND state IN ('Waiting', 'Running') ORDER BY task_order",
+    [job.id],
+  );
+  for (const row of open) {
+    const name = String(row.name);
+    const taskState = name === failingTask ? 'Failed' : 'Stopped';
+    await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [taskState, nowUs, job.id, name]);
+    await appendEvent(tx, nowUs, eventName('Task', taskState), job.id, name, null, taskState);
+  }
+  await tx.run('UPDATE jobs SET state = ?, ended_us = ?, message = ? WHERE id = ?', [state, nowUs, message, job.id]);
+  await appendEvent(tx, nowUs, eventName('Job', state), job.id, '', null, state, message ? { Message: message } : {});
+}

@@ -1,0 +1,265 @@
+/**
+ * The worker side of the store: claiming queued instances under a lease, recording ended attempts,
+ * renewing leases, and re-queuing work cut off by a lost worker.
+ */
+import type { AttemptResult, ClaimedAttempt, WorkerRecord } from '@shoal/core';
+import { judgeAttempt } from '@shoal/core';
+import type { Row, SqlDriver } from '../driver.js';
+import { queryOne } from '../driver.js';
+import { appendEvent, eventName } from './events.js';
+import { attemptIdOf, parseAttemptId } from './mappers.js';
+import type { JobContext } from './progress.js';
+import { adjustTask, enqueueInstance, haltJob, loadJobContext } from './progress.js';
+import type { TaskSpecCache } from './task-spec-cache.js';
+
+export async function claimAttempts(
+  db: SqlDriver,
+  specs: TaskSpecCache,
+  workerId: string,
+  max: number,
+  nowUs: number,
+  leaseUntilUs: number,
+): Promise<ClaimedAttempt[]> {
+  if (max <= 0) return [];
+  return db.transaction(async (tx) => {
+    // Several servers may share one PostgreSQL: SKIP LOCKED lets each claim different rows without waiting.
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    const rows = await tx.query(
+      `SELECT job_id, task_name, instance_id FROM queue
+       ORDER BY priority DESC, job_seq, task_order, instance_id LIMIT ?${lock}`,
+      [max],
+    );
+    const claimed: ClaimedAttempt[] = [];
+    const perTask = new Map<string, { job: string; task: string; n: number }>();
+    for (const row of rows) {
+      const jobId = String(row.job_id);
+      const taskName = String(row.task_name);
+      const instanceId = Number(row.instance_id);
+      await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', [jobId, taskName, instanceId]);
+      const updated = await queryOne(
+        tx,
+        `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
+           worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = ''
+         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
+         RETURNING attempt_count`,
+        [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
+      );
+      if (!updated) continue;
+      const attemptNo = Number(updated.attempt_count);
+      await tx.run(
+        `INSERT INTO attempts (job_id, task_name, instance_id, attempt_no, worker_id, state, started_us)
+         VALUES (?, ?, ?, ?, ?, 'Running', ?)`,
+        [jobId, taskName, instanceId, attemptNo, workerId, nowUs],
+      );
+      await appendEvent(tx, nowUs, eventName('Instance', 'Running'), jobId, taskName, instanceId, 'Running', {
+        Attempt: attemptNo,
+        WorkerId: workerId,
+      });
+      let spec = specs.get(jobId, taskName);
+      if (!spec) {
+        const taskRow = await queryOne(tx, 'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?', [
+          jobId,
+          taskName,
+        ]);
+        spec = specs.fromRow(taskRow!);
+      }
+      claimed.push({ attemptId: attemptIdOf(jobId, taskName, instanceId, attemptNo), jobId, taskName, instanceId, attemptNo, task: spec });
+      const key = `${jobId}\u0000${taskName}`;
+      const entry = perTask.get(key) ?? { job: jobId, task: taskName, n: 0 };
+      entry.n++;
+      perTask.set(key, entry);
+    }
+    for (const { job, task, n } of perTask.values()) {
+      const ctx = await loadJobContext(tx, job);
+      if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs);
+    }
+    return claimed;
+  });
+}
+
+function failureMessage(taskName: string, instanceId: number, result: AttemptResult): string {
+  return `Instance ${taskName}.${instanceId} failed: ${result.errorMessage || result.errorCode}`;
+}
+
+export function finishAttempts(
+  db: SqlDriver,
+  workerId: string,
+  results: readonly AttemptResult[],
+  nowUs: number,
+): Promise<void> {
+  if (results.length === 0) return Promise.resolve();
+  return db.transaction(async (tx) => {
+    const jobs = new Map<string, JobContext | undefined>();
+    for (const result of results) {
+      const key = parseAttemptId(result.attemptId);
+      if (!key) continue;
+      const { jobId, taskName, instanceId, attemptNo } = key;
+      const verdictSource = await queryOne(
+        tx,
+        `SELECT i.state, i.attempt_count, i.retry_count, i.worker_id, t.max_retry_count
+         FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
+         WHERE i.job_id = ? AND i.task_name = ? AND i.instance_id = ?`,
+        [jobId, taskName, instanceId],
+      );
+      const current =
+        verdictSource !== undefined &&
+        verdictSource.state === 'Running' &&
+        Number(verdictSource.attempt_count) === attemptNo &&
+        verdictSource.worker_id === workerId;
+      const verdict = current
+        ? judgeAttempt(result, Number(verdictSource.retry_count), Number(verdictSource.max_retry_count))
+        : undefined;
+      await tx.run(
+        `UPDATE attempts SET state = CASE WHEN state = 'Running' THEN ? ELSE state END, ended_us = ?, exit_code = ?,
+           signal = ?, duration_ms = ?, error_code = ?, error_message = ?
+         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ?`,
+        [
+          verdict === 'Finished' ? 'Finished' : verdict ? 'Failed' : 'Stopped',
+          result.endedAtUs,
+          result.exitCode,
+          result.signal,
+          Math.round(result.durationMs),
+          result.errorCode,
+          result.errorMessage,
+          jobId,
+          taskName,
+          instanceId,
+          attemptNo,
+        ],
+      );
+      if (!verdict) continue; // stale: the instance moved on (stopped, re-queued after a lost lease)
+      if (!jobs.has(jobId)) jobs.set(jobId, await loadJobContext(tx, jobId));
+      const job = jobs.get(jobId);
+      if (!job) continue;
+      const next = verdict === 'Retry' ? 'Waiting' : verdict;
+      await tx.run(
+        `UPDATE instances SET state = ?, ended_us = ?, exit_code = ?, error_code = ?, error_message = ?, detail = ?,
+           lease_until_us = NULL, retry_count = retry_count + ?
+         WHERE job_id = ? AND task_name = ? AND instance_id = ?`,
+        [
+          next,
+          next === 'Waiting' ? null : result.endedAtUs,
+          result.exitCode,
+          result.errorCode,
+          result.errorMessage,
+          result.detail.slice(0, 4000),
+          verdict === 'Retry' ? 1 : 0,
+          jobId,
+          taskName,
+          instanceId,
+        ],
+      );
+      await appendEvent(tx, nowUs, eventName('Instance', next), jobId, taskName, instanceId, next, {
+        Attempt: attemptNo,
+        ExitCode: result.exitCode,
+        ErrorCode: result.errorCode,
+      });
+      if (verdict === 'Retry') {
+        await enqueueInstance(tx, job, taskName, instanceId);
+        await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
+      } else if (verdict === 'Finished') {
+        await adjustTask(tx, job, taskName, { running: -1, finished: 1 }, nowUs);
+      } else {
+        await adjustTask(tx, job, taskName, { running: -1, failed: 1 }, nowUs);
+        if (job.failOnInstanceFail) {
+          await haltJob(tx, job, 'Failed', nowUs, taskName, failureMessage(taskName, instanceId, result));
+          jobs.set(jobId, undefined);
+        }
+      }
+    }
+  });
+}
+
+/** Re-queues Running instances (given as rows) whose attempt was cut off; does not consume a retry. */
+async function requeueCutOff(tx: SqlDriver, rows: Row[], nowUs: number, reason: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const row of rows) {
+    const jobId = String(row.job_id);
+    const taskName = String(row.task_name);
+    const instanceId = Number(row.instance_id);
+    const attemptNo = Number(row.attempt_count);
+    ids.push(attemptIdOf(jobId, taskName, instanceId, attemptNo));
+    await tx.run(
+      `UPDATE attempts SET state = 'Lost', ended_us = ?, error_code = 'WorkerLost', error_message = ?
+       WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ?`,
+      [nowUs, reason, jobId, taskName, instanceId, attemptNo],
+    );
+    await tx.run(
+      `UPDATE instances SET state = 'Waiting', lease_until_us = NULL, worker_id = ''
+       WHERE job_id = ? AND task_name = ? AND instance_id = ?`,
+      [jobId, taskName, instanceId],
+    );
+    await appendEvent(tx, nowUs, eventName('Instance', 'Waiting'), jobId, taskName, instanceId, 'Waiting', {
+      Attempt: attemptNo,
+      Reason: reason,
+    });
+    const job = await loadJobContext(tx, jobId);
+    if (!job) continue;
+    await enqueueInstance(tx, job, taskName, instanceId);
+    await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
+  }
+  return ids;
+}
+
+export function releaseWorkerAttempts(db: SqlDriver, workerId: string, nowUs: number): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query(
+      "SELECT job_id, task_name, instance_id, attempt_count FROM instances WHERE worker_id = ? AND state = 'Running'",
+      [workerId],
+    );
+    return requeueCutOff(tx, rows, nowUs, `worker ${workerId} restarted while the attempt ran`);
+  });
+}
+
+export function expireLeases(db: SqlDriver, nowUs: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query(
+      "SELECT job_id, task_name, instance_id, attempt_count, worker_id FROM instances WHERE state = 'Running' AND lease_until_us < ?",
+      [nowUs],
+    );
+    return (await requeueCutOff(tx, rows, nowUs, 'the worker stopped renewing its lease')).length;
+  });
+}
+
+export function renewLeases(
+  db: SqlDriver,
+  workerId: string,
+  attemptIds: readonly string[],
+  nowUs: number,
+  leaseUntilUs: number,
+): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.run('UPDATE workers SET heartbeat_us = ? WHERE id = ?', [nowUs, workerId]);
+    await tx.run("UPDATE instances SET lease_until_us = ? WHERE worker_id = ? AND state = 'Running'", [
+      leaseUntilUs,
+      workerId,
+    ]);
+    const cancel: string[] = [];
+    for (const attemptId of attemptIds) {
+      const key = parseAttemptId(attemptId);
+      const row = key
+        ? await queryOne(tx, 'SELECT state, attempt_count, worker_id FROM instances WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
+            key.jobId,
+            key.taskName,
+            key.instanceId,
+          ])
+        : undefined;
+      const current = row && row.state === 'Running' && Number(row.attempt_count) === key!.attemptNo && row.worker_id === workerId;
+      if (!current) cancel.push(attemptId);
+    }
+    return cancel;
+  });
+}
+
+export async function registerWorker(
+  db: SqlDriver,
+  worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>,
+  nowUs: number,
+): Promise<void> {
+  await db.run(
+    `INSERT INTO workers (id, cluster_id, hostname, slots, registered_us, heartbeat_us) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, hostname = excluded.hostname,
+       slots = excluded.slots, registered_us = excluded.registered_us, heartbeat_us = excluded.heartbeat_us`,
+    [worker.id, worker.clusterId, worker.hostname, worker.slots, nowUs, nowUs],
+  );
+}

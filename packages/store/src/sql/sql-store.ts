@@ -1,0 +1,120 @@
+import type {
+  AccessKeyRecord,
+  AttemptRecord,
+  AttemptResult,
+  ClaimedAttempt,
+  EventRecord,
+  InstanceRecord,
+  JobRecord,
+  ListChildrenQuery,
+  ListJobsQuery,
+  NewJob,
+  Page,
+  Store,
+  TaskRecord,
+  WorkerRecord,
+} from '@shoal/core';
+import type { SqlDriver } from '../driver.js';
+import { queryOne } from '../driver.js';
+import * as control from './control.js';
+import * as jobs from './jobs.js';
+import { eventRecord } from './mappers.js';
+import * as scheduling from './scheduling.js';
+import { TaskSpecCache } from './task-spec-cache.js';
+
+/** The Store port over any SqlDriver: one implementation of the logic, two dialects underneath. */
+export class SqlStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly specs = new TaskSpecCache();
+
+  constructor(private readonly db: SqlDriver) {
+    this.dialect = db.dialect;
+  }
+
+  createJob(job: NewJob, nowUs: number) {
+    return jobs.createJob(this.db, job, nowUs);
+  }
+  getJob(id: string): Promise<JobRecord | undefined> {
+    return jobs.getJob(this.db, id);
+  }
+  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>> {
+    return jobs.listJobs(this.db, query);
+  }
+  getJobDescription(id: string) {
+    return jobs.getJobDescription(this.db, id);
+  }
+  listTasks(jobId: string, query: ListChildrenQuery): Promise<Page<TaskRecord>> {
+    return jobs.listTasks(this.db, this.specs, jobId, query);
+  }
+  getTask(jobId: string, taskName: string): Promise<TaskRecord | undefined> {
+    return jobs.getTask(this.db, this.specs, jobId, taskName);
+  }
+  listInstances(jobId: string, taskName: string, query: ListChildrenQuery): Promise<Page<InstanceRecord>> {
+    return jobs.listInstances(this.db, jobId, taskName, query);
+  }
+  getInstance(jobId: string, taskName: string, instanceId: number): Promise<InstanceRecord | undefined> {
+    return jobs.getInstance(this.db, jobId, taskName, instanceId);
+  }
+  listAttempts(jobId: string, taskName: string, instanceId: number): Promise<AttemptRecord[]> {
+    return jobs.listAttempts(this.db, jobId, taskName, instanceId);
+  }
+
+  stopJob(id: string, nowUs: number) {
+    return control.stopJob(this.db, id, nowUs);
+  }
+  startJob(id: string, nowUs: number) {
+    return control.startJob(this.db, id, nowUs);
+  }
+  changeJobPriority(id: string, priority: number, nowUs: number) {
+    return control.changeJobPriority(this.db, id, priority, nowUs);
+  }
+  async deleteJob(id: string) {
+    await control.deleteJob(this.db, id);
+    this.specs.forgetJob(id);
+  }
+  listAutoReleasable(limit: number) {
+    return control.listAutoReleasable(this.db, limit);
+  }
+
+  registerWorker(worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>, nowUs: number) {
+    return scheduling.registerWorker(this.db, worker, nowUs);
+  }
+  releaseWorkerAttempts(workerId: string, nowUs: number) {
+    return scheduling.releaseWorkerAttempts(this.db, workerId, nowUs);
+  }
+  claimAttempts(workerId: string, max: number, nowUs: number, leaseUntilUs: number): Promise<ClaimedAttempt[]> {
+    return scheduling.claimAttempts(this.db, this.specs, workerId, max, nowUs, leaseUntilUs);
+  }
+  finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {
+    return scheduling.finishAttempts(this.db, workerId, results, nowUs);
+  }
+  renewLeases(workerId: string, attemptIds: readonly string[], nowUs: number, leaseUntilUs: number) {
+    return scheduling.renewLeases(this.db, workerId, attemptIds, nowUs, leaseUntilUs);
+  }
+  expireLeases(nowUs: number) {
+    return scheduling.expireLeases(this.db, nowUs);
+  }
+
+  async listEvents(afterSeq: number, limit: number): Promise<EventRecord[]> {
+    const rows = await this.db.query('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
+    return rows.map(eventRecord);
+  }
+
+  async putAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO access_keys (id, secret, owner_id, disabled, created_us) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, owner_id = excluded.owner_id, disabled = excluded.disabled`,
+      [key.id, key.secret, key.ownerId, key.disabled ? 1 : 0, nowUs],
+    );
+  }
+
+  async getAccessKey(id: string): Promise<AccessKeyRecord | undefined> {
+    const row = await queryOne(this.db, 'SELECT id, secret, owner_id, disabled FROM access_keys WHERE id = ?', [id]);
+    if (!row) return undefined;
+    return { id: String(row.id), secret: String(row.secret), ownerId: Number(row.owner_id), disabled: Number(row.disabled) === 1 };
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

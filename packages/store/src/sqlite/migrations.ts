@@ -1,0 +1,132 @@
+/**
+ * SQLite schema, as numbered migrations. Never edit a released migration: add the next number.
+ * Keep in step with postgres/migrations.ts (same tables, columns and meanings).
+ */
+export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  owner_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  fail_on_instance_fail INTEGER NOT NULL,
+  auto_release INTEGER NOT NULL,
+  description_json TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  idempotent_token TEXT,
+  task_total INTEGER NOT NULL,
+  created_us INTEGER NOT NULL,
+  started_us INTEGER,
+  ended_us INTEGER
+);
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (owner_id, idempotent_token) WHERE idempotent_token IS NOT NULL;
+CREATE INDEX jobs_state ON jobs (state, seq);
+
+CREATE TABLE tasks (
+  job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  task_order INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  instance_count INTEGER NOT NULL,
+  max_retry_count INTEGER NOT NULL,
+  cluster_id TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  predecessors_json TEXT NOT NULL,
+  pending_predecessors INTEGER NOT NULL,
+  waiting_count INTEGER NOT NULL,
+  running_count INTEGER NOT NULL DEFAULT 0,
+  finished_count INTEGER NOT NULL DEFAULT 0,
+  failed_count INTEGER NOT NULL DEFAULT 0,
+  stopped_count INTEGER NOT NULL DEFAULT 0,
+  started_us INTEGER,
+  ended_us INTEGER,
+  PRIMARY KEY (job_id, name)
+);
+
+CREATE TABLE instances (
+  job_id TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  instance_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  retry_count INTEGER NOT NULL DEFAULT 0,
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  started_us INTEGER,
+  ended_us INTEGER,
+  exit_code INTEGER,
+  error_code TEXT NOT NULL DEFAULT '',
+  error_message TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  worker_id TEXT NOT NULL DEFAULT '',
+  lease_until_us INTEGER,
+  PRIMARY KEY (job_id, task_name, instance_id),
+  FOREIGN KEY (job_id, task_name) REFERENCES tasks (job_id, name) ON DELETE CASCADE
+);
+CREATE INDEX instances_running ON instances (worker_id, lease_until_us) WHERE state = 'Running';
+CREATE INDEX instances_state ON instances (job_id, task_name, state, instance_id);
+
+-- Runnable instances only: what a worker may claim next, in dispatch order.
+CREATE TABLE queue (
+  job_id TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  instance_id INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  job_seq INTEGER NOT NULL,
+  task_order INTEGER NOT NULL,
+  cluster_id TEXT NOT NULL,
+  PRIMARY KEY (job_id, task_name, instance_id)
+);
+CREATE INDEX queue_order ON queue (priority DESC, job_seq, task_order, instance_id);
+
+CREATE TABLE attempts (
+  job_id TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  instance_id INTEGER NOT NULL,
+  attempt_no INTEGER NOT NULL,
+  worker_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  started_us INTEGER NOT NULL,
+  ended_us INTEGER,
+  exit_code INTEGER,
+  signal TEXT,
+  duration_ms INTEGER,
+  error_code TEXT NOT NULL DEFAULT '',
+  error_message TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (job_id, task_name, instance_id, attempt_no)
+);
+
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  task_name TEXT NOT NULL DEFAULT '',
+  instance_id INTEGER,
+  state TEXT NOT NULL DEFAULT '',
+  detail_json TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  cluster_id TEXT NOT NULL,
+  hostname TEXT NOT NULL,
+  slots INTEGER NOT NULL,
+  registered_us INTEGER NOT NULL,
+  heartbeat_us INTEGER NOT NULL
+);
+
+CREATE TABLE access_keys (
+  id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_us INTEGER NOT NULL
+);
+`,
+  },
+];

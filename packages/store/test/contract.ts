@@ -1,0 +1,263 @@
+/**
+ * The Store contract: every adapter must pass this suite unchanged (SQLite and PostgreSQL).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Store } from '@shoal/core';
+import { failed, jobId, logCountSpec, ok, singleTaskSpec } from './fixtures.js';
+
+export type StoreFactory = () => Promise<Store>;
+
+const LEASE = 60_000_000;
+
+async function submit(store: Store, spec = logCountSpec(), token: string | null = null, now = 1000): Promise<string> {
+  const id = jobId();
+  const result = await store.createJob({ id, ownerId: 1, spec, descriptionJson: JSON.stringify({ Name: spec.name }), idempotentToken: token }, now);
+  return result.id;
+}
+
+async function runAll(store: Store, worker = 'w1', now = 2000): Promise<string[]> {
+  const order: string[] = [];
+  for (;;) {
+    const claimed = await store.claimAttempts(worker, 10, now, now + LEASE);
+    if (claimed.length === 0) return order;
+    order.push(...claimed.map((c) => `${c.taskName}.${c.instanceId}`));
+    await store.finishAttempts(worker, claimed.map((c) => ok(c.attemptId)), now + 1);
+  }
+}
+
+export function storeContract(name: string, open: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    it('creates a job with every task and instance Waiting, and keeps the description verbatim', async () => {
+      const store = await open();
+      const id = await submit(store);
+      const job = await store.getJob(id);
+      assert.equal(job?.state, 'Waiting');
+      assert.deepEqual(job?.taskCounts, { waiting: 3, running: 0, finished: 0, failed: 0, stopped: 0 });
+      assert.deepEqual(job?.instanceCounts, { waiting: 5, running: 0, finished: 0, failed: 0, stopped: 0 });
+      assert.equal(job?.startedAtUs, null);
+      const count = await store.getTask(id, 'count');
+      assert.equal(count?.instanceCount, 3);
+      assert.deepEqual(count?.predecessors, ['split']);
+      assert.equal(count?.spec.instanceCount, 3);
+      const instances = await store.listInstances(id, 'count', { limit: 10 });
+      assert.deepEqual(instances.items.map((i) => [i.instanceId, i.state]), [[0, 'Waiting'], [1, 'Waiting'], [2, 'Waiting']]);
+      assert.equal(await store.getJobDescription(id), JSON.stringify({ Name: 'log-count' }));
+      await store.close();
+    });
+
+    it('de-duplicates creates by IdempotentToken per owner', async () => {
+      const store = await open();
+      const a = await submit(store, logCountSpec(), 'tok-1');
+      const second = await store.createJob({ id: jobId(), ownerId: 1, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'tok-1' }, 5);
+      assert.deepEqual(second, { id: a, created: false });
+      const other = await store.createJob({ id: jobId(), ownerId: 2, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'tok-1' }, 5);
+      assert.equal(other.created, true);
+      await store.close();
+    });
+
+    it('runs a DAG in dependency order and settles tasks and the job', async () => {
+      const store = await open();
+      const id = await submit(store);
+      const first = await store.claimAttempts('w1', 10, 2000, 2000 + LEASE);
+      assert.deepEqual(first.map((c) => c.taskName), ['split'], 'only the root task is runnable');
+      assert.equal(first[0]!.attemptNo, 1);
+      assert.equal(first[0]!.task.commandLine, '/bin/true');
+      const running = await store.getJob(id);
+      assert.equal(running?.state, 'Running');
+      assert.equal(running?.startedAtUs, 2000);
+      assert.equal((await store.getTask(id, 'split'))?.state, 'Running');
+      await store.finishAttempts('w1', [ok(first[0]!.attemptId)], 2100);
+      assert.equal((await store.getTask(id, 'split'))?.state, 'Finished');
+      const order = await runAll(store);
+      assert.deepEqual(order, ['count.0', 'count.1', 'count.2', 'merge.0']);
+      const done = await store.getJob(id);
+      assert.equal(done?.state, 'Finished');
+      assert.deepEqual(done?.instanceCounts, { waiting: 0, running: 0, finished: 5, failed: 0, stopped: 0 });
+      assert.ok(done?.endedAtUs);
+      const events = (await store.listEvents(0, 1000)).filter((e) => e.jobId === id);
+      const jobEvents = events.filter((e) => e.type.startsWith('OnJob')).map((e) => e.type);
+      assert.deepEqual(jobEvents, ['OnJobWaiting', 'OnJobRunning', 'OnJobFinished']);
+      assert.equal(events.filter((e) => e.type === 'OnInstanceFinished').length, 5);
+      await store.close();
+    });
+
+    it('dispatches higher priority first and FIFO among equals, without starving a big job\'s later tasks', async () => {
+      const store = await open();
+      const big = await submit(store, logCountSpec({ name: 'big' }), null, 1);
+      const low = await submit(store, singleTaskSpec('low', { instanceCount: 2 }, { priority: 1 }), null, 2);
+      const high = await submit(store, singleTaskSpec('high', {}, { priority: 9 }), null, 3);
+      const claimed = await store.claimAttempts('w1', 3, 10, 10 + LEASE);
+      assert.deepEqual(claimed.map((c) => c.jobId), [high, big, low]);
+      // big's later tasks, released after `low` was submitted, still come before low's remaining work.
+      await store.finishAttempts('w1', claimed.map((c) => ok(c.attemptId)), 20);
+      const next = await store.claimAttempts('w1', 4, 30, 30 + LEASE);
+      assert.deepEqual(next.map((c) => `${c.jobId === big ? 'big' : 'low'}.${c.taskName}`), ['big.count', 'big.count', 'big.count', 'low.task']);
+      await store.close();
+    });
+
+    it('re-orders queued work when the priority changes', async () => {
+      const store = await open();
+      const a = await submit(store, singleTaskSpec('a'), null, 1);
+      const b = await submit(store, singleTaskSpec('b'), null, 2);
+      await store.changeJobPriority(b, 50, 3);
+      const claimed = await store.claimAttempts('w1', 2, 10, 10 + LEASE);
+      assert.deepEqual(claimed.map((c) => c.jobId), [b, a]);
+      assert.equal((await store.getJob(b))?.priority, 50);
+      assert.ok((await store.listEvents(0, 1000)).some((e) => e.type === 'OnPriorityChange' && e.jobId === b));
+      await store.close();
+    });
+
+    it('retries a failed attempt MaxRetryCount times, then fails the job and stops the rest', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('r', { instanceCount: 2, maxRetryCount: 1 }));
+      let claimed = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [failed(claimed[0]!.attemptId)], 11);
+      let inst = await store.getInstance(id, 'task', 0);
+      assert.equal(inst?.state, 'Waiting');
+      assert.equal(inst?.retryCount, 1);
+      assert.equal(inst?.exitCode, 3);
+      claimed = await store.claimAttempts('w1', 1, 13, 13 + LEASE);
+      assert.deepEqual([claimed[0]!.instanceId, claimed[0]!.attemptNo], [0, 2], 'a retry keeps its place in the task');
+      await store.finishAttempts('w1', [failed(claimed[0]!.attemptId, 4)], 14);
+      inst = await store.getInstance(id, 'task', 0);
+      assert.equal(inst?.state, 'Failed');
+      assert.equal(inst?.errorCode, 'NonZeroExitCode');
+      const job = await store.getJob(id);
+      assert.equal(job?.state, 'Failed');
+      assert.match(job?.message ?? '', /task\.0 failed: command exited with code 4/);
+      assert.equal((await store.getInstance(id, 'task', 1))?.state, 'Stopped');
+      assert.equal((await store.getTask(id, 'task'))?.state, 'Failed');
+      const attempts = await store.listAttempts(id, 'task', 0);
+      assert.deepEqual(attempts.map((a) => [a.attemptNo, a.state, a.exitCode]), [[1, 'Failed', 3], [2, 'Failed', 4]]);
+      await store.close();
+    });
+
+    it('with JobFailOnInstanceFail=false the task and job carry on and failures stay visible', async () => {
+      const store = await open();
+      const id = await submit(store, logCountSpec({ jobFailOnInstanceFail: false }));
+      let claimed = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [ok(claimed[0]!.attemptId)], 11);
+      claimed = await store.claimAttempts('w1', 3, 12, 12 + LEASE);
+      await store.finishAttempts('w1', [failed(claimed[0]!.attemptId), ok(claimed[1]!.attemptId), ok(claimed[2]!.attemptId)], 13);
+      const count = await store.getTask(id, 'count');
+      assert.equal(count?.state, 'Finished');
+      assert.equal(count?.counts.failed, 1);
+      await runAll(store);
+      const job = await store.getJob(id);
+      assert.equal(job?.state, 'Finished');
+      assert.equal(job?.instanceCounts.failed, 1);
+      await store.close();
+    });
+
+    it('stop withdraws queued work and cancels running attempts; start re-runs what did not finish', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('s', { instanceCount: 3 }));
+      const claimed = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.stopJob(id, 20);
+      const stopped = await store.getJob(id);
+      assert.equal(stopped?.state, 'Stopped');
+      assert.deepEqual(stopped?.instanceCounts, { waiting: 0, running: 0, finished: 0, failed: 0, stopped: 3 });
+      assert.deepEqual(await store.renewLeases('w1', [claimed[0]!.attemptId], 21, 21 + LEASE), [claimed[0]!.attemptId]);
+      assert.deepEqual(await store.claimAttempts('w1', 5, 22, 22 + LEASE), []);
+      // The killed attempt reports late: history only.
+      await store.finishAttempts('w1', [{ ...failed(claimed[0]!.attemptId), errorCode: 'Stopped' }], 23);
+      assert.equal((await store.getInstance(id, 'task', 0))?.state, 'Stopped');
+      await assert.rejects(store.stopJob(id, 24), { code: 'StateConflict' });
+      await store.startJob(id, 30);
+      assert.equal((await store.getJob(id))?.state, 'Waiting');
+      assert.equal((await runAll(store)).length, 3);
+      const done = await store.getJob(id);
+      assert.equal(done?.state, 'Finished');
+      assert.equal((await store.getInstance(id, 'task', 0))?.attemptCount, 2);
+      await store.close();
+    });
+
+    it('restart of a stopped DAG keeps finished tasks and re-queues only runnable ones', async () => {
+      const store = await open();
+      const id = await submit(store);
+      const split = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [ok(split[0]!.attemptId)], 11);
+      await store.stopJob(id, 12);
+      await store.startJob(id, 13);
+      const order = await runAll(store);
+      assert.deepEqual(order, ['count.0', 'count.1', 'count.2', 'merge.0']);
+      assert.equal((await store.getJob(id))?.state, 'Finished');
+      await store.close();
+    });
+
+    it('re-queues work of a lost worker without consuming a retry', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('l', { instanceCount: 2, maxRetryCount: 0 }));
+      const claimed = await store.claimAttempts('w1', 1, 10, 100);
+      const other = await store.claimAttempts('w2', 1, 10, 10_000);
+      assert.equal(await store.expireLeases(50), 0);
+      assert.equal(await store.expireLeases(150), 1);
+      let inst = await store.getInstance(id, 'task', claimed[0]!.instanceId);
+      assert.equal(inst?.state, 'Waiting');
+      assert.equal(inst?.retryCount, 0);
+      const attempts = await store.listAttempts(id, 'task', claimed[0]!.instanceId);
+      assert.equal(attempts[0]?.state, 'Lost');
+      assert.deepEqual(await store.releaseWorkerAttempts('w2', 200), [other[0]!.attemptId]);
+      inst = await store.getInstance(id, 'task', other[0]!.instanceId);
+      assert.equal(inst?.state, 'Waiting');
+      // The lost worker's late report must not finish the re-queued instance.
+      await store.finishAttempts('w1', [ok(claimed[0]!.attemptId)], 210);
+      assert.equal((await store.getInstance(id, 'task', claimed[0]!.instanceId))?.state, 'Waiting');
+      assert.equal((await runAll(store, 'w3', 300)).length, 2);
+      assert.equal((await store.getJob(id))?.state, 'Finished');
+      await store.close();
+    });
+
+    it('deletes only settled jobs', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('d'));
+      await assert.rejects(store.deleteJob(id), { code: 'StateConflict' });
+      await runAll(store);
+      await store.deleteJob(id);
+      assert.equal(await store.getJob(id), undefined);
+      assert.equal(await store.getTask(id, 'task'), undefined);
+      await assert.rejects(store.deleteJob(id), { code: 'InvalidResource.NotFound' });
+      await store.close();
+    });
+
+    it('lists jobs newest first with markers and state filters; instances by number', async () => {
+      const store = await open();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push(await submit(store, singleTaskSpec(`j${i}`, { instanceCount: 7 })));
+      const page1 = await store.listJobs({ limit: 2 });
+      assert.deepEqual(page1.items.map((j) => j.id), [ids[4], ids[3]]);
+      assert.equal(page1.nextMarker, ids[2]);
+      const page3 = await store.listJobs({ limit: 2, marker: ids[0] });
+      assert.deepEqual(page3.items.map((j) => j.id), [ids[0]]);
+      assert.equal(page3.nextMarker, '');
+      await store.stopJob(ids[1]!, 5);
+      assert.deepEqual((await store.listJobs({ limit: 10, states: ['Stopped'] })).items.map((j) => j.id), [ids[1]]);
+      assert.equal((await store.listJobs({ limit: 10, ownerId: 99 })).items.length, 0);
+      const inst = await store.listInstances(ids[0]!, 'task', { limit: 3, marker: '2' });
+      assert.deepEqual(inst.items.map((i) => i.instanceId), [2, 3, 4]);
+      assert.equal(inst.nextMarker, '5');
+      await store.close();
+    });
+
+    it('never hands one instance to two concurrent claimers', async () => {
+      const store = await open();
+      await submit(store, singleTaskSpec('c', { instanceCount: 40 }));
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, (_, w) => store.claimAttempts(`w${w}`, 10, 10, 10 + LEASE)),
+      );
+      const all = batches.flat().map((c) => c.instanceId);
+      assert.equal(all.length, 40);
+      assert.equal(new Set(all).size, 40);
+      await store.close();
+    });
+
+    it('stores access keys', async () => {
+      const store = await open();
+      await store.putAccessKey({ id: 'AK1', secret: 's', ownerId: 1, disabled: false }, 1);
+      assert.deepEqual(await store.getAccessKey('AK1'), { id: 'AK1', secret: 's', ownerId: 1, disabled: false });
+      assert.equal(await store.getAccessKey('nope'), undefined);
+      await store.close();
+    });
+  });
+}
