@@ -16,7 +16,7 @@ export interface AutoClusterSpec {
 export interface TaskSpec {
   readonly name: string;
   readonly instanceCount: number;
-  /** Per-attempt wall-clock limit in seconds (wire `Timeout`); 0 = none. */
+  /** Per-attempt wall-clock limit in seconds (wire `Timeout`), at least 1. */
   readonly timeoutSec: number;
   readonly maxRetryCount: number;
   /** Set when the task runs on an existing cluster; '' otherwise. */

@@ -1,0 +1,15 @@
+export * from './errors.js';
+export * from './oss-uri.js';
+export * from './time.js';
+export * from './attempt.js';
+export * from './states.js';
+export * from './job-spec.js';
+export * from './wire.js';
+export * from './ports/blob-store.js';
+export * from './signature.js';
+export * from './lifecycle.js';
+export * from './ports/store.js';
+export * from './cmdline.js';
+export * from './dag.js';
+export { validateJobDescription } from './validate/job.js';
+export { LIMITS, JOB_DEFAULTS, JOB_EVENTS } from './validate/limits.js';

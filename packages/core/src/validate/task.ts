@@ -1,0 +1,98 @@
+/**
+ * One TaskDescription (spec §5.3–5.5) -> TaskSpec. Fields are checked in a fixed order so the first
+ * error reported for a given description never changes.
+ */
+import { invalidJob, missingParameter } from '../errors.js';
+import type { TaskSpec } from '../job-spec.js';
+import { readCluster } from './cluster.js';
+import { get, isAbsent, optionalObject, requireObject, stringMap, type JsonObject } from './fields.js';
+import { JOB_DEFAULTS, LIMITS } from './limits.js';
+import { readMappings } from './mappings.js';
+import { readBool, readInt } from './numbers.js';
+import { packagePath, redirectPath } from './paths.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function envNameProblem(name: string): string | undefined {
+  return ENV_NAME.test(name) ? undefined : 'environment variable names must match [A-Za-z_][A-Za-z0-9_]*';
+}
+
+function commandLine(value: unknown, path: string): string {
+  if (isAbsent(value)) throw missingParameter(path);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw invalidJob(path, value, 'must be a non-empty string');
+  if (value.includes('\0')) throw invalidJob(path, value, 'must not contain NUL characters');
+  if (Buffer.byteLength(value) > LIMITS.maxCommandLineBytes) {
+    throw invalidJob(path, value, `must be at most ${LIMITS.maxCommandLineBytes} bytes`);
+  }
+  return value;
+}
+
+interface CommandFields {
+  readonly commandLine: string;
+  readonly packagePath: string;
+  readonly envVars: Readonly<Record<string, string>>;
+  readonly stdoutRedirectPath: string;
+  readonly stderrRedirectPath: string;
+}
+
+function readParameters(task: JsonObject, taskPath: string): CommandFields {
+  const path = `${taskPath}.Parameters`;
+  const params = requireObject(get(task, 'Parameters'), path);
+  const command = requireObject(get(params, 'Command'), `${path}.Command`);
+  const fields: CommandFields = {
+    commandLine: commandLine(get(command, 'CommandLine'), `${path}.Command.CommandLine`),
+    packagePath: packagePath(get(command, 'PackagePath'), `${path}.Command.PackagePath`),
+    envVars: stringMap(get(command, 'EnvVars'), `${path}.Command.EnvVars`, { keyProblem: envNameProblem }),
+    stdoutRedirectPath: redirectPath(get(params, 'StdoutRedirectPath'), `${path}.StdoutRedirectPath`),
+    stderrRedirectPath: redirectPath(get(params, 'StderrRedirectPath'), `${path}.StderrRedirectPath`),
+  };
+  optionalObject(get(command, 'Docker'), `${path}.Command.Docker`);
+  optionalObject(get(params, 'InputMappingConfig'), `${path}.InputMappingConfig`);
+  return fields;
+}
+
+/** Validates the task called `name` (already checked to be a valid name). */
+export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec {
+  const task = requireObject(raw, taskPath);
+  const instanceCount = readInt(get(task, 'InstanceCount'), `${taskPath}.InstanceCount`, {
+    min: 1,
+    max: LIMITS.maxInstanceCount,
+    fallback: JOB_DEFAULTS.instanceCount,
+  });
+  const timeoutSec = readInt(get(task, 'Timeout'), `${taskPath}.Timeout`, {
+    min: 1,
+    max: LIMITS.maxTimeoutSec,
+    fallback: JOB_DEFAULTS.timeoutSec,
+  });
+  const maxRetryCount = readInt(get(task, 'MaxRetryCount'), `${taskPath}.MaxRetryCount`, {
+    min: 0,
+    max: LIMITS.maxRetryCount,
+    fallback: JOB_DEFAULTS.maxRetryCount,
+  });
+  const cluster = readCluster(task, taskPath);
+  const command = readParameters(task, taskPath);
+  const mappings = readMappings(
+    get(task, 'InputMapping'),
+    get(task, 'OutputMapping'),
+    get(task, 'LogMapping'),
+    taskPath,
+  );
+  const writeSupport = readBool(
+    get(task, 'WriteSupport'),
+    `${taskPath}.WriteSupport`,
+    JOB_DEFAULTS.writeSupport,
+  );
+  optionalObject(get(task, 'Mounts'), `${taskPath}.Mounts`);
+  optionalObject(get(task, 'Docker'), `${taskPath}.Docker`);
+  return {
+    name,
+    instanceCount,
+    timeoutSec,
+    maxRetryCount,
+    ...cluster,
+    ...command,
+    ...mappings,
+    writeSupport,
+  };
+}
