@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'QuotaExceeded'
   | 'Worker.NotFound'
   | 'Worker.LeaseLost'
+  | 'InvalidAction.NotFound'
+  | 'RequestEntityTooLarge'
   | 'InternalError';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -39,7 +41,7 @@ const STATUS: Record<ErrorCode, number> = {
   MissingAuthorization: 400,
   InvalidAuthorization: 400,
   'InvalidAccessKeyId.NotFound': 403,
-  SignatureDoesNotMatch: 403,
+  SignatureDoesNotMatch: 400,
   RequestTimeTooSkewed: 403,
   MissingDate: 400,
   InvalidDate: 400,
@@ -49,6 +51,8 @@ const STATUS: Record<ErrorCode, number> = {
   QuotaExceeded: 403,
   'Worker.NotFound': 404,
   'Worker.LeaseLost': 409,
+  'InvalidAction.NotFound': 404,
+  RequestEntityTooLarge: 413,
   InternalError: 500,
 };
 

@@ -1,0 +1,74 @@
+/**
+ * The HTTP API: BatchCompute 2015-11-11 routes plus Shoal's additions, behind acs signature checks.
+ * Every response carries `x-acs-request-id`; every error is `{Code, Message, RequestId, HostId}`.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { isShoalError, ShoalError } from '@shoal/core';
+import { newRequestId } from '../ids.js';
+import { authenticate, type KeyRing } from './auth.js';
+import type { ApiContext } from './context.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { registerMiscRoutes } from './routes/misc.js';
+import { registerObjectRoutes } from './routes/objects.js';
+import { registerLogRoutes } from './routes/logs.js';
+
+export interface ApiOptions {
+  readonly hostId: string;
+  readonly keys: KeyRing;
+  readonly logger: Logger;
+}
+
+function errorBody(code: string, message: string, requestId: string, hostId: string) {
+  return { Code: code, Message: message, RequestId: requestId, HostId: hostId };
+}
+
+export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Per-request log lines would cost more than the requests themselves on the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newRequestId(),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // Object uploads stream through; JSON bodies are limited by readJson.
+    bodyLimit: 64 * 1024 * 1024 * 1024,
+    return503OnClosing: true,
+  });
+  app.decorateRequest('caller', null);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-acs-request-id', request.id);
+    request.caller = await authenticate(options.keys, ctx.clock, request.method, request.raw.url ?? '/', request.headers);
+  });
+
+  app.setErrorHandler((error: FastifyError | ShoalError, request, reply) => {
+    if (isShoalError(error)) {
+      void reply.status(error.status).send(errorBody(error.code, error.message, request.id, options.hostId));
+      return;
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status && status >= 400 && status < 500) {
+      void reply.status(status).send(errorBody('InvalidParameter', error.message, request.id, options.hostId));
+      return;
+    }
+    request.log.error({ err: error, requestId: request.id }, 'unhandled error');
+    void reply.status(500).send(errorBody('InternalError', 'The server hit an internal error; see its log for the request id.', request.id, options.hostId));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = (request.raw.url ?? '').split('?')[0];
+    void reply
+      .status(404)
+      .send(errorBody('InvalidAction.NotFound', `There is no operation ${request.method} ${path}.`, request.id, options.hostId));
+  });
+
+  registerJobRoutes(app, ctx);
+  registerTaskRoutes(app, ctx);
+  registerLogRoutes(app, ctx);
+  registerMiscRoutes(app, ctx);
+  registerObjectRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * acs signature verification (spec §3.3–3.5). Both canonicalisations of the official clients are accepted;
+ * the signed date must be within 15 minutes of the server's clock.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock, Store } from '@shoal/core';
+import { parseAuthorization, ShoalError, signedDate, stringToSign, verifySignature } from '@shoal/core';
+import type { Caller } from '../services/caller.js';
+import { ADMIN_OWNER_ID } from '../credentials.js';
+
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+
+interface CachedKey {
+  readonly secret: string;
+  readonly ownerId: number;
+  readonly disabled: boolean;
+  readonly loadedAtMs: number;
+}
+
+/** Looks keys up in the store, caching them briefly: a disabled key stops working within `ttlMs`. */
+export class KeyRing {
+  private readonly cache = new Map<string, CachedKey>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  async get(id: string): Promise<CachedKey | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && now - hit.loadedAtMs < this.ttlMs) return hit;
+    const record = await this.store.getAccessKey(id);
+    if (!record) {
+      this.cache.delete(id);
+      return undefined;
+    }
+    const entry = { secret: record.secret, ownerId: record.ownerId, disabled: record.disabled, loadedAtMs: now };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(id, entry);
+    return entry;
+  }
+}
+
+export async function authenticate(
+  keys: KeyRing,
+  clock: Clock,
+  method: string,
+  rawTarget: string,
+  headers: IncomingHttpHeaders,
+): Promise<Caller> {
+  const authorization = headers.authorization;
+  if (!authorization) {
+    throw new ShoalError(
+      'MissingAuthorization',
+      'The request is not signed: the Authorization header "acs <AccessKeyId>:<Signature>" is missing.',
+    );
+  }
+  const parsed = parseAuthorization(authorization);
+  if (!parsed) {
+    throw new ShoalError('InvalidAuthorization', `The Authorization header must look like "acs <AccessKeyId>:<Signature>", got ${JSON.stringify(authorization.slice(0, 60))}.`);
+  }
+  const date = signedDate(headers);
+  if (!date) throw new ShoalError('MissingDate', 'The request has neither a Date nor an x-acs-date header; one is required and signed.');
+  const dateMs = Date.parse(date);
+  if (Number.isNaN(dateMs)) throw new ShoalError('InvalidDate', `The request date ${JSON.stringify(date)} is not an RFC 1123 date.`);
+  const skew = Math.abs(clock.nowUs() / 1000 - dateMs);
+  if (skew > MAX_SKEW_MS) {
+    throw new ShoalError('RequestTimeTooSkewed', `The request date ${date} differs from the server's time by ${Math.round(skew / 1000)} s; at most 900 s is allowed.`);
+  }
+  const key = await keys.get(parsed.accessKeyId);
+  if (!key || key.disabled) {
+    throw new ShoalError('InvalidAccessKeyId.NotFound', `The AccessKeyId ${JSON.stringify(parsed.accessKeyId)} does not exist or is disabled.`);
+  }
+  if (!verifySignature(key.secret, parsed.signature, method, rawTarget, headers)) {
+    throw new ShoalError(
+      'SignatureDoesNotMatch',
+      `The request signature does not match. Check the AccessKeySecret and the signing method. String to sign (raw target): ${JSON.stringify(stringToSign(method, rawTarget, headers))}`,
+    );
+  }
+  return { accessKeyId: parsed.accessKeyId, ownerId: key.ownerId, admin: key.ownerId === ADMIN_OWNER_ID };
+}

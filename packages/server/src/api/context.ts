@@ -1,0 +1,26 @@
+import type { BlobStore, Clock, Store } from '@shoal/core';
+import type { FastifyRequest } from 'fastify';
+import type { LogFiles } from '../logs.js';
+import type { Caller } from '../services/caller.js';
+import type { JobService } from '../services/job-service.js';
+
+/** What route handlers need; built by the composition root. */
+export interface ApiContext {
+  readonly jobs: JobService;
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly logs: LogFiles;
+  readonly clock: Clock;
+  readonly slots: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new Error('route reached without authentication');
+  return request.caller;
+}

@@ -1,0 +1,84 @@
+/** Records -> wire shapes (spec §6): the one place that knows PascalCase field names of responses. */
+import type { InstanceRecord, JobRecord, StateCounts, TaskRecord, WireInstance, WireJob, WireMetrics, WireTask } from '@shoal/core';
+import { formatTime, joinObjectUri, logObjectName, parseObjectUri } from '@shoal/core';
+
+export function presentMetrics(counts: StateCounts): WireMetrics {
+  return {
+    WaitingCount: counts.waiting,
+    RunningCount: counts.running,
+    FinishedCount: counts.finished,
+    FailedCount: counts.failed,
+    StoppedCount: counts.stopped,
+  };
+}
+
+export function ownerName(ownerId: number): string {
+  return ownerId === 1 ? 'admin' : `user-${ownerId}`;
+}
+
+export function presentJob(job: JobRecord): WireJob {
+  return {
+    Id: job.id,
+    Name: job.name,
+    OwnerId: job.ownerId,
+    Owner: ownerName(job.ownerId),
+    Description: job.description,
+    Priority: job.priority,
+    State: job.state,
+    Message: job.message,
+    CreationTime: formatTime(job.createdAtUs),
+    StartTime: formatTime(job.startedAtUs),
+    EndTime: formatTime(job.endedAtUs),
+    TaskMetrics: presentMetrics(job.taskCounts),
+    InstanceMetrics: presentMetrics(job.instanceCounts),
+    JobFailOnInstanceFail: job.jobFailOnInstanceFail,
+    AutoRelease: job.autoRelease,
+  };
+}
+
+export function presentTask(task: TaskRecord): WireTask {
+  return {
+    TaskName: task.name,
+    State: task.state,
+    StartTime: formatTime(task.startedAtUs),
+    EndTime: formatTime(task.endedAtUs),
+    InstanceMetrics: presentMetrics(task.counts),
+    InstanceCount: task.instanceCount,
+    Dependencies: [...task.predecessors],
+  };
+}
+
+function logPath(dir: string, stream: 'stdout' | 'stderr', task: TaskRecord, instanceId: number): string {
+  if (!dir) return '';
+  const uri = joinObjectUri(parseObjectUri(dir), logObjectName(stream, task.jobId, task.name, instanceId));
+  return `${uri.scheme}://${uri.bucket}/${uri.key}`;
+}
+
+/** ExitCode is a number on the wire; -1 says the command produced none (never started, killed, timed out). */
+function exitCodeOf(instance: InstanceRecord): number {
+  return instance.exitCode ?? (instance.errorCode ? -1 : 0);
+}
+
+export function presentInstance(task: TaskRecord, instance: InstanceRecord): WireInstance {
+  return {
+    InstanceId: instance.instanceId,
+    State: instance.state,
+    StartTime: formatTime(instance.startedAtUs),
+    EndTime: formatTime(instance.endedAtUs),
+    RetryCount: instance.retryCount,
+    Progress: instance.state === 'Finished' ? 100 : 0,
+    StdoutRedirectPath: logPath(task.spec.stdoutRedirectPath, 'stdout', task, instance.instanceId),
+    StderrRedirectPath: logPath(task.spec.stderrRedirectPath, 'stderr', task, instance.instanceId),
+    Result: {
+      ExitCode: exitCodeOf(instance),
+      ErrorCode: instance.errorCode,
+      ErrorMessage: instance.errorMessage,
+      Detail: instance.detail,
+    },
+    Error: { Code: instance.errorCode, Message: instance.errorMessage },
+    Outputs: {},
+    NodeIp: instance.workerId ? '127.0.0.1' : '',
+    AttemptCount: instance.attemptCount,
+    WorkerId: instance.workerId,
+  };
+}

@@ -1,0 +1,61 @@
+/** Quotas, available instance types (spec §6.7–6.8; `bcs login` reads /available) and the event outbox. */
+import { availableParallelism, totalmem } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { WireAvailable, WireEvent, WireQuota } from '@shoal/core';
+import { formatTime, invalidParameter } from '@shoal/core';
+import type { ApiContext } from '../context.js';
+import { callerOf } from '../context.js';
+import { one, type Query } from '../query.js';
+
+/** The one instance type of the embedded deployment: this machine. */
+export const LOCAL_INSTANCE_TYPE = 'shoal.local';
+
+export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/quotas', async (): Promise<WireQuota> => ({
+    AvailableClusterInstanceDataDiskType: ['local'],
+    AvailableClusterInstanceSystemDiskType: ['local'],
+    AvailableClusterInstanceType: [LOCAL_INSTANCE_TYPE],
+    AvailableClusterResourceType: ['OnDemand'],
+    AvailableSpotInstanceType: [],
+  }));
+
+  app.get('/available', async (): Promise<WireAvailable> => {
+    const local = {
+      InstanceType: LOCAL_INSTANCE_TYPE,
+      CpuCore: ctx.slots || availableParallelism(),
+      MemorySize: Math.max(1, Math.round(totalmem() / 1024 ** 3)),
+      Network: { Classic: false, Vpc: true },
+    };
+    return {
+      AvailableClusterInstanceType: [local],
+      AvailableSpotInstanceType: [],
+      AvailablePrepaidInstanceType: [],
+      AvailableResourceType: ['OnDemand'],
+      AvailableSystemDiskType: ['local'],
+      AvailableDataDiskType: ['local'],
+    };
+  });
+
+  /** Shoal addition: the outbox, oldest first; `After` is the last Seq seen. Admin only for now. */
+  app.get('/events', async (request) => {
+    const caller = callerOf(request);
+    const query = request.query as Query;
+    const after = one(query, 'After') ?? '0';
+    if (!/^\d+$/.test(after)) throw invalidParameter('After', after, 'must be an event sequence number');
+    const limitText = one(query, 'MaxItemCount') ?? '100';
+    if (!/^\d+$/.test(limitText) || Number(limitText) > 1000) throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
+    const limit = Number(limitText) || 100;
+    const events = caller.admin ? await ctx.store.listEvents(Number(after), limit) : [];
+    const items: WireEvent[] = events.map((e) => ({
+      Seq: e.seq,
+      Time: formatTime(e.timeUs),
+      Type: e.type,
+      JobId: e.jobId,
+      TaskName: e.taskName,
+      InstanceId: e.instanceId,
+      State: e.state,
+      Detail: { ...e.detail },
+    }));
+    return { NextMarker: items.length === limit ? String(items[items.length - 1]!.Seq) : '', Items: items };
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Shoal addition: objects through the server, so clients (the CLI's `-p` packages, `bcs oss`) never need the
+ * object store's own credentials. `oss://bucket/key` is `/objects/bucket/key`.
+ */
+import { createHash } from 'node:crypto';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ObjectUri } from '@shoal/core';
+import { formatTime, invalidParameter, notFound, objectUriProblem, parseObjectUri, ShoalError } from '@shoal/core';
+import type { ApiContext } from '../context.js';
+import { callerOf } from '../context.js';
+import { one, type Query } from '../query.js';
+
+type ObjectParams = { bucket: string; '*': string };
+
+function uriOf(bucket: string, key: string, allowPrefix: boolean): ObjectUri {
+  const text = `oss://${bucket}/${key}`;
+  const problem = objectUriProblem(text);
+  if (problem) throw invalidParameter('ObjectKey', text, problem);
+  if (!allowPrefix && (key === '' || key.endsWith('/'))) throw invalidParameter('ObjectKey', text, 'must name an object, not a prefix');
+  return parseObjectUri(text);
+}
+
+export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.put<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
+    callerOf(request);
+    const uri = uriOf(request.params.bucket, request.params['*'], false);
+    const expected = request.headers['content-md5'] as string | undefined;
+    const md5 = createHash('md5');
+    const body = (request.body as Readable | undefined) ?? null;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        done(null, chunk);
+      },
+    });
+    // pipeline (not pipe) so an aborted upload destroys `hashing` and the store's write fails cleanly.
+    if (body) pipeline(body, hashing, () => undefined);
+    else hashing.end();
+    await ctx.blobs.putObject(uri, hashing);
+    if (expected) {
+      const digest = md5.digest();
+      if (expected.trim() !== digest.toString('base64') && expected.trim().toLowerCase() !== digest.toString('hex')) {
+        await ctx.blobs.deleteObject(uri).catch(() => undefined);
+        throw new ShoalError('InvalidContentMD5', `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes; the object was not stored.`);
+      }
+    }
+    return reply.status(201).send({ Uri: `oss://${uri.bucket}/${uri.key}` });
+  });
+
+  app.get<{ Params: ObjectParams }>('/objects/:bucket/*', { exposeHeadRoute: false }, async (request, reply) => {
+    callerOf(request);
+    const uri = uriOf(request.params.bucket, request.params['*'], false);
+    const info = await ctx.blobs.headObject(uri);
+    if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
+    reply.header('content-length', String(info.size));
+    reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
+    reply.type('application/octet-stream');
+    return reply.send(await ctx.blobs.getObject(uri));
+  });
+
+  app.head<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
+    callerOf(request);
+    const uri = uriOf(request.params.bucket, request.params['*'], false);
+    const info = await ctx.blobs.headObject(uri);
+    if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
+    reply.header('content-length', String(info.size));
+    reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
+    return reply.status(200).send();
+  });
+
+  app.delete<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
+    callerOf(request);
+    await ctx.blobs.deleteObject(uriOf(request.params.bucket, request.params['*'], false));
+    return reply.status(204).send();
+  });
+
+  app.get<{ Params: { bucket: string } }>('/objects/:bucket', async (request) => {
+    callerOf(request);
+    const query = request.query as Query;
+    const prefix = one(query, 'Prefix') ?? '';
+    const uri = uriOf(request.params.bucket, prefix, true);
+    const limitText = one(query, 'MaxItemCount') ?? '';
+    if (limitText !== '' && (!/^\d+$/.test(limitText) || Number(limitText) > 1000)) {
+      throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
+    }
+    const delimiter = one(query, 'Delimiter');
+    const marker = one(query, 'Marker');
+    const page = await ctx.blobs.listObjects(uri, {
+      ...(delimiter ? { delimiter } : {}),
+      ...(marker ? { marker } : {}),
+      limit: Number(limitText) || 1000,
+    });
+    return {
+      NextMarker: page.nextMarker ?? '',
+      Items: page.objects.map((o) => ({ Key: o.key, Size: o.size, LastModified: formatTime(o.lastModifiedMs * 1000) })),
+      Prefixes: page.prefixes,
+    };
+  });
+}

@@ -1,0 +1,12 @@
+import { randomBytes } from 'node:crypto';
+
+/** Job ids as Alibaba shows them (`job-` + 32 upper-case hex), time-ordered so they sort by creation. */
+export function newJobId(nowUs: number): string {
+  const time = Math.floor(nowUs / 1000).toString(16).toUpperCase().padStart(12, '0');
+  return `job-${time}${randomBytes(10).toString('hex').toUpperCase()}`;
+}
+
+export function newRequestId(): string {
+  const hex = randomBytes(16).toString('hex').toUpperCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

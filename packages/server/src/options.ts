@@ -1,0 +1,97 @@
+/** Server options and their defaults, resolved once at start. Only the CLI entry point reads the environment. */
+import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
+
+export interface ShoalServerOptions {
+  dataDir: string;
+  /** Default 7720; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Slots of the local worker (instances run at once); default one per CPU core; 0 runs no local worker. */
+  slots?: number;
+  /** postgres://... for scale-out; default an SQLite file in the data dir. */
+  databaseUrl?: string;
+  objectStore?: 'local' | 's3';
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  s3SessionToken?: string;
+  sandbox?: 'auto' | 'off' | 'bwrap';
+  /** pino level: fatal, error, warn, info, debug; default info. */
+  logLevel?: string;
+  /** Region name reported to commands as BATCH_COMPUTE_REGION; default `local`. */
+  region?: string;
+  /** How long a worker's claim on an attempt lasts without renewal; default 30 s. */
+  leaseMs?: number;
+  /** Local worker heartbeat (lease renewal, cancellation check); default 2 s. */
+  heartbeatMs?: number;
+  /** Fallback poll of the queue when no wake-up arrives; default 1 s. */
+  pollMs?: number;
+  /** Keep attempt working directories for debugging; default false. */
+  keepWorkDirs?: boolean;
+}
+
+export interface ResolvedServerOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly slots: number;
+  readonly databaseUrl: string | undefined;
+  readonly objectStore: 'local' | 's3';
+  readonly s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  readonly sandbox: 'auto' | 'off' | 'bwrap';
+  readonly logLevel: string;
+  readonly region: string;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly pollMs: number;
+  readonly keepWorkDirs: boolean;
+  readonly hostname: string;
+}
+
+function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 0) throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  return v;
+}
+
+export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedServerOptions> {
+  if (!o.dataDir) throw new TypeError('dataDir is required');
+  const objectStore = o.objectStore ?? 'local';
+  if (objectStore !== 'local' && objectStore !== 's3') throw new TypeError(`objectStore must be local or s3, got ${String(objectStore)}`);
+  let s3: ResolvedServerOptions['s3'];
+  if (objectStore === 's3') {
+    if (!o.s3Endpoint) throw new TypeError('--s3-endpoint is required with --object-store s3');
+    if (!o.s3AccessKeyId || !o.s3SecretAccessKey) {
+      throw new TypeError('S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+    }
+    s3 = {
+      endpoint: o.s3Endpoint,
+      region: o.s3Region ?? 'us-east-1',
+      accessKeyId: o.s3AccessKeyId,
+      secretAccessKey: o.s3SecretAccessKey,
+      ...(o.s3SessionToken ? { sessionToken: o.s3SessionToken } : {}),
+    };
+  }
+  const sandbox = o.sandbox ?? 'auto';
+  if (!['auto', 'off', 'bwrap'].includes(sandbox)) throw new TypeError(`sandbox must be auto, off or bwrap, got ${sandbox}`);
+  return Object.freeze({
+    dataDir: resolve(o.dataDir),
+    port: nonNegativeInt('port', o.port, 7720),
+    host: o.host ?? '127.0.0.1',
+    slots: nonNegativeInt('slots', o.slots, availableParallelism()),
+    databaseUrl: o.databaseUrl || undefined,
+    objectStore,
+    s3,
+    sandbox,
+    logLevel: o.logLevel ?? 'info',
+    region: o.region ?? 'local',
+    leaseMs: nonNegativeInt('leaseMs', o.leaseMs, 30_000),
+    heartbeatMs: nonNegativeInt('heartbeatMs', o.heartbeatMs, 2_000),
+    pollMs: nonNegativeInt('pollMs', o.pollMs, 1_000),
+    keepWorkDirs: o.keepWorkDirs ?? false,
+    hostname: hostname(),
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The worker protocol, server side: what any worker (the in-process local worker, a remote agent over HTTP)
+ * can ask of the scheduler. Workers pull: they report ended attempts and claim new ones in one exchange,
+ * and renew their leases by heartbeat, learning which of their attempts to cancel.
+ */
+import { EventEmitter } from 'node:events';
+import type { Assignment, AttemptResult, ClaimedAttempt, Clock, Store } from '@shoal/core';
+import { joinObjectUri, logObjectName, parseObjectUri } from '@shoal/core';
+
+export interface GatewayOptions {
+  readonly leaseMs: number;
+  readonly region: string;
+  readonly ossHost: string;
+}
+
+export interface WorkerRegistration {
+  readonly workerId: string;
+  readonly clusterId: string;
+  readonly hostname: string;
+  readonly slots: number;
+}
+
+function redirectPath(dir: string, stream: 'stdout' | 'stderr', claim: ClaimedAttempt): string {
+  if (!dir) return '';
+  const name = logObjectName(stream, claim.jobId, claim.taskName, claim.instanceId);
+  const uri = joinObjectUri(parseObjectUri(dir), name);
+  return `${uri.scheme}://${uri.bucket}/${uri.key}`;
+}
+
+export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): Assignment {
+  const task = claim.task;
+  return {
+    attemptId: claim.attemptId,
+    jobId: claim.jobId,
+    taskName: claim.taskName,
+    instanceId: claim.instanceId,
+    instanceCount: task.instanceCount,
+    attemptNo: claim.attemptNo,
+    commandLine: task.commandLine,
+    packagePath: task.packagePath,
+    envVars: task.envVars,
+    timeoutMs: task.timeoutSec * 1000,
+    inputMappings: task.inputMappings,
+    outputMappings: task.outputMappings,
+    logMappings: task.logMappings,
+    stdoutRedirectPath: redirectPath(task.stdoutRedirectPath, 'stdout', claim),
+    stderrRedirectPath: redirectPath(task.stderrRedirectPath, 'stderr', claim),
+    clusterId: task.clusterId || 'auto',
+    region: options.region,
+    ossHost: options.ossHost,
+  };
+}
+
+export class WorkerGateway {
+  /** 'work' fires when new work may be claimable; 'cancel' when running attempts may have to stop. */
+  readonly signals = new EventEmitter();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly options: GatewayOptions,
+  ) {
+    this.signals.setMaxListeners(100);
+  }
+
+  /**
+   * Registers a worker. A worker that registers again under the same id has restarted: whatever it was
+   * running was cut off and goes back to the queue without consuming a retry.
+   */
+  async register(worker: WorkerRegistration): Promise<{ leaseMs: number; requeued: string[] }> {
+    const now = this.clock.nowUs();
+    await this.store.registerWorker({ id: worker.workerId, clusterId: worker.clusterId, hostname: worker.hostname, slots: worker.slots }, now);
+    const requeued = await this.store.releaseWorkerAttempts(worker.workerId, now);
+    if (requeued.length) this.notifyWork();
+    return { leaseMs: this.options.leaseMs, requeued };
+  }
+
+  /** Records ended attempts, then claims up to `want` new ones. */
+  async exchange(workerId: string, results: readonly AttemptResult[], want: number): Promise<Assignment[]> {
+    const now = this.clock.nowUs();
+    if (results.length) await this.store.finishAttempts(workerId, results, now);
+    if (want <= 0) return [];
+    const claimed = await this.store.claimAttempts(workerId, want, now, now + this.options.leaseMs * 1000);
+    return claimed.map((claim) => toAssignment(claim, this.options));
+  }
+
+  /** Renews the worker's leases; returns the attempts it must cancel. */
+  heartbeat(workerId: string, runningAttemptIds: readonly string[]): Promise<string[]> {
+    const now = this.clock.nowUs();
+    return this.store.renewLeases(workerId, runningAttemptIds, now, now + this.options.leaseMs * 1000);
+  }
+
+  notifyWork(): void {
+    this.signals.emit('work');
+  }
+
+  notifyCancel(): void {
+    this.signals.emit('cancel');
+  }
+}

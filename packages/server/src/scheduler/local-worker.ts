@@ -1,0 +1,182 @@
+/**
+ * The local worker: runs attempts on this machine through the same gateway calls a remote agent makes.
+ * One pump loop reports ended attempts and claims new ones in a single exchange, so a finished attempt
+ * and the next claim cost one round (and, on SQLite, two short transactions).
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Assignment, AttemptResult, Clock } from '@shoal/core';
+import type { Runner } from '@shoal/agent';
+import type { Logger } from 'pino';
+import type { LogFiles } from '../logs.js';
+import type { WorkerGateway } from './gateway.js';
+import { killOrphans } from './orphans.js';
+
+export interface LocalWorkerOptions {
+  readonly workerId: string;
+  readonly hostname: string;
+  readonly slots: number;
+  readonly heartbeatMs: number;
+  readonly pollMs: number;
+}
+
+interface Running {
+  readonly assignment: Assignment;
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+}
+
+export class LocalWorker {
+  private readonly running = new Map<string, Running>();
+  private pending: AttemptResult[] = [];
+  private pumping = false;
+  private again = false;
+  private scheduled = false;
+  private stopped = false;
+  private failures = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly logDirs = new Set<string>();
+  private readonly onWork = () => this.kick();
+  private readonly onCancel = () => void this.heartbeat();
+
+  constructor(
+    private readonly gateway: WorkerGateway,
+    private readonly runner: Runner,
+    private readonly logs: LogFiles,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: LocalWorkerOptions,
+  ) {}
+
+  get id(): string {
+    return this.options.workerId;
+  }
+
+  async start(): Promise<void> {
+    const killed = await killOrphans(this.options.workerId);
+    if (killed) this.log.warn({ killed }, 'killed commands left running by a previous server process');
+    const { requeued } = await this.gateway.register({
+      workerId: this.options.workerId,
+      clusterId: 'auto',
+      hostname: this.options.hostname,
+      slots: this.options.slots,
+    });
+    if (requeued.length) this.log.warn({ requeued: requeued.length }, 're-queued attempts cut off by a restart');
+    this.gateway.signals.on('work', this.onWork);
+    this.gateway.signals.on('cancel', this.onCancel);
+    this.timers.push(setInterval(() => this.kick(), this.options.pollMs));
+    this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
+    for (const timer of this.timers) timer.unref();
+    this.kick();
+  }
+
+  /** Stops claiming; running attempts are killed (they will be re-run after the next start). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.gateway.signals.off('work', this.onWork);
+    this.gateway.signals.off('cancel', this.onCancel);
+    for (const run of this.running.values()) run.abort.abort();
+    await Promise.allSettled([...this.running.values()].map((run) => run.done));
+    while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const results = this.pending;
+        const want = this.stopped ? 0 : this.options.slots - this.running.size;
+        if (results.length === 0 && want <= 0) break;
+        this.pending = [];
+        let assignments: Assignment[];
+        try {
+          assignments = await this.gateway.exchange(this.options.workerId, results, want);
+          this.failures = 0;
+        } catch (err) {
+          // Keep the results: they are reported with the next exchange. Back off so a failing database
+          // is not hammered, and keep going.
+          this.pending = results.concat(this.pending);
+          this.failures++;
+          this.log.error({ err, failures: this.failures }, 'worker exchange failed');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** this.failures)));
+          this.again = true;
+          continue;
+        }
+        for (const assignment of assignments) this.launch(assignment);
+      } while (this.again || (this.pending.length > 0 && !this.stopped));
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(assignment: Assignment): void {
+    const abort = new AbortController();
+    const done = this.execute(assignment, abort.signal).then((result) => {
+      this.running.delete(assignment.attemptId);
+      this.pending.push(result);
+      this.kick();
+    });
+    this.running.set(assignment.attemptId, { assignment, abort, done });
+  }
+
+  private async execute(assignment: Assignment, signal: AbortSignal): Promise<AttemptResult> {
+    const { jobId, taskName, instanceId, attemptNo } = assignment;
+    try {
+      const dir = this.logs.jobDir(jobId);
+      if (!this.logDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        if (this.logDirs.size > 10_000) this.logDirs.clear();
+        this.logDirs.add(dir);
+      }
+      return await this.runner.runAttempt(assignment, {
+        stdoutFile: this.logs.path(jobId, taskName, instanceId, attemptNo, 'stdout'),
+        stderrFile: this.logs.path(jobId, taskName, instanceId, attemptNo, 'stderr'),
+        signal,
+      });
+    } catch (err) {
+      // The runner reports user failures as data; reaching here is a bug or a broken machine.
+      this.log.error({ err, attemptId: assignment.attemptId }, 'runner failed');
+      const now = this.clock.nowUs();
+      return {
+        attemptId: assignment.attemptId,
+        exitCode: null,
+        signal: null,
+        startedAtUs: now,
+        endedAtUs: now,
+        durationMs: 0,
+        errorCode: 'InternalError',
+        errorMessage: `the worker could not run the attempt: ${err instanceof Error ? err.message : String(err)}`,
+        detail: '',
+      };
+    }
+  }
+
+  private heartbeating = false;
+
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeating || this.stopped) return;
+    this.heartbeating = true;
+    try {
+      const cancel = await this.gateway.heartbeat(this.options.workerId, [...this.running.keys()]);
+      for (const attemptId of cancel) this.running.get(attemptId)?.abort.abort();
+    } catch (err) {
+      this.log.error({ err }, 'worker heartbeat failed');
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+}

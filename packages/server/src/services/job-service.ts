@@ -1,0 +1,122 @@
+/**
+ * Job operations behind the API: validation, ownership, the store transaction, then wake-ups for workers.
+ * Another owner's job is reported as not found, so ids do not leak across users.
+ */
+import type {
+  Clock,
+  InstanceRecord,
+  JobRecord,
+  ListChildrenQuery,
+  Page,
+  State,
+  Store,
+  TaskRecord,
+} from '@shoal/core';
+import { invalidParameter, notFound, PRIORITY_MAX, PRIORITY_MIN, validateJobDescription } from '@shoal/core';
+import { newJobId } from '../ids.js';
+import type { LogFiles } from '../logs.js';
+import type { WorkerGateway } from '../scheduler/gateway.js';
+import type { Caller } from './caller.js';
+
+export class JobService {
+  constructor(
+    private readonly store: Store,
+    private readonly gateway: WorkerGateway,
+    private readonly logs: LogFiles,
+    private readonly clock: Clock,
+  ) {}
+
+  async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
+    const spec = validateJobDescription(body);
+    const now = this.clock.nowUs();
+    const { id, created } = await this.store.createJob(
+      { id: newJobId(now), ownerId: caller.ownerId, spec, descriptionJson: JSON.stringify(body), idempotentToken },
+      now,
+    );
+    if (created) this.gateway.notifyWork();
+    return id;
+  }
+
+  /** The job if the caller may see it; NotFound otherwise. */
+  async get(caller: Caller, id: string): Promise<JobRecord> {
+    const job = await this.store.getJob(id);
+    if (!job || (!caller.admin && job.ownerId !== caller.ownerId)) throw notFound('job', id);
+    return job;
+  }
+
+  async list(caller: Caller, query: { states?: readonly State[]; marker?: string; limit: number }): Promise<Page<JobRecord>> {
+    if (query.marker) await this.get(caller, query.marker).catch(() => {
+      throw invalidParameter('Marker', query.marker, 'must be the Id of a job from a previous page');
+    });
+    return this.store.listJobs({ ...query, ...(caller.admin ? {} : { ownerId: caller.ownerId }) });
+  }
+
+  async description(caller: Caller, id: string): Promise<unknown> {
+    await this.get(caller, id);
+    return JSON.parse((await this.store.getJobDescription(id)) ?? '{}');
+  }
+
+  async stop(caller: Caller, id: string): Promise<void> {
+    await this.get(caller, id);
+    await this.store.stopJob(id, this.clock.nowUs());
+    this.gateway.notifyCancel();
+  }
+
+  async start(caller: Caller, id: string): Promise<void> {
+    await this.get(caller, id);
+    await this.store.startJob(id, this.clock.nowUs());
+    this.gateway.notifyWork();
+  }
+
+  async changePriority(caller: Caller, id: string, body: unknown): Promise<void> {
+    const raw = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).Priority : undefined;
+    const priority = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < PRIORITY_MIN || priority > PRIORITY_MAX) {
+      throw invalidParameter('Priority', raw, `must be an integer in [${PRIORITY_MIN}, ${PRIORITY_MAX}]`);
+    }
+    await this.get(caller, id);
+    await this.store.changeJobPriority(id, priority, this.clock.nowUs());
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    await this.get(caller, id);
+    await this.release(id);
+  }
+
+  /** Deletes a settled job with its logs (also used for AutoRelease). */
+  async release(id: string): Promise<void> {
+    await this.store.deleteJob(id);
+    await this.logs.deleteJob(id);
+  }
+
+  async tasks(caller: Caller, id: string, query: ListChildrenQuery): Promise<Page<TaskRecord>> {
+    await this.get(caller, id);
+    if (query.marker && !(await this.store.getTask(id, query.marker))) {
+      throw invalidParameter('Marker', query.marker, 'must be the name of a task of this job');
+    }
+    return this.store.listTasks(id, query);
+  }
+
+  async task(caller: Caller, id: string, name: string): Promise<TaskRecord> {
+    await this.get(caller, id);
+    const task = await this.store.getTask(id, name);
+    if (!task) throw notFound('task', `${id}/${name}`);
+    return task;
+  }
+
+  async instances(caller: Caller, id: string, name: string, query: ListChildrenQuery): Promise<Page<InstanceRecord>> {
+    await this.task(caller, id, name);
+    if (query.marker !== undefined && query.marker !== '' && !/^\d+$/.test(query.marker)) {
+      throw invalidParameter('Marker', query.marker, 'must be an instance number');
+    }
+    return this.store.listInstances(id, name, query);
+  }
+
+  async instance(caller: Caller, id: string, name: string, instanceId: string): Promise<{ task: TaskRecord; instance: InstanceRecord }> {
+    const task = await this.task(caller, id, name);
+    const n = /^\d+$/.test(instanceId) ? Number(instanceId) : NaN;
+    const instance = Number.isNaN(n) ? undefined : await this.store.getInstance(id, name, n);
+    if (!instance) throw notFound('instance', `${id}/${name}/${instanceId}`);
+    return { task, instance };
+  }
+}

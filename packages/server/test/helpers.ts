@@ -1,0 +1,110 @@
+/** Test support: a real Shoal server in a temp data dir, and a minimal signed HTTP client. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authorizationHeader, httpDate } from '@shoal/core';
+import { startShoal, type RunningShoal, type ShoalServerOptions } from '../src/index.js';
+
+export interface TestShoal extends RunningShoal {
+  readonly dataDir: string;
+  api(method: string, target: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  waitForJob(id: string, states?: string[], timeoutMs?: number): Promise<Record<string, unknown>>;
+  cleanup(): Promise<void>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly json: any;
+}
+
+export async function signedFetch(
+  url: string,
+  accessKeyId: string,
+  secret: string,
+  method: string,
+  target: string,
+  body?: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = {
+    Date: httpDate(Date.now()),
+    Accept: 'application/json',
+    'Content-Type': 'application/json',
+    'x-acs-version': '2015-11-11',
+    'x-acs-signature-method': 'HMAC-SHA1',
+    'x-acs-signature-version': '1.0',
+    ...extraHeaders,
+  };
+  headers.Authorization = authorizationHeader(accessKeyId, secret, method, target, headers);
+  const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const response = await fetch(url + target, { method, headers, body: payload });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export async function startTestShoal(options: Partial<ShoalServerOptions> = {}, dataDir?: string): Promise<TestShoal> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'shoal-test-'));
+  const shoal = await startShoal({ dataDir: dir, port: 0, slots: 2, logLevel: 'error', heartbeatMs: 200, pollMs: 200, ...options });
+  const { AccessKeyId, AccessKeySecret } = shoal.credentials;
+  const api = (method: string, target: string, body?: unknown, headers?: Record<string, string>) =>
+    signedFetch(shoal.url, AccessKeyId, AccessKeySecret, method, target, body, headers);
+  return Object.assign(Object.create(shoal) as RunningShoal, shoal, {
+    dataDir: dir,
+    api,
+    async waitForJob(id: string, states = ['Finished', 'Failed', 'Stopped'], timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await api('GET', `/jobs/${id}`);
+        if (res.status !== 200) throw new Error(`GET job ${id}: ${res.status} ${res.text}`);
+        if (states.includes(res.json.State)) return res.json;
+        if (Date.now() > deadline) throw new Error(`job ${id} still ${res.json.State} after ${timeoutMs} ms: ${res.text}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async cleanup() {
+      await shoal.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A one-task DAG job description in the shape official clients send. */
+export function simpleJob(commandLine: string, task: Record<string, unknown> = {}, job: Record<string, unknown> = {}) {
+  return {
+    Name: 'test-job',
+    Description: 'test',
+    Priority: 1,
+    Type: 'DAG',
+    JobFailOnInstanceFail: true,
+    AutoRelease: false,
+    DAG: {
+      Tasks: {
+        task: {
+          InstanceCount: 1,
+          MaxRetryCount: 0,
+          Timeout: 60,
+          ClusterId: '',
+          AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
+          Parameters: {
+            Command: { CommandLine: commandLine, PackagePath: '', EnvVars: {} },
+            InputMappingConfig: { Locale: 'GBK', Lock: false },
+            StdoutRedirectPath: '',
+            StderrRedirectPath: '',
+          },
+          ...task,
+        },
+      },
+      Dependencies: {},
+    },
+    ...job,
+  };
+}
