@@ -8,16 +8,19 @@ import { startShoal, type RunningShoal, type ShoalServerOptions } from '../src/i
 export interface TestShoal extends RunningShoal {
   readonly dataDir: string;
   api(method: string, target: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
-  waitForJob(id: string, states?: string[], timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForJob(id: string, states?: string[], timeoutMs?: number): Promise<Json>;
   cleanup(): Promise<void>;
 }
+
+/** Parsed JSON of API responses; tests assert on its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
 
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly json: any;
+  readonly json: Json;
 }
 
 export async function signedFetch(

@@ -1,0 +1,189 @@
+/** Jobs through their whole life over real HTTP, on a real local worker running real processes. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { simpleJob, startTestShoal, type TestShoal } from './helpers.js';
+
+let shoal: TestShoal;
+before(async () => {
+  shoal = await startTestShoal({ slots: 2, sandbox: 'off' });
+});
+after(() => shoal.cleanup());
+
+async function submit(job: unknown, query = ''): Promise<string> {
+  const res = await shoal.api('POST', `/jobs${query}`, job);
+  assert.equal(res.status, 201, res.text);
+  return res.json.Id;
+}
+
+async function log(id: string, task: string, iid: number, stream = 'stdout'): Promise<string> {
+  return (await shoal.api('GET', `/jobs/${id}/tasks/${task}/instances/${iid}/log?stream=${stream}`)).text;
+}
+
+test('a DAG runs in dependency order; each instance sees its index and the job ids', async () => {
+  const job = simpleJob("/bin/sh -c 'echo $BATCH_COMPUTE_DAG_JOB_ID $BATCH_COMPUTE_DAG_TASK_ID $BATCH_COMPUTE_DAG_INSTANCE_ID $GREETING; date +%s%N'");
+  const base = job.DAG.Tasks.task;
+  const tasks = {
+    split: { ...base, Parameters: { ...base.Parameters, Command: { ...base.Parameters.Command, EnvVars: { GREETING: 'hi' } } } },
+    count: { ...base, InstanceCount: 3 },
+    merge: base,
+  };
+  const id = await submit({ ...job, DAG: { Tasks: tasks, Dependencies: { split: ['count'], count: ['merge'] } } });
+  const done = await shoal.waitForJob(id);
+  assert.equal(done.State, 'Finished');
+  assert.deepEqual(done.TaskMetrics, { WaitingCount: 0, RunningCount: 0, FinishedCount: 3, FailedCount: 0, StoppedCount: 0 });
+  const split = (await log(id, 'split', 0)).split('\n');
+  assert.equal(split[0], `${id} split 0 hi`);
+  const counts = await Promise.all([0, 1, 2].map((i) => log(id, 'count', i)));
+  counts.forEach((text, i) => assert.equal(text.split('\n')[0], `${id} count ${i}`));
+  const merge = (await log(id, 'merge', 0)).split('\n');
+  // Ordering: split ended before any count started, every count before merge.
+  const t = (text: string) => BigInt(text.split('\n')[1]!);
+  assert.ok(counts.every((c) => t(c) > BigInt(split[1]!)));
+  assert.ok(counts.every((c) => t(c) < BigInt(merge[1]!)));
+  const instance = (await shoal.api('GET', `/jobs/${id}/tasks/count/instances/2`)).json;
+  assert.equal(instance.InstanceId, 2);
+  assert.equal(instance.State, 'Finished');
+  assert.equal(instance.Result.ExitCode, 0);
+  assert.match(instance.StartTime, /\.\d{6}Z$/);
+});
+
+test('command lines are not interpreted by a shell', async () => {
+  const id = await submit(simpleJob("/bin/echo a | b > c '$HOME'"));
+  await shoal.waitForJob(id);
+  assert.equal(await log(id, 'task', 0), 'a | b > c $HOME\n');
+});
+
+test('a failing command is retried MaxRetryCount times, then fails the job with its exit code', async () => {
+  const marker = join(shoal.dataDir, `retry-${Date.now()}`);
+  const cmd = `/bin/sh -c 'echo try >> ${marker}; exit 7'`;
+  const id = await submit(simpleJob(cmd, { MaxRetryCount: 2 }));
+  const job = await shoal.waitForJob(id);
+  assert.equal(job.State, 'Failed');
+  assert.match(job.Message, /task\.0 failed: .*code 7/);
+  const instance = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances/0`)).json;
+  assert.equal(instance.State, 'Failed');
+  assert.equal(instance.RetryCount, 2);
+  assert.equal(instance.Result.ExitCode, 7);
+  assert.equal(instance.Result.ErrorCode, 'NonZeroExitCode');
+  assert.equal(execFileSync('wc', ['-l', marker]).toString().trim().split(' ')[0], '3');
+});
+
+test('a timeout kills the whole process tree and says so', async () => {
+  const tag = `shoal-timeout-${process.pid}-${Date.now()}`;
+  const id = await submit(simpleJob(`/bin/bash -c 'sleep 30 & exec -a ${tag} sleep 30'`, { Timeout: 1 }));
+  const started = Date.now();
+  const job = await shoal.waitForJob(id);
+  assert.ok(Date.now() - started < 8000, 'killed promptly');
+  assert.equal(job.State, 'Failed');
+  const instance = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances/0`)).json;
+  assert.equal(instance.Result.ErrorCode, 'Timeout');
+  assert.match(instance.Result.ErrorMessage, /timed out/i);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(tag));
+  assert.deepEqual(left, []);
+});
+
+test('with JobFailOnInstanceFail=false a failed instance does not stop the job', async () => {
+  const job = simpleJob("/bin/sh -c 'test $BATCH_COMPUTE_DAG_INSTANCE_ID != 1'", { InstanceCount: 3 }, { JobFailOnInstanceFail: false });
+  const id = await submit(job);
+  const done = await shoal.waitForJob(id);
+  assert.equal(done.State, 'Finished');
+  assert.equal(done.InstanceMetrics.FailedCount, 1);
+  assert.equal(done.InstanceMetrics.FinishedCount, 2);
+  const failed = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances?State=Failed`)).json;
+  assert.deepEqual(failed.Items.map((i: { InstanceId: number }) => i.InstanceId), [1]);
+});
+
+test('stop kills running attempts; start re-runs what did not finish; delete removes logs', async () => {
+  const id = await submit(simpleJob('/bin/sleep 30', { InstanceCount: 3 }));
+  await shoal.waitForJob(id, ['Running']);
+  let res = await shoal.api('POST', `/jobs/${id}/stop`);
+  assert.equal(res.status, 201);
+  const stopped = await shoal.waitForJob(id, ['Stopped']);
+  assert.equal(stopped.InstanceMetrics.StoppedCount, 3);
+  res = await shoal.api('POST', `/jobs/${id}/stop`);
+  assert.equal(res.status, 409);
+  assert.equal(res.json.Code, 'StateConflict');
+  // Running sleeps are gone within a heartbeat.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const sleeping = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l === '/bin/sleep 30' || l === 'sleep 30');
+  assert.deepEqual(sleeping, []);
+  res = await shoal.api('DELETE', `/jobs/${id}`);
+  assert.equal(res.status, 200);
+  assert.equal((await shoal.api('GET', `/jobs/${id}`)).status, 404);
+  assert.equal(existsSync(join(shoal.dataDir, 'logs', id)), false);
+
+  const again = await submit(simpleJob("/bin/sh -c 'test -e " + join(shoal.dataDir, 'go') + " || sleep 30'"));
+  await shoal.waitForJob(again, ['Running']);
+  await shoal.api('POST', `/jobs/${again}/stop`);
+  await shoal.waitForJob(again, ['Stopped']);
+  execFileSync('touch', [join(shoal.dataDir, 'go')]);
+  res = await shoal.api('POST', `/jobs/${again}/start`);
+  assert.equal(res.status, 201);
+  assert.equal((await shoal.waitForJob(again)).State, 'Finished');
+  const instance = (await shoal.api('GET', `/jobs/${again}/tasks/task/instances/0`)).json;
+  assert.equal(instance.AttemptCount, 2);
+});
+
+test('higher priority jobs run first', async () => {
+  const blocker = await submit(simpleJob('/bin/sleep 1', { InstanceCount: 2 }));
+  await shoal.waitForJob(blocker, ['Running']);
+  const low = await submit(simpleJob('/bin/true', {}, { Priority: 1 }));
+  const high = await submit(simpleJob('/bin/true', {}, { Priority: 900 }));
+  await shoal.waitForJob(low);
+  const lowJob = (await shoal.api('GET', `/jobs/${low}`)).json;
+  const highJob = (await shoal.api('GET', `/jobs/${high}`)).json;
+  assert.ok(highJob.StartTime < lowJob.StartTime, `${highJob.StartTime} < ${lowJob.StartTime}`);
+});
+
+test('IdempotentToken returns the same job', async () => {
+  const a = await submit(simpleJob('/bin/true'), '?IdempotentToken=tok-42');
+  const b = await submit(simpleJob('/bin/true'), '?IdempotentToken=tok-42');
+  assert.equal(a, b);
+});
+
+test('AutoRelease deletes the job after it finishes', async () => {
+  const id = await submit(simpleJob('/bin/true', {}, { AutoRelease: true }));
+  const deadline = Date.now() + 10_000;
+  while ((await shoal.api('GET', `/jobs/${id}`)).status !== 404) {
+    assert.ok(Date.now() < deadline, 'auto-released within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+test('logs stream while the attempt runs', async () => {
+  const id = await submit(simpleJob("/bin/sh -c 'echo one; sleep 1; echo two'"));
+  await shoal.waitForJob(id, ['Running']);
+  const res = await shoal.api('GET', `/jobs/${id}/tasks/task/instances/0/log?stream=stdout&follow=true`);
+  assert.equal(res.text, 'one\ntwo\n');
+  assert.equal((await shoal.waitForJob(id)).State, 'Finished');
+});
+
+test('stdout and stderr are uploaded to the redirect paths', async () => {
+  const job = simpleJob("/bin/sh -c 'echo out; echo err >&2'", {
+    InstanceCount: 2,
+    Parameters: {
+      Command: { CommandLine: "/bin/sh -c 'echo out $BATCH_COMPUTE_DAG_INSTANCE_ID; echo err >&2'", PackagePath: '' },
+      StdoutRedirectPath: 'oss://results/logs/',
+      StderrRedirectPath: 'oss://results/logs/',
+    },
+  });
+  const id = await submit(job);
+  await shoal.waitForJob(id);
+  const files = readdirSync(join(shoal.dataDir, 'objects', 'results', 'logs')).filter((f) => f.includes(id)).sort();
+  assert.deepEqual(files, [`stderr.${id}.task.0`, `stderr.${id}.task.1`, `stdout.${id}.task.0`, `stdout.${id}.task.1`]);
+  const res = await shoal.api('GET', `/objects/results/logs/stdout.${id}.task.1`);
+  assert.equal(res.text, 'out 1\n');
+});
+
+test('job lists page with NextMarker', async () => {
+  for (let i = 0; i < 3; i++) await submit(simpleJob('/bin/true'));
+  const first = (await shoal.api('GET', '/jobs?MaxItemCount=2')).json;
+  assert.equal(first.Items.length, 2);
+  assert.notEqual(first.NextMarker, '');
+  const second = (await shoal.api('GET', `/jobs?MaxItemCount=2&Marker=${first.NextMarker}`)).json;
+  assert.equal(second.Items[0].Id, first.NextMarker);
+});
