@@ -8,7 +8,7 @@ const table: Array<[string, string[]]> = [
   ['', []],
   ['   ', []],
   ["echo 'a  b'", ['echo', 'a  b']],
-  ["echo 'a \"b\" $HOME \\n'", ['echo', 'a "b" $HOME \\n']],
+  ['echo \'a "b" $HOME \\n\'', ['echo', 'a "b" $HOME \\n']],
   ['echo "a  b"', ['echo', 'a  b']],
   ['echo "say \\"hi\\""', ['echo', 'say "hi"']],
   ['echo "\\\\ \\$x \\` \\n"', ['echo', '\\ $x ` \\n']],
@@ -17,7 +17,7 @@ const table: Array<[string, string[]]> = [
   ['echo trailing\\', ['echo', 'trailing\\']],
   ['echo a\\\nb', ['echo', 'ab']],
   ["echo '' \"\" x''y", ['echo', '', '', 'xy']],
-  ["a'b'\"c\"d", ['abcd']],
+  ['a\'b\'"c"d', ['abcd']],
   ['echo a | b > c; d && e & f', ['echo', 'a', '|', 'b', '>', 'c;', 'd', '&&', 'e', '&', 'f']],
   ['ls *.txt ~ $(id) `id`', ['ls', '*.txt', '~', '$(id)', '`id`']],
   ['echo 日本語 "ünï cødé" \'🐟 shoal\'', ['echo', '日本語', 'ünï cødé', '🐟 shoal']],
@@ -34,7 +34,10 @@ test('an unterminated single quote is an error naming its position', () => {
   assert.throws(
     () => splitCommandLine("echo 'abc"),
     (err: unknown) =>
-      err instanceof CommandLineError && err.index === 5 && /single quote/.test(err.message) && /position 6/.test(err.message),
+      err instanceof CommandLineError &&
+      err.index === 5 &&
+      /single quote/.test(err.message) &&
+      /position 6/.test(err.message),
   );
 });
 

@@ -1,0 +1,141 @@
+import path from 'node:path';
+import { isPrefix, objectUriProblem, parseObjectUri, type Assignment, type ObjectUri } from '@shoal/core';
+import { AttemptFailure } from './results.js';
+
+/**
+ * The mapping plan of one attempt: where each InputMapping, OutputMapping and LogMapping lives as the
+ * program sees it ("visible" paths) and on the host. Mappings under the working directory need nothing
+ * special; any other absolute path exists only inside the attempt's own mount namespace, so that two
+ * attempts mapping `/home/input/` side by side each see their own. Pure: no I/O.
+ */
+export interface InputPlan {
+  readonly source: ObjectUri;
+  readonly sourceText: string;
+  /** A prefix (`oss://b/dir/`) is a directory; otherwise a single object, mapped as a file. */
+  readonly directory: boolean;
+  readonly visible: string;
+  readonly inside: boolean;
+}
+
+export interface OutputPlan {
+  readonly destination: ObjectUri;
+  readonly visible: string;
+  readonly inside: boolean;
+}
+
+export interface LogPlan {
+  readonly destination: ObjectUri;
+  readonly visible: string;
+  readonly inside: boolean;
+}
+
+export interface MappingPlan {
+  readonly inputs: readonly InputPlan[];
+  readonly outputs: readonly OutputPlan[];
+  readonly logs: readonly LogPlan[];
+  /** The first visible path outside the working directory, or '' when every mapping stays inside. */
+  readonly firstOutside: string;
+}
+
+// The sandbox mounts these itself (read-only system directories, /proc, /dev): a mapping may not land there.
+const RESERVED = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc',
+  '/opt',
+  '/proc',
+  '/dev',
+  '/sys',
+];
+
+export function planMappings(a: Assignment, workDir: string): MappingPlan {
+  const inputs = a.inputMappings.map((m, i): InputPlan => {
+    const field = `InputMapping[${i}]`;
+    const source = objectUri(m.source, field, 'InputMappingFailed');
+    const directory = isPrefix(source);
+    let local = m.destination;
+    if (!directory && local.endsWith('/')) local += path.posix.basename(source.key);
+    const { visible, inside } = localPath(local, workDir, field, 'InputMappingFailed');
+    return { source, sourceText: m.source, directory, visible, inside };
+  });
+  const outputs = a.outputMappings.map((m, i): OutputPlan => {
+    const field = `OutputMapping[${i}]`;
+    const destination = asPrefix(objectUri(m.destination, field, 'OutputUploadFailed'));
+    return { destination, ...localPath(m.source, workDir, field, 'OutputUploadFailed') };
+  });
+  const logs = a.logMappings.map((m, i): LogPlan => {
+    const field = `LogMapping[${i}]`;
+    const destination = asPrefix(objectUri(m.destination, field, 'LogUploadFailed'));
+    const where = localPath(m.source, workDir, field, 'LogUploadFailed');
+    if (where.visible === workDir)
+      throw new AttemptFailure('LogUploadFailed', `${field} local path ${m.source} must name a file`);
+    return { destination, ...where };
+  });
+  const outside = [...inputs, ...outputs, ...logs].find((m) => !m.inside);
+  return { inputs, outputs, logs, firstOutside: outside?.visible ?? '' };
+}
+
+/** Log file name in the store: `<dir><basename>.<jobId>.<task>.<iid>`. */
+export function logObjectKey(visible: string, a: Assignment): string {
+  return `${path.posix.basename(visible)}.${a.jobId}.${a.taskName}.${a.instanceId}`;
+}
+
+export function isWithin(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+function localPath(
+  text: string,
+  workDir: string,
+  field: string,
+  code: 'InputMappingFailed' | 'OutputUploadFailed' | 'LogUploadFailed',
+): { visible: string; inside: boolean } {
+  if (typeof text !== 'string' || text === '' || text.includes('\0')) {
+    throw new AttemptFailure(code, `${field} local path ${JSON.stringify(text)} is not a path`);
+  }
+  if (!path.isAbsolute(text)) {
+    const visible = path.resolve(workDir, text);
+    if (!isWithin(visible, workDir)) {
+      throw new AttemptFailure(
+        code,
+        `${field} local path ${text} is relative but climbs out of the working directory`,
+      );
+    }
+    return { visible, inside: true };
+  }
+  const visible = path.resolve(text);
+  if (isWithin(visible, workDir)) return { visible, inside: true };
+  if (visible === '/' || RESERVED.some((r) => isWithin(visible, r))) {
+    throw new AttemptFailure(
+      code,
+      `${field} local path ${text} is inside a system directory the sandbox mounts itself; choose a path such as /home/...`,
+    );
+  }
+  if (isWithin(workDir, visible)) {
+    throw new AttemptFailure(
+      code,
+      `${field} local path ${text} contains the working directory and would hide it`,
+    );
+  }
+  return { visible, inside: false };
+}
+
+function objectUri(
+  text: string,
+  field: string,
+  code: 'InputMappingFailed' | 'OutputUploadFailed' | 'LogUploadFailed',
+): ObjectUri {
+  const problem = objectUriProblem(text);
+  if (problem)
+    throw new AttemptFailure(code, `${field} ${JSON.stringify(text)} is not an object URI: ${problem}`);
+  return parseObjectUri(text);
+}
+
+function asPrefix(uri: ObjectUri): ObjectUri {
+  return isPrefix(uri) ? uri : { ...uri, key: `${uri.key}/` };
+}

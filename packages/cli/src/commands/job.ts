@@ -1,0 +1,134 @@
+/**
+ * `shoal job [id] [task]` (`j`): recent jobs, one job with its tasks, or one task with its instances.
+ * Listings are numbered and remembered so later commands accept a row number for an id.
+ */
+import type { WireJob, WireTask } from '@shoal/core';
+import type { ShoalClient } from '@shoal/sdk';
+import { loadCache, resolveJobRef, resolveTaskRef, saveCache } from '../cache.js';
+import { openSession, withConnectionOptions, type ConnectionFlags, type Session } from '../connection.js';
+import { CliError, type CliContext, type CommandRegistrar } from '../context.js';
+import { renderInstances, renderJobDetail, renderJobList } from '../format/jobs.js';
+import { STATES } from '@shoal/core';
+
+interface JobFlags extends ConnectionFlags {
+  top?: string;
+  all?: boolean;
+  state?: string;
+  json?: boolean;
+  description?: boolean;
+}
+
+function parseStates(text: string | undefined): string[] {
+  if (!text) return [];
+  const wanted = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  return wanted.map((w) => {
+    const state = STATES.find((s) => s.toLowerCase() === w);
+    if (!state) throw new CliError(`unknown state "${w}": use ${STATES.join(', ')}`);
+    return state;
+  });
+}
+
+async function listJobs(session: Session, flags: JobFlags, ctx: CliContext): Promise<number> {
+  const states = parseStates(flags.state);
+  const top = flags.all ? Number.POSITIVE_INFINITY : Number(flags.top ?? '10');
+  if (!Number.isInteger(top) && top !== Number.POSITIVE_INFINITY)
+    throw new CliError(`--top must be a whole number, got ${flags.top}`);
+  const jobs: WireJob[] = [];
+  // One state is filtered by the server; several are filtered here.
+  const filter = states.length === 1 ? { state: states[0] } : {};
+  for await (const job of session.client.jobs({ ...filter, maxItemCount: 100 })) {
+    if (states.length > 1 && !states.includes(job.State)) continue;
+    jobs.push(job);
+  }
+  jobs.sort((a, b) => (a.CreationTime < b.CreationTime ? 1 : a.CreationTime > b.CreationTime ? -1 : 0));
+  const shown = jobs.slice(0, top);
+  await saveCache(session.cacheFile, {
+    ...(await loadCache(session.cacheFile)),
+    jobs: shown.map((j) => j.Id),
+  });
+  ctx.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : renderJobList(shown, ctx.now()));
+  return 0;
+}
+
+export async function collectTasks(client: ShoalClient, jobId: string): Promise<WireTask[]> {
+  const tasks: WireTask[] = [];
+  for await (const task of client.tasks(jobId)) tasks.push(task);
+  return tasks;
+}
+
+export async function taskNames(client: ShoalClient, jobId: string): Promise<string[]> {
+  return (await collectTasks(client, jobId)).map((t) => t.TaskName);
+}
+
+/** Prints one job with its tasks and remembers the task rows. */
+export async function showJob(
+  session: Session,
+  ref: string,
+  json: boolean,
+  ctx: CliContext,
+): Promise<WireJob> {
+  const cache = await loadCache(session.cacheFile);
+  const jobId = resolveJobRef(ref, cache);
+  const job = await session.client.getJob(jobId);
+  const tasks = await collectTasks(session.client, jobId);
+  await saveCache(session.cacheFile, { ...cache, tasks: { jobId, names: tasks.map((t) => t.TaskName) } });
+  ctx.stdout.write(
+    json
+      ? `${JSON.stringify({ Job: job, Tasks: tasks }, null, 2)}\n`
+      : renderJobDetail(job, tasks, ctx.now()),
+  );
+  return job;
+}
+
+async function showTask(
+  session: Session,
+  ref: string,
+  taskRef: string,
+  json: boolean,
+  ctx: CliContext,
+): Promise<number> {
+  const cache = await loadCache(session.cacheFile);
+  const jobId = resolveJobRef(ref, cache);
+  const taskName = await resolveTaskRef(jobId, taskRef, cache, () => taskNames(session.client, jobId));
+  const task = await session.client.getTask(jobId, taskName);
+  const instances = [];
+  for await (const inst of session.client.instances(jobId, taskName)) instances.push(inst);
+  ctx.stdout.write(
+    json
+      ? `${JSON.stringify({ Task: task, Instances: instances }, null, 2)}\n`
+      : renderInstances(task, instances, ctx.now()),
+  );
+  return 0;
+}
+
+export const registerJobCommand: CommandRegistrar = (program, ctx, exit) => {
+  const command = program
+    .command('job')
+    .alias('j')
+    .description('list recent jobs; with an id (or row number) show the job, with a task its instances')
+    .argument('[jobId]', 'job id, or row number of the last listing')
+    .argument('[task]', 'task name, or row number of the last job detail')
+    .option('-t, --top <n>', 'show the n most recent jobs', '10')
+    .option('-a, --all', 'show all jobs')
+    .option('-s, --state <states>', 'only jobs in these states, e.g. Running,Waiting')
+    .option('-d, --description', 'print the description the job was submitted with')
+    .option('--json', 'print JSON instead of a table');
+  withConnectionOptions(command).action(
+    async (jobRef: string | undefined, taskRef: string | undefined, flags: JobFlags) => {
+      const session = await openSession(flags, ctx);
+      if (!jobRef) {
+        exit.code = await listJobs(session, flags, ctx);
+      } else if (flags.description) {
+        const jobId = resolveJobRef(jobRef, await loadCache(session.cacheFile));
+        ctx.stdout.write(`${JSON.stringify(await session.client.getJobDescription(jobId), null, 2)}\n`);
+      } else if (taskRef) {
+        exit.code = await showTask(session, jobRef, taskRef, Boolean(flags.json), ctx);
+      } else {
+        await showJob(session, jobRef, Boolean(flags.json), ctx);
+      }
+    },
+  );
+};

@@ -1,0 +1,86 @@
+/**
+ * `shoal log <id> [task] [instance]` (`l`): the stdout/stderr of every instance's latest attempt,
+ * read through the server's log route; `--follow` streams one instance's log while it runs.
+ */
+import { ShoalApiError, type LogStream } from '@shoal/sdk';
+import { loadCache, resolveJobRef, resolveTaskRef } from '../cache.js';
+import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
+import { CliError, type CommandRegistrar } from '../context.js';
+import { taskNames } from './job.js';
+
+interface LogFlags extends ConnectionFlags {
+  stderr?: boolean;
+  stdout?: boolean;
+  follow?: boolean;
+}
+
+function instanceNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new CliError(`instance must be a number, got "${text}"`);
+  return Number(text);
+}
+
+export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
+  const command = program
+    .command('log')
+    .alias('l')
+    .description('print the logs of a job (all tasks and instances unless narrowed)')
+    .argument('<jobId>', 'job id, or row number of the last listing')
+    .argument('[task]', 'only this task')
+    .argument('[instance]', 'only this instance number')
+    .option('-e, --stderr', 'stderr only')
+    .option('-o, --stdout', 'stdout only')
+    .option('-f, --follow', 'stream the log of one instance until its attempt ends');
+  withConnectionOptions(command).action(
+    async (ref: string, taskRef: string | undefined, instanceRef: string | undefined, flags: LogFlags) => {
+      const session = await openSession(flags, ctx);
+      const { client } = session;
+      const cache = await loadCache(session.cacheFile);
+      const jobId = resolveJobRef(ref, cache);
+      const streams: LogStream[] =
+        flags.stderr && !flags.stdout
+          ? ['stderr']
+          : flags.stdout && !flags.stderr
+            ? ['stdout']
+            : ['stdout', 'stderr'];
+
+      if (flags.follow) {
+        if (!taskRef || instanceRef === undefined)
+          throw new CliError('--follow needs a task and an instance number');
+        const stream = streams.length === 1 ? streams[0]! : 'stdout';
+        const taskName = await resolveTaskRef(jobId, taskRef, cache, () => taskNames(client, jobId));
+        for await (const chunk of client.followLog(jobId, taskName, instanceNumber(instanceRef), stream))
+          ctx.stdout.write(chunk);
+        return;
+      }
+
+      const names = taskRef
+        ? [await resolveTaskRef(jobId, taskRef, cache, () => taskNames(client, jobId))]
+        : await taskNames(client, jobId);
+      let printed = 0;
+      for (const taskName of names) {
+        const ids: number[] = [];
+        if (instanceRef !== undefined) ids.push(instanceNumber(instanceRef));
+        else for await (const inst of client.instances(jobId, taskName)) ids.push(inst.InstanceId);
+        for (const iid of ids) {
+          for (const stream of streams) {
+            let text: string;
+            try {
+              text = await client.readLog(jobId, taskName, iid, stream);
+            } catch (err) {
+              // An instance that never started has no log yet.
+              if (err instanceof ShoalApiError && err.code === 'InvalidResource.NotFound') continue;
+              throw err;
+            }
+            if (text === '') continue;
+            ctx.stdout.write(
+              `${printed ? '\n' : ''}==> ${taskName}.${iid} ${stream} <==\n${text}${text.endsWith('\n') ? '' : '\n'}`,
+            );
+            printed++;
+          }
+        }
+      }
+      if (printed === 0) ctx.stderr.write(`No log output for ${jobId} yet.\n`);
+      exit.code = 0;
+    },
+  );
+};

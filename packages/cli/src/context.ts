@@ -1,0 +1,38 @@
+/**
+ * What commands get from the entry point instead of reaching for globals: output streams, the
+ * environment, the working directory and the clock. Tests and embedders pass their own.
+ */
+import type { Command } from 'commander';
+
+export interface CliOutput {
+  write(text: string | Uint8Array): unknown;
+  /** True when the stream is an interactive terminal (progress is then redrawn in place). */
+  readonly isTTY?: boolean;
+}
+
+export interface CliContext {
+  readonly stdout: CliOutput;
+  readonly stderr: CliOutput;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly homeDir: string;
+  now(): number;
+  /** Resolves when the user asks the process to stop (SIGINT/SIGTERM). */
+  untilSignal(): Promise<string>;
+}
+
+/** A failure of the user's input (bad option value, unknown row number): printed without a stack. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Commands report their exit code through this holder; commander's action results are not kept. */
+export interface ExitState {
+  code: number;
+}
+
+/** Registers one command (or a few aliases of one) on the program. */
+export type CommandRegistrar = (program: Command, ctx: CliContext, exit: ExitState) => void;

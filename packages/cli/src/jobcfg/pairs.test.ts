@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCluster, parseDeps, parseEnv, parseMountList, positiveIntOr, splitMountPair } from './pairs.js';
+
+test('mount pairs split at the last ":" that starts a local path', () => {
+  assert.deepEqual(splitMountPair('oss://b/k:/home/input'), ['oss://b/k', '/home/input']);
+  assert.deepEqual(splitMountPair('oss://b/x/:/home/in'), ['oss://b/x/', '/home/in']);
+  assert.deepEqual(splitMountPair('oss://your-bucket/log-count/:/home/output'), [
+    'oss://your-bucket/log-count/',
+    '/home/output',
+  ]);
+  assert.deepEqual(splitMountPair('oss://b/a:b/c:./rel'), ['oss://b/a:b/c', './rel']);
+  assert.deepEqual(splitMountPair('oss://b/x:data'), ['oss://b/x', 'data']);
+  assert.deepEqual(splitMountPair('s3://b/k/:/mnt/k'), ['s3://b/k/', '/mnt/k']);
+  assert.throws(() => splitMountPair('oss://b/x', 'read_mount'), /read_mount: expected/);
+  assert.throws(() => splitMountPair('oss://b/x:'), /expected/);
+  assert.deepEqual(parseMountList(' oss://b/a/:/in/a , oss://b/c:/in/c ,'), [
+    ['oss://b/a/', '/in/a'],
+    ['oss://b/c', '/in/c'],
+  ]);
+});
+
+test('env items split at their first ":"', () => {
+  assert.deepEqual(parseEnv('A:1, B:x:y ,C'), { A: '1', B: 'x:y', C: '' });
+  assert.deepEqual(parseEnv(''), {});
+  assert.throws(() => parseEnv(':v'), /missing variable name/);
+});
+
+test('deps: rules, fan-out and chains', () => {
+  assert.deepEqual(parseDeps('split->count;count->merge'), { split: ['count'], count: ['merge'] });
+  assert.deepEqual(parseDeps('a->b,c;d->e'), { a: ['b', 'c'], d: ['e'] });
+  assert.deepEqual(parseDeps('a->b->c; a->b'), { a: ['b'], b: ['c'] });
+  assert.deepEqual(parseDeps('a,b->c'), { a: ['c'], b: ['c'] });
+  assert.throws(() => parseDeps('a->'), /deps: expected/);
+  assert.throws(() => parseDeps('a'), /deps: expected/);
+});
+
+test('cluster choices and lenient numbers', () => {
+  assert.deepEqual(parseCluster('cls-123'), { clusterId: 'cls-123' });
+  assert.deepEqual(parseCluster('img=img-ubuntu:type=shoal.large'), {
+    image: 'img-ubuntu',
+    type: 'shoal.large',
+  });
+  assert.deepEqual(parseCluster('type=t'), { type: 't' });
+  assert.throws(() => parseCluster('size=3'), /cluster: expected/);
+  assert.equal(positiveIntOr('3', 1), 3);
+  assert.equal(positiveIntOr('0', 1), 1);
+  assert.equal(positiveIntOr('-2', 86400), 86400);
+  assert.equal(positiveIntOr('abc', 1), 1);
+  assert.equal(positiveIntOr(undefined, 1), 1);
+});

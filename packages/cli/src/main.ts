@@ -1,0 +1,76 @@
+/**
+ * The `shoal` / `bcs` program. `main(argv)` is what bin/shoal.js calls; it never exits the process
+ * itself but resolves to the exit code, and it is the one place that reads process globals.
+ */
+import { homedir } from 'node:os';
+import { Command, CommanderError } from 'commander';
+import { registerActionCommands } from './commands/actions.js';
+import { registerCheckCommand } from './commands/check.js';
+import { registerJobCommand } from './commands/job.js';
+import { registerLogCommand } from './commands/log.js';
+import { registerServerCommand } from './commands/server.js';
+import { registerSubmitCommand } from './commands/submit.js';
+import type { CliContext, ExitState } from './context.js';
+import { formatError } from './format/error.js';
+
+function processContext(): CliContext {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    homeDir: process.env['HOME'] || homedir(),
+    now: () => Date.now(),
+    untilSignal: () =>
+      new Promise((resolve) => {
+        const onSignal = (signal: NodeJS.Signals): void => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve(signal);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      }),
+  };
+}
+
+/** Builds the commander program for a context (exposed for embedding and tests). */
+export function createProgram(ctx: CliContext, exit: ExitState): Command {
+  const program = new Command('shoal')
+    .description('Shoal batch compute: bcs-compatible command line (also installed as `bcs`)')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void ctx.stdout.write(s), writeErr: (s) => void ctx.stderr.write(s) })
+    .showSuggestionAfterError();
+  for (const register of [
+    registerServerCommand,
+    registerSubmitCommand,
+    registerJobCommand,
+    registerCheckCommand,
+    registerLogCommand,
+    registerActionCommands,
+  ]) {
+    register(program, ctx, exit);
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` as in process.argv (node, script, ...args) and resolves to the exit code.
+ *
+ * @example
+ * process.exitCode = await main(process.argv);
+ */
+export async function main(argv: readonly string[], context?: CliContext): Promise<number> {
+  const ctx = context ?? processContext();
+  const exit: ExitState = { code: 0 };
+  try {
+    await createProgram(ctx, exit).parseAsync([...argv], { from: 'node' });
+    return exit.code;
+  } catch (err) {
+    // Commander has already printed its own usage errors and help.
+    if (err instanceof CommanderError) return err.exitCode;
+    ctx.stderr.write(formatError(err, Boolean(ctx.env['DEBUG'])));
+    return 1;
+  }
+}

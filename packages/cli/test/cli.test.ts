@@ -1,0 +1,262 @@
+/**
+ * The CLI as a user runs it: a real `shoal server` subprocess on a free port, and `shoal` commands as
+ * further subprocesses that find it through the server's credentials.json (SHOAL_DATA_DIR).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let root = '';
+let dataDir = '';
+let server: ChildProcess | undefined;
+let serverLog = '';
+let endpoint = '';
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('SHOAL_') && key !== 'DEBUG') env[key] = value;
+  }
+  // Keeps the result cache and anything else home-relative inside the test's directory.
+  env['HOME'] = root;
+  return env;
+}
+
+function shoal(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? root,
+      env: { ...baseEnv(), SHOAL_DATA_DIR: dataDir, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function jobIdOf(result: Result): string {
+  const m = /^Job created: (job-\S+)$/m.exec(result.stdout);
+  assert.ok(m, `no job id in: ${result.stdout}${result.stderr}`);
+  return m[1]!;
+}
+
+async function jobState(id: string): Promise<string> {
+  const result = await shoal(['job', id, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  return (JSON.parse(result.stdout) as { Job: { State: string } }).Job.State;
+}
+
+async function waitForState(id: string, wanted: string[], timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await jobState(id);
+    if (wanted.includes(state)) return state;
+    if (Date.now() > deadline) assert.fail(`job ${id} stayed ${state}, wanted ${wanted.join('/')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'shoal-cli-test-'));
+  dataDir = join(root, 'data');
+  const child = spawn(
+    process.execPath,
+    [BIN, 'server', '--port', '0', '--data-dir', dataDir, '--sandbox', 'off'],
+    {
+      cwd: root,
+      env: baseEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  server = child;
+  endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      serverLog += d.toString();
+      const m = /^Shoal listening on (http:\/\/127\.0\.0\.1:(\d+))$/m.exec(serverLog);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`)));
+  });
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    assert.equal(await exited, 0, `server did not shut down cleanly:\n${serverLog}`);
+  }
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+test('the server writes credentials the CLI finds', async () => {
+  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  assert.ok(creds['AccessKeyId'] && creds['AccessKeySecret']);
+  assert.match(endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+});
+
+test('sub --wait runs a command to Finished; job, ch and log show it', async () => {
+  const sub = await shoal(['sub', '/bin/echo hi', 'echo-job', '--wait']);
+  assert.equal(sub.code, 0, sub.stdout + sub.stderr);
+  const id = jobIdOf(sub);
+  assert.match(sub.stdout, new RegExp(`^Job ${id} Finished$`, 'm'));
+  assert.match(sub.stderr, /tasks 1\/1/);
+
+  const list = await shoal(['job']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^#\s+Id\s+Name\s+State/m);
+  assert.match(list.stdout, new RegExp(`^1\\s+${id}\\s+echo-job\\s+Finished\\s+1/1`, 'm'));
+
+  const detail = await shoal(['ch', '1']);
+  assert.equal(detail.code, 0, detail.stderr);
+  assert.match(detail.stdout, new RegExp(`^Id:\\s+${id}$`, 'm'));
+  assert.match(detail.stdout, /^1\s+task\s+Finished\s+1\/1/m);
+
+  const instances = await shoal(['job', id, 'task']);
+  assert.equal(instances.code, 0, instances.stderr);
+  assert.match(instances.stdout, /^0\s+Finished\s+0\s/m);
+
+  const log = await shoal(['log', '1']);
+  assert.equal(log.code, 0, log.stderr);
+  assert.match(log.stdout, /^==> task\.0 stdout <==\nhi\n/m);
+  const stderrOnly = await shoal(['log', id, 'task', '0', '-e']);
+  assert.equal(stderrOnly.code, 0);
+  assert.doesNotMatch(stderrOnly.stdout, /hi/);
+
+  const json = await shoal(['job', '--json', '-s', 'Finished']);
+  assert.ok((JSON.parse(json.stdout) as { Id: string }[]).some((j) => j.Id === id));
+});
+
+test('a failing command ends Failed: sub --wait exits 1 and ch names the exit code', async () => {
+  const sub = await shoal(['sub', 'sh -c "echo oops >&2; exit 3"', '--wait']);
+  assert.equal(sub.code, 1, sub.stdout + sub.stderr);
+  const id = jobIdOf(sub);
+  assert.match(sub.stdout, new RegExp(`^Job ${id} Failed`, 'm'));
+  const check = await shoal(['ch', id]);
+  assert.match(check.stdout, /Failed instances:\n.*\ntask\s+0\s+3\s/);
+  const log = await shoal(['log', id, '-e']);
+  assert.match(log.stdout, /==> task\.0 stderr <==\noops\n/);
+});
+
+test('stop, start and delete a job', async () => {
+  const sub = await shoal(['sub', 'sleep 30']);
+  assert.equal(sub.code, 0, sub.stderr);
+  const id = jobIdOf(sub);
+  assert.match(sub.stdout, /shoal job job-/);
+
+  const stop = await shoal(['stop', id]);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(stop.stdout, `Stopped ${id}\n`);
+  await waitForState(id, ['Stopped']);
+
+  const start = await shoal(['rj', id]);
+  assert.equal(start.code, 0, start.stderr);
+  assert.equal(start.stdout, `Started ${id}\n`);
+  assert.notEqual(await jobState(id), 'Stopped');
+
+  assert.equal((await shoal(['sj', id])).code, 0);
+  await waitForState(id, ['Stopped']);
+  const del = await shoal(['delete', id, '-y']);
+  assert.equal(del.code, 0, del.stderr);
+  assert.equal(del.stdout, `Deleted ${id}\n`);
+
+  const gone = await shoal(['job', id]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /^Error: InvalidResource\.NotFound: .+ \(RequestId \S+\)$/m);
+});
+
+test('sub --file job.cfg uploads the pack and runs the DAG in order', async () => {
+  const dir = join(root, 'cfgjob');
+  await mkdir(join(dir, 'src'), { recursive: true });
+  await writeFile(
+    join(dir, 'src', 'step.sh'),
+    'echo "step $1 instance $BATCH_COMPUTE_DAG_INSTANCE_ID $GREETING"\n',
+  );
+  await writeFile(
+    join(dir, 'job.cfg'),
+    [
+      '[DEFAULT]',
+      'job_name = cfg-job',
+      'pack = ./src/',
+      'deps = first->second',
+      'env = GREETING:hello',
+      '[first]',
+      'cmd = sh step.sh one',
+      '[second]',
+      'cmd = sh step.sh two',
+      'nodes = 2',
+      '',
+    ].join('\n'),
+  );
+  const sub = await shoal(['sub', '--file', 'cfgjob/job.cfg', '--wait']);
+  assert.equal(sub.code, 0, sub.stdout + sub.stderr);
+  assert.match(sub.stderr, /Packed .*src -> oss:\/\/shoal\/cli\/[0-9a-f-]+\/worker\.tar\.gz/);
+  const id = jobIdOf(sub);
+  const log = await shoal(['log', id]);
+  assert.match(log.stdout, /==> first\.0 stdout <==\nstep one instance 0 hello\n/);
+  assert.match(log.stdout, /==> second\.1 stdout <==\nstep two instance 1 hello\n/);
+  const desc = await shoal(['job', id, '-d']);
+  assert.deepEqual(JSON.parse(desc.stdout).DAG.Dependencies, { first: ['second'] });
+});
+
+test('connection from flags; errors are printed as Code: Message', async () => {
+  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  const empty = join(root, 'nowhere');
+  const flags = ['--endpoint', endpoint, '--access-key-id', creds['AccessKeyId']!];
+  const ok = await shoal(['job', ...flags, '--access-key-secret', creds['AccessKeySecret']!], {
+    env: { SHOAL_DATA_DIR: empty },
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  const bad = await shoal(['job', ...flags, '--access-key-secret', 'wrong'], {
+    env: { SHOAL_DATA_DIR: empty },
+  });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^Error: \S+: .+/);
+  const none = await shoal(['job'], { env: { SHOAL_DATA_DIR: empty } });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^Error: no Shoal connection/);
+  const debug = await shoal(['job'], { env: { SHOAL_DATA_DIR: empty, DEBUG: '1' } });
+  assert.match(debug.stderr, /\n\s+at /);
+});
+
+test('--show_json prints the description without a server; usage errors exit non-zero', async () => {
+  const show = await shoal(['sub', 'python main.py', '-n', '3', '-r', 'oss://b/x/:/home/in', '--show_json'], {
+    env: { SHOAL_DATA_DIR: join(root, 'nowhere') },
+  });
+  assert.equal(show.code, 0, show.stderr);
+  const desc = JSON.parse(show.stdout);
+  assert.equal(desc.DAG.Tasks.task.InstanceCount, 3);
+  assert.deepEqual(desc.DAG.Tasks.task.InputMapping, { 'oss://b/x/': '/home/in' });
+  const missing = await shoal(['sub']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^Error: Missing required option: cmd/);
+  const unknown = await shoal(['nope']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown command/);
+});

@@ -1,0 +1,14 @@
+export { ShoalClient } from './client.js';
+export type { ListOptions, ListObjectsOptions, ListEventsOptions, WaitForJobOptions } from './paging.js';
+export { pages, normalizeList } from './paging.js';
+export type { FollowLogOptions } from './follow.js';
+export { ShoalApiError, parseApiError } from './errors.js';
+export type { ShoalApiErrorInit, ClientErrorCode } from './errors.js';
+export { resolveShoalClientOptions, CLIENT_DEFAULTS } from './options.js';
+export type { ShoalClientOptions, ResolvedShoalClientOptions } from './options.js';
+export { buildQuery, resourcePath, encodeObjectKey, objectPath } from './query.js';
+export type { QueryParams, QueryValue } from './query.js';
+export { signedHeaders, API_VERSION } from './signing.js';
+export type { SignInput } from './signing.js';
+export { backoffDelayMs, isRetryableStatus, sleep } from './retry.js';
+export type * from './wire-extra.js';

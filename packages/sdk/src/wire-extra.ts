@@ -1,0 +1,88 @@
+/**
+ * Wire shapes the SDK sends or receives that core does not define: the submitted JobDescription
+ * (spec §5.1–5.6, as clients write it) and the Shoal object routes' listing.
+ */
+
+/** `Parameters.Command` of a task (spec §5.5). */
+export interface WireCommand {
+  CommandLine: string;
+  PackagePath: string;
+  EnvVars?: Record<string, string>;
+  Docker?: { Image: string };
+}
+
+/** `AutoCluster` of a task (spec §5.6). */
+export interface WireAutoCluster {
+  ImageId?: string;
+  ECSImageId?: string;
+  InstanceType?: string;
+  ResourceType?: string;
+  ReserveOnFail?: boolean;
+  SpotStrategy?: string;
+  SpotPriceLimit?: number;
+  UserData?: Record<string, string>;
+  Configs?: Record<string, unknown>;
+}
+
+/** One task of a DAG job (spec §5.3). */
+export interface WireTaskDescription {
+  InstanceCount: number;
+  Timeout: number;
+  MaxRetryCount?: number;
+  ClusterId?: string;
+  AutoCluster?: WireAutoCluster;
+  InputMapping?: Record<string, string>;
+  OutputMapping?: Record<string, string>;
+  LogMapping?: Record<string, string>;
+  WriteSupport?: boolean;
+  Mounts?: Record<string, unknown>;
+  Parameters: {
+    Command: WireCommand;
+    InputMappingConfig?: { Locale?: string; Lock?: boolean };
+    StdoutRedirectPath: string;
+    StderrRedirectPath: string;
+  };
+}
+
+/** The body of `POST /jobs` for a DAG job (spec §5.1). */
+export interface WireJobDescription {
+  Name: string;
+  Description?: string;
+  Priority: number;
+  Type: 'DAG' | 'App' | string;
+  JobFailOnInstanceFail?: boolean;
+  AutoRelease?: boolean;
+  Notification?: { Topic: { Name?: string; Endpoint?: string; Events?: string[] } };
+  DAG: {
+    Tasks: Record<string, WireTaskDescription>;
+    /** Successors of each task: `{"split": ["count"]}` runs count after split. */
+    Dependencies?: Record<string, string[]>;
+  };
+}
+
+/** One object of `GET /objects/{bucket}?Prefix=` (Shoal addition). */
+export interface WireObjectSummary {
+  Key: string;
+  Size: number;
+  LastModified: string;
+}
+
+/** The listing of `GET /objects/{bucket}` (Shoal addition). */
+export interface WireObjectList {
+  NextMarker: string;
+  Items: WireObjectSummary[];
+  /** Common prefixes ("directories") when a Delimiter was given. */
+  Prefixes: string[];
+}
+
+/** What `HEAD /objects/{bucket}/{key}` tells about an object. */
+export interface ObjectHead {
+  size: number;
+  /** `Last-Modified` header as sent, '' when absent. */
+  lastModified: string;
+  contentType: string;
+  etag: string;
+}
+
+/** Which log of an instance attempt. */
+export type LogStream = 'stdout' | 'stderr';
