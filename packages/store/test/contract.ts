@@ -252,6 +252,19 @@ export function storeContract(name: string, open: StoreFactory): void {
       await store.close();
     });
 
+    it('exchanges ended attempts for new claims in one round', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('x', { instanceCount: 3 }));
+      const first = await store.exchangeAttempts('w1', [], 2, 10, 10 + LEASE);
+      assert.deepEqual(first.map((c) => c.instanceId), [0, 1]);
+      const next = await store.exchangeAttempts('w1', [ok(first[0]!.attemptId)], 2, 11, 11 + LEASE);
+      assert.deepEqual(next.map((c) => c.instanceId), [2]);
+      assert.equal((await store.getInstance(id, 'task', 0))?.state, 'Finished');
+      await store.exchangeAttempts('w1', [ok(first[1]!.attemptId), ok(next[0]!.attemptId)], 2, 12, 12 + LEASE);
+      assert.equal((await store.getJob(id))?.state, 'Finished');
+      await store.close();
+    });
+
     it('stores access keys', async () => {
       const store = await open();
       await store.putAccessKey({ id: 'AK1', secret: 's', ownerId: 1, disabled: false }, 1);

@@ -32,6 +32,11 @@ export interface RunnerOptions {
   keepWorkDirs?: boolean;
   /** Source of AttemptResult.startedAtUs / endedAtUs; default the system clock. */
   clock?: Clock;
+  /**
+   * Start commands through a small helper process (default true): fork() from a large worker process
+   * costs its main thread about a millisecond per command; the helper forks on another core.
+   */
+  spawner?: boolean;
 }
 
 export interface ResolvedRunnerOptions {
@@ -46,6 +51,7 @@ export interface ResolvedRunnerOptions {
   readonly killGraceMs: number;
   readonly keepWorkDirs: boolean;
   readonly clock: Clock;
+  readonly spawner: boolean;
 }
 
 const NOBODY = 65534;
@@ -82,5 +88,6 @@ export function resolveRunnerOptions(o: RunnerOptions): Readonly<ResolvedRunnerO
     killGraceMs,
     keepWorkDirs: o.keepWorkDirs ?? false,
     clock: o.clock ?? systemClock,
+    spawner: o.spawner ?? true,
   });
 }

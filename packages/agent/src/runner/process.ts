@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { ExitInfo, Launcher } from './launch/types.js';
 import type { SandboxIds } from './sandbox.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -9,9 +8,9 @@ export interface ProcessSpec {
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
-  /** Open file descriptors handed to the child as stdout/stderr (no pipe through node). */
-  readonly stdoutFd: number;
-  readonly stderrFd: number;
+  /** Files the command's stdout/stderr go to directly (no pipe through node). */
+  readonly stdoutFile: string;
+  readonly stderrFile: string;
   readonly ids: SandboxIds | undefined;
   /** 0 = no limit. */
   readonly timeoutMs: number;
@@ -31,102 +30,90 @@ export interface ProcessOutcome {
   /** Set when the program could not be started at all (ENOENT, EACCES, ...). */
   readonly spawnError: NodeJS.ErrnoException | undefined;
   readonly status: string;
+  /** Set when the launcher lost track of the process; the outcome is unknown. */
+  readonly lost?: string;
 }
 
 /**
  * Runs one process in its own process group (detached) so that the whole tree can be signalled. On
  * timeout or abort the group gets SIGTERM, then SIGKILL after killGraceMs. When the leader exits, whatever
- * is left in its group is killed too: an attempt's processes never outlive it.
+ * is left in its group is killed too (by the launcher): an attempt's processes never outlive it.
  */
-export function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
+export async function runProcess(spec: ProcessSpec, launcher: Launcher): Promise<ProcessOutcome> {
   const started = performance.now();
-  const stdio: StdioOptions = spec.statusPipe
-    ? ['ignore', spec.stdoutFd, spec.stderrFd, 'pipe']
-    : ['ignore', spec.stdoutFd, spec.stderrFd];
-  let child: ChildProcess;
-  try {
-    child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, stdio, detached: true, ...spec.ids });
-  } catch (err) {
-    return Promise.resolve(notStarted(err as NodeJS.ErrnoException, started));
-  }
+  let ended: ProcessOutcome['ended'] = 'exited';
+  let exited = false;
+  let timer: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let pid: number | undefined;
+  let resolveExit!: (exit: ExitInfo) => void;
+  const exit = new Promise<ExitInfo>((resolve) => (resolveExit = resolve));
 
-  return new Promise<ProcessOutcome>((resolve) => {
-    const pid = child.pid;
-    let ended: ProcessOutcome['ended'] = 'exited';
-    let exit: { code: number | null; signal: string | null } | undefined;
-    let durationMs = 0;
-    let status = '';
-    let timer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    const killGroup = (sig: NodeJS.Signals): void => {
-      if (pid === undefined) return;
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        // ESRCH: the group is already gone.
-      }
-    };
-    const terminate = (why: 'timeout' | 'stopped'): void => {
-      if (exit || ended !== 'exited') return;
-      ended = why;
-      killGroup('SIGTERM');
-      graceTimer = setTimeout(() => killGroup('SIGKILL'), Math.min(spec.killGraceMs, MAX_TIMER_MS));
-    };
-    const onAbort = (): void => terminate('stopped');
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      spec.signal?.removeEventListener('abort', onAbort);
-    };
-
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (pid !== undefined) return; // errors after a successful spawn (e.g. kill failures) are not fatal
-      cleanup();
-      resolve(notStarted(err, started));
-    });
+  const killGroup = (sig: NodeJS.Signals): void => {
     if (pid === undefined) return;
-
-    const statusStream = child.stdio[3] as Readable | null | undefined;
-    statusStream?.setEncoding('utf8');
-    statusStream?.on('data', (d: string) => (status += d));
-    child.on('exit', (code, sig) => {
-      durationMs = Math.round(performance.now() - started);
-      exit = { code, signal: sig };
-      cleanup();
-      killGroup('SIGKILL');
-    });
-    // 'close' follows 'exit' once the status pipe (if any) is drained.
-    child.on('close', () => {
-      cleanup();
-      resolve({
-        exitCode: exit?.code ?? null,
-        signal: exit?.signal ?? null,
-        durationMs,
-        ended,
-        spawnError: undefined,
-        status,
-      });
-    });
-
     try {
-      spec.onSpawn?.(pid);
+      process.kill(-pid, sig);
     } catch {
-      // The caller's bookkeeping must not break the run.
+      // ESRCH: the group is already gone.
     }
-    if (spec.timeoutMs > 0) {
-      const deadline = performance.now() + spec.timeoutMs;
-      // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): re-arm in steps instead.
-      const arm = (): void => {
-        const left = deadline - performance.now();
-        if (left <= 0) terminate('timeout');
-        else timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-      };
-      arm();
-    }
-    if (spec.signal?.aborted) terminate('stopped');
-    else spec.signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  };
+  const terminate = (why: 'timeout' | 'stopped'): void => {
+    if (exited || ended !== 'exited') return;
+    ended = why;
+    killGroup('SIGTERM');
+    graceTimer = setTimeout(() => killGroup('SIGKILL'), Math.min(spec.killGraceMs, MAX_TIMER_MS));
+  };
+  const onAbort = (): void => terminate('stopped');
+
+  try {
+    pid = await launcher.start(
+      {
+        file: spec.file,
+        args: spec.args,
+        cwd: spec.cwd,
+        env: spec.env,
+        stdoutFile: spec.stdoutFile,
+        stderrFile: spec.stderrFile,
+        ...(spec.ids ? { uid: spec.ids.uid, gid: spec.ids.gid } : {}),
+        statusPipe: spec.statusPipe,
+      },
+      (info) => resolveExit(info),
+    );
+  } catch (err) {
+    return notStarted(err as NodeJS.ErrnoException, started);
+  }
+  try {
+    spec.onSpawn?.(pid);
+  } catch {
+    // The caller's bookkeeping must not break the run.
+  }
+  if (spec.timeoutMs > 0) {
+    const deadline = performance.now() + spec.timeoutMs;
+    // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): re-arm in steps instead.
+    const arm = (): void => {
+      const left = deadline - performance.now();
+      if (left <= 0) terminate('timeout');
+      else timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    arm();
+  }
+  if (spec.signal?.aborted) terminate('stopped');
+  else spec.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const info = await exit;
+  exited = true;
+  clearTimeout(timer);
+  clearTimeout(graceTimer);
+  spec.signal?.removeEventListener('abort', onAbort);
+  return {
+    exitCode: info.code,
+    signal: info.signal,
+    durationMs: Math.round(performance.now() - started),
+    ended,
+    spawnError: undefined,
+    status: info.status,
+    ...(info.lost ? { lost: info.lost } : {}),
+  };
 }
 
 function notStarted(err: NodeJS.ErrnoException, started: number): ProcessOutcome {

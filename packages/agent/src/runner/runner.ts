@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandLineError, splitCommandLine, type Assignment, type AttemptResult } from '@shoal/core';
 import { attemptEnv } from './env.js';
@@ -6,6 +6,9 @@ import { planMappings, type MappingPlan } from './mappings.js';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { interpretOutcome } from './outcome.js';
 import { stagePackage } from './package.js';
+import { DirectLauncher } from './launch/direct.js';
+import { SpawnerLauncher } from './launch/spawner.js';
+import type { Launcher } from './launch/types.js';
 import { runProcess } from './process.js';
 import {
   AttemptFailure,
@@ -49,8 +52,16 @@ export class Runner {
   private probe: Promise<SandboxProbe> | undefined;
   private workRootReady: Promise<unknown> | undefined;
 
+  private readonly launcher: Launcher;
+
   constructor(options: RunnerOptions) {
     this.options = resolveRunnerOptions(options);
+    this.launcher = this.options.spawner ? new SpawnerLauncher() : new DirectLauncher();
+  }
+
+  /** Stops the spawner helper process, if any. Attempts still running are not waited for. */
+  close(): Promise<void> {
+    return this.launcher.close();
   }
 
   /** Whether sandboxed attempts can run here; probed once per runner. */
@@ -88,9 +99,7 @@ export class Runner {
     let started = false;
     const report: UploadReport = { failure: undefined, notes: [] };
 
-    let streams: { out: FileHandle; err: FileHandle } | undefined;
     try {
-      streams = await openStreams(io);
       const argv = splitArgv(a.commandLine);
       plan = planMappings(a, workDir);
       const env = attemptEnv(a, o.workerId, workDir);
@@ -122,15 +131,15 @@ export class Runner {
           : argv.slice(1),
         cwd: workDir,
         env,
-        stdoutFd: streams.out.fd,
-        stderrFd: streams.err.fd,
+        stdoutFile: io.stdoutFile,
+        stderrFile: io.stderrFile,
         ids,
         timeoutMs: a.timeoutMs,
         killGraceMs: o.killGraceMs,
         signal: io.signal,
         onSpawn: io.onSpawn,
         statusPipe: sandbox !== undefined,
-      });
+      }, this.launcher);
       started = p.spawnError === undefined;
       const ctx = {
         argv0: argv[0]!,
@@ -144,13 +153,13 @@ export class Runner {
       failure = interpreted.failure;
     } catch (err) {
       failure = asFailure(err);
-    } finally {
-      await closeStreams(streams);
     }
 
     // A command that never ran leaves the reason in its stderr log, where users look first.
-    if (failure && !started)
+    if (failure && !started) {
+      await appendFile(io.stdoutFile, '').catch(() => undefined);
       await appendFile(io.stderrFile, `shoal: ${failure.message}\n`).catch(() => undefined);
+    }
 
     const resolve = hostResolver(workDir, binds);
     if (plan) {
@@ -257,23 +266,6 @@ function hostResolver(workDir: string, binds: readonly Bind[]): HostResolver {
     const hit = hostPathOf(all, visible);
     return hit ? { host: hit.host, root: hit.bind.host } : undefined;
   };
-}
-
-async function openStreams(io: AttemptIo): Promise<{ out: FileHandle; err: FileHandle }> {
-  const out = await open(io.stdoutFile, 'w');
-  if (path.resolve(io.stderrFile) === path.resolve(io.stdoutFile)) return { out, err: out };
-  try {
-    return { out, err: await open(io.stderrFile, 'w') };
-  } catch (err) {
-    await out.close();
-    throw err;
-  }
-}
-
-async function closeStreams(streams: { out: FileHandle; err: FileHandle } | undefined): Promise<void> {
-  if (!streams) return;
-  await streams.out.close().catch(() => undefined);
-  if (streams.err !== streams.out) await streams.err.close().catch(() => undefined);
 }
 
 /** Attempt ids are `<jobId>.<task>.<iid>.<n>`; anything else is made safe for a directory name. */

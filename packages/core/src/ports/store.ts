@@ -170,6 +170,14 @@ export interface Store {
   releaseWorkerAttempts(workerId: string, nowUs: number): Promise<string[]>;
   /** Claims up to `max` queued instances for a worker, highest priority first, FIFO among equals. */
   claimAttempts(workerId: string, max: number, nowUs: number, leaseUntilUs: number): Promise<ClaimedAttempt[]>;
+  /** finishAttempts then claimAttempts in one transaction: the worker's usual round. */
+  exchangeAttempts(
+    workerId: string,
+    results: readonly AttemptResult[],
+    max: number,
+    nowUs: number,
+    leaseUntilUs: number,
+  ): Promise<ClaimedAttempt[]>;
   /** Records ended attempts; stale reports (attempt no longer current) are kept in history only. */
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number): Promise<void>;
   /**

@@ -78,9 +78,11 @@ export class WorkerGateway {
   /** Records ended attempts, then claims up to `want` new ones. */
   async exchange(workerId: string, results: readonly AttemptResult[], want: number): Promise<Assignment[]> {
     const now = this.clock.nowUs();
-    if (results.length) await this.store.finishAttempts(workerId, results, now);
-    if (want <= 0) return [];
-    const claimed = await this.store.claimAttempts(workerId, want, now, now + this.options.leaseMs * 1000);
+    if (want <= 0) {
+      if (results.length) await this.store.finishAttempts(workerId, results, now);
+      return [];
+    }
+    const claimed = await this.store.exchangeAttempts(workerId, results, want, now, now + this.options.leaseMs * 1000);
     return claimed.map((claim) => toAssignment(claim, this.options));
   }
 

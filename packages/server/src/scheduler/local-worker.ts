@@ -1,7 +1,8 @@
 /**
  * The local worker: runs attempts on this machine through the same gateway calls a remote agent makes.
- * One pump loop reports ended attempts and claims new ones in a single exchange, so a finished attempt
- * and the next claim cost one round (and, on SQLite, two short transactions).
+ * One pump loop reports ended attempts and claims new ones in a single exchange (one transaction).
+ * It keeps up to `prefetch` claimed attempts in hand, so a freed slot starts the next command at once
+ * instead of waiting for a round trip to the scheduler; prefetched attempts hold leases like running ones.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Assignment, AttemptResult, Clock } from '@shoal/core';
@@ -17,6 +18,12 @@ export interface LocalWorkerOptions {
   readonly slots: number;
   readonly heartbeatMs: number;
   readonly pollMs: number;
+  /**
+   * Claimed attempts kept ready beyond the free slots; default 0. Prefetching hides the scheduler round
+   * trip between two commands, but a prefetched attempt is already dispatched: work of a higher priority
+   * submitted after it waits behind it.
+   */
+  readonly prefetch?: number;
 }
 
 interface Running {
@@ -27,6 +34,8 @@ interface Running {
 
 export class LocalWorker {
   private readonly running = new Map<string, Running>();
+  /** Claimed, not yet started (waiting for a slot). */
+  private ready: Assignment[] = [];
   private pending: AttemptResult[] = [];
   private pumping = false;
   private again = false;
@@ -72,6 +81,7 @@ export class LocalWorker {
   /** Stops claiming; running attempts are killed (they will be re-run after the next start). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.ready = [];
     for (const timer of this.timers) clearInterval(timer);
     this.gateway.signals.off('work', this.onWork);
     this.gateway.signals.off('cancel', this.onCancel);
@@ -99,7 +109,8 @@ export class LocalWorker {
       do {
         this.again = false;
         const results = this.pending;
-        const want = this.stopped ? 0 : this.options.slots - this.running.size;
+        const capacity = this.options.slots + (this.options.prefetch ?? 0);
+        const want = this.stopped ? 0 : capacity - this.running.size - this.ready.length;
         if (results.length === 0 && want <= 0) break;
         this.pending = [];
         let assignments: Assignment[];
@@ -116,11 +127,16 @@ export class LocalWorker {
           this.again = true;
           continue;
         }
-        for (const assignment of assignments) this.launch(assignment);
+        this.ready.push(...assignments);
+        this.fillSlots();
       } while (this.again || (this.pending.length > 0 && !this.stopped));
     } finally {
       this.pumping = false;
     }
+  }
+
+  private fillSlots(): void {
+    while (!this.stopped && this.running.size < this.options.slots && this.ready.length > 0) this.launch(this.ready.shift()!);
   }
 
   private launch(assignment: Assignment): void {
@@ -128,9 +144,30 @@ export class LocalWorker {
     const done = this.execute(assignment, abort.signal).then((result) => {
       this.running.delete(assignment.attemptId);
       this.pending.push(result);
+      this.fillSlots();
       this.kick();
     });
     this.running.set(assignment.attemptId, { assignment, abort, done });
+  }
+
+  /** A prefetched attempt cancelled before it started ends as Stopped without running. */
+  private dropReady(attemptId: string): void {
+    const index = this.ready.findIndex((a) => a.attemptId === attemptId);
+    if (index < 0) return;
+    this.ready.splice(index, 1);
+    const now = this.clock.nowUs();
+    this.pending.push({
+      attemptId,
+      exitCode: null,
+      signal: null,
+      startedAtUs: now,
+      endedAtUs: now,
+      durationMs: 0,
+      errorCode: 'Stopped',
+      errorMessage: 'stopped before the command started (job stopped)',
+      detail: '',
+    });
+    this.kick();
   }
 
   private async execute(assignment: Assignment, signal: AbortSignal): Promise<AttemptResult> {
@@ -171,8 +208,12 @@ export class LocalWorker {
     if (this.heartbeating || this.stopped) return;
     this.heartbeating = true;
     try {
-      const cancel = await this.gateway.heartbeat(this.options.workerId, [...this.running.keys()]);
-      for (const attemptId of cancel) this.running.get(attemptId)?.abort.abort();
+      const held = [...this.running.keys(), ...this.ready.map((a) => a.attemptId)];
+      const cancel = await this.gateway.heartbeat(this.options.workerId, held);
+      for (const attemptId of cancel) {
+        this.running.get(attemptId)?.abort.abort();
+        this.dropReady(attemptId);
+      }
     } catch (err) {
       this.log.error({ err }, 'worker heartbeat failed');
     } finally {

@@ -85,6 +85,12 @@ export class SqlStore implements Store {
   claimAttempts(workerId: string, max: number, nowUs: number, leaseUntilUs: number): Promise<ClaimedAttempt[]> {
     return scheduling.claimAttempts(this.db, this.specs, workerId, max, nowUs, leaseUntilUs);
   }
+  exchangeAttempts(workerId: string, results: readonly AttemptResult[], max: number, nowUs: number, leaseUntilUs: number) {
+    return this.db.transaction(async (tx) => {
+      await scheduling.finishAttempts(tx, workerId, results, nowUs);
+      return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs);
+    });
+  }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {
     return scheduling.finishAttempts(this.db, workerId, results, nowUs);
   }

@@ -79,13 +79,13 @@ export class SqliteDriver implements SqlDriver {
 
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     return this.serialise(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.prepare('BEGIN IMMEDIATE').run();
       try {
         const value = await fn(this.inner);
-        this.db.exec('COMMIT');
+        this.prepare('COMMIT').run();
         return value;
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.prepare('ROLLBACK').run();
         throw err;
       }
     });
