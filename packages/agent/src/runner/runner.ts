@@ -1,4 +1,5 @@
-import { appendFile, mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandLineError, splitCommandLine, type Assignment, type AttemptResult } from '@shoal/core';
 import { attemptEnv } from './env.js';
@@ -7,6 +8,7 @@ import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } 
 import { interpretOutcome } from './outcome.js';
 import { stagePackage } from './package.js';
 import { DirectLauncher } from './launch/direct.js';
+import { NativeLauncher } from './launch/native.js';
 import { SpawnerLauncher } from './launch/spawner.js';
 import type { Launcher } from './launch/types.js';
 import { runProcess } from './process.js';
@@ -56,7 +58,8 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.options = resolveRunnerOptions(options);
-    this.launcher = this.options.spawner ? new SpawnerLauncher() : new DirectLauncher();
+    const node = this.options.spawner ? new SpawnerLauncher() : new DirectLauncher();
+    this.launcher = this.options.spawner && NativeLauncher.available() ? new NativeLauncher(node) : node;
   }
 
   /** Stops the spawner helper process, if any. Attempts still running are not waited for. */
@@ -218,7 +221,9 @@ export class Runner {
   private async makeWorkDir(workDir: string): Promise<void> {
     await (this.workRootReady ??= mkdir(this.options.workRoot, { recursive: true }));
     try {
-      await mkdir(workDir);
+      // Synchronous on purpose: one mkdir costs microseconds, a thread-pool round trip costs more, and it
+      // sits on every attempt's critical path.
+      mkdirSync(workDir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       // Left over by a run of the same attempt that crashed: start clean.
@@ -231,7 +236,7 @@ export class Runner {
 /** rmdir first: the working directory of a short command is often empty, and rm -r costs several calls. */
 async function removeDir(dir: string): Promise<void> {
   try {
-    await rmdir(dir);
+    rmdirSync(dir); // synchronous for the same reason as the mkdir in makeWorkDir
   } catch {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }

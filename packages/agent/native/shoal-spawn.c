@@ -1,0 +1,216 @@
+/*
+ * shoal-spawn: starts commands for the Shoal runner with posix_spawn (vfork-fast, no copy of a large
+ * parent's page tables) and reports their exits. Each command gets its own session (so the runner can
+ * signal the whole process group), stdin from /dev/null, stdout/stderr opened on the given files, and
+ * the given working directory and environment.
+ *
+ * Protocol on stdin: records of a 4-byte little-endian length followed by NUL-terminated fields:
+ *   id, file, cwd, stdout path, stderr path, argc, argv[0..argc), envc, env[0..envc)
+ * Replies on stdout, one line each:
+ *   P <id> <pid>          started
+ *   E <id> <errno>        could not start
+ *   X <id> <code> <sig>   ended (code -1 when killed by signal <sig>); its process group is then killed
+ * When stdin closes (the runner's process died), every process group it started is killed and it exits.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct child {
+  pid_t pid;
+  char id[32];
+};
+
+static struct child *children;
+static size_t nchildren, capchildren;
+
+static void reply(const char *line) {
+  size_t len = strlen(line), off = 0;
+  while (off < len) {
+    ssize_t n = write(1, line + off, len - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      exit(1);
+    }
+    off += (size_t)n;
+  }
+}
+
+static void remember(pid_t pid, const char *id) {
+  if (nchildren == capchildren) {
+    capchildren = capchildren ? capchildren * 2 : 64;
+    children = realloc(children, capchildren * sizeof *children);
+    if (!children) exit(1);
+  }
+  children[nchildren].pid = pid;
+  snprintf(children[nchildren].id, sizeof children[nchildren].id, "%s", id);
+  nchildren++;
+}
+
+/* Resolves `file` like execvp would, but with the command's own PATH (found in its environment). */
+static const char *resolve(const char *file, char *const envp[], const char *cwd, char *buf, size_t size) {
+  if (strchr(file, '/')) return file;
+  const char *path = "/usr/local/bin:/usr/bin:/bin";
+  for (char *const *e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  while (*path) {
+    const char *end = strchr(path, ':');
+    size_t dirlen = end ? (size_t)(end - path) : strlen(path);
+    int n;
+    if (dirlen == 0) n = snprintf(buf, size, "%s/%s", cwd, file);
+    else if (path[0] == '/') n = snprintf(buf, size, "%.*s/%s", (int)dirlen, path, file);
+    else n = snprintf(buf, size, "%s/%.*s/%s", cwd, (int)dirlen, path, file);
+    if (n > 0 && (size_t)n < size) {
+      struct stat st;
+      if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return buf;
+    }
+    if (!end) break;
+    path = end + 1;
+  }
+  return NULL;
+}
+
+static void start(char *body, size_t len) {
+  char *fields[8];
+  char *p = body, *end = body + len;
+  for (int i = 0; i < 6; i++) {
+    if (p >= end) return;
+    fields[i] = p;
+    p += strlen(p) + 1;
+  }
+  const char *id = fields[0], *file = fields[1], *cwd = fields[2], *out = fields[3], *err = fields[4];
+  long argc = strtol(fields[5], NULL, 10);
+  if (argc < 1 || argc > 1000000) return;
+  char **argv = calloc((size_t)argc + 1, sizeof *argv);
+  for (long i = 0; i < argc && p < end; i++) {
+    argv[i] = p;
+    p += strlen(p) + 1;
+  }
+  long envc = p < end ? strtol(p, NULL, 10) : 0;
+  p += strlen(p) + 1;
+  char **envp = calloc((size_t)envc + 1, sizeof *envp);
+  for (long i = 0; i < envc && p < end; i++) {
+    envp[i] = p;
+    p += strlen(p) + 1;
+  }
+
+  char line[128], pathbuf[PATH_MAX];
+  const char *exe = resolve(file, envp, cwd, pathbuf, sizeof pathbuf);
+  int rc = ENOENT;
+  pid_t pid = 0;
+  if (exe) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (strcmp(out, err) == 0) posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    else posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    posix_spawnattr_init(&attr);
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+  }
+  if (rc == 0) {
+    remember(pid, id);
+    snprintf(line, sizeof line, "P %s %d\n", id, (int)pid);
+  } else {
+    snprintf(line, sizeof line, "E %s %d\n", id, rc);
+  }
+  reply(line);
+  free(argv);
+  free(envp);
+}
+
+static void reap(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (size_t i = 0; i < nchildren; i++) {
+      if (children[i].pid != pid) continue;
+      char line[128];
+      kill(-pid, SIGKILL); /* whatever the command left in its group dies with it */
+      if (WIFSIGNALED(status)) snprintf(line, sizeof line, "X %s -1 %d\n", children[i].id, WTERMSIG(status));
+      else snprintf(line, sizeof line, "X %s %d 0\n", children[i].id, WEXITSTATUS(status));
+      children[i] = children[--nchildren];
+      reply(line);
+      break;
+    }
+  }
+}
+
+int main(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) return 1;
+
+  size_t cap = 1 << 16, used = 0;
+  char *buf = malloc(cap);
+  struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(sfd, &info, sizeof info) == sizeof info) {
+      }
+      reap();
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (cap - used < 4096) {
+        cap *= 2;
+        buf = realloc(buf, cap);
+        if (!buf) return 1;
+      }
+      ssize_t n = read(0, buf + used, cap - used);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        for (size_t i = 0; i < nchildren; i++) kill(-children[i].pid, SIGKILL);
+        return 0;
+      }
+      used += (size_t)n;
+      size_t off = 0;
+      while (used - off >= 4) {
+        uint32_t len = (uint32_t)(unsigned char)buf[off] | (uint32_t)(unsigned char)buf[off + 1] << 8 |
+                       (uint32_t)(unsigned char)buf[off + 2] << 16 | (uint32_t)(unsigned char)buf[off + 3] << 24;
+        if (used - off - 4 < len) {
+          if (len + 4 > cap) {
+            cap = len + 4 + 4096;
+            buf = realloc(buf, cap);
+            if (!buf) return 1;
+          }
+          break;
+        }
+        start(buf + off + 4, len);
+        off += 4 + len;
+      }
+      memmove(buf, buf + off, used - off);
+      used -= off;
+    }
+  }
+}
