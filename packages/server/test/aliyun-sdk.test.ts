@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import { startTestShoal, type TestShoal } from './helpers.js';
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const ALY = require('aliyun-sdk') as {
   BatchCompute: new (options: Record<string, string>) => Record<string, (params: unknown, cb: (err: AlyError | null, res: AlyResult) => void) => void>;
 };

@@ -9,7 +9,6 @@ import type {
   Page,
   StateCounts,
   TaskRecord,
-  TaskSpec,
 } from '@shoal/core';
 import { emptyCounts } from '@shoal/core';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';

@@ -17,15 +17,16 @@ export class SqliteDriver implements SqlDriver {
 
   constructor(db: Database.Database) {
     this.db = db;
-    const self = this;
-    this.inner = {
+    // Inside a transaction statements run directly: the transaction already holds the serialisation slot.
+    const inner: SqlDriver = {
       dialect: 'sqlite',
-      query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => self.all<T>(sql, params),
-      run: async (sql, params) => self.exec(sql, params),
-      transaction: async (fn) => fn(self.inner),
-      execScript: async (sql) => void self.db.exec(sql),
+      query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => this.all<T>(sql, params),
+      run: async (sql, params) => this.exec(sql, params),
+      transaction: async (fn) => fn(inner),
+      execScript: async (sql) => void this.db.exec(sql),
       close: async () => undefined,
     };
+    this.inner = inner;
   }
 
   static open(path: string): SqliteDriver {

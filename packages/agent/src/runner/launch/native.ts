@@ -2,21 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ExitInfo, Launcher, LaunchError, LaunchRequest } from './types.js';
+import { PendingLaunches, refHelper } from './pending.js';
+import type { ExitInfo, Launcher, LaunchRequest } from './types.js';
 
 /** Where `npm ci` (scripts/build-native.mjs) puts the compiled helper. */
 export const NATIVE_SPAWNER_PATH = fileURLToPath(new URL('../../../../native/shoal-spawn', import.meta.url));
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, value]) => [value, name]));
-
-interface Pending {
-  readonly resolve: (pid: number) => void;
-  readonly reject: (err: LaunchError) => void;
-  readonly onExit: (exit: ExitInfo) => void;
-  readonly request: LaunchRequest;
-  pid?: number;
-}
 
 function encode(id: number, r: LaunchRequest): Buffer {
   const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`);
@@ -35,9 +28,8 @@ function encode(id: number, r: LaunchRequest): Buffer {
  */
 export class NativeLauncher implements Launcher {
   private child: ChildProcess | undefined;
-  private nextId = 1;
   private buffered = '';
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingLaunches();
 
   constructor(
     private readonly fallback: Launcher,
@@ -55,25 +47,19 @@ export class NativeLauncher implements Launcher {
     child.stdout!.on('data', (chunk: string) => this.onData(chunk));
     child.stdin!.on('error', () => undefined);
     child.on('error', () => undefined);
-    child.on('exit', () => this.onChildExit(child));
+    child.on('exit', () => {
+      if (this.child === child) this.child = undefined;
+      this.pending.abandonAll('shoal-spawn');
+    });
     this.child = child;
     this.buffered = '';
-    this.holdOpen(false);
+    this.hold(false);
     return child;
   }
 
-  /** The helper keeps the event loop alive only while commands it started are pending. */
-  private holdOpen(hold: boolean): void {
-    const child = this.child;
-    if (!child) return;
-    const streams = [child.stdout, child.stdin] as unknown as ({ ref?(): void; unref?(): void } | null)[];
-    if (hold) {
-      child.ref();
-      for (const s of streams) (s as { _handle?: { ref?(): void } } | null)?._handle?.ref?.();
-    } else {
-      child.unref();
-      for (const s of streams) (s as { _handle?: { unref?(): void } } | null)?._handle?.unref?.();
-    }
+  private hold(on: boolean): void {
+    const child = this.child as (ChildProcess & { stdout: { _handle?: unknown }; stdin: { _handle?: unknown } }) | undefined;
+    if (child) refHelper(child, [child.stdout?._handle, child.stdin?._handle], on);
   }
 
   private onData(chunk: string): void {
@@ -84,52 +70,30 @@ export class NativeLauncher implements Launcher {
       this.buffered = this.buffered.slice(newline + 1);
       const [kind, idText, a, b] = line.split(' ');
       const id = Number(idText);
-      const entry = this.pending.get(id);
-      if (!entry) continue;
-      if (kind === 'P') {
-        entry.pid = Number(a);
-        entry.resolve(entry.pid);
-      } else if (kind === 'E') {
-        this.pending.delete(id);
+      if (kind === 'P') this.pending.started(id, Number(a));
+      else if (kind === 'E') {
         const errno = Number(a);
         const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
-        entry.reject(Object.assign(new Error(`spawn ${entry.request.file} ${code}`), { code, errno: -errno, syscall: 'spawn', path: entry.request.file }));
+        this.pending.failed(id, (request) =>
+          Object.assign(new Error(`spawn ${request.file} ${code}`), { code, errno: -errno, syscall: 'spawn', path: request.file }),
+        );
       } else if (kind === 'X') {
-        this.pending.delete(id);
-        const code = Number(a);
         const signal = Number(b);
-        entry.onExit({ code: signal ? null : code, signal: signal ? (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`) : null, status: '' });
+        this.pending.exited(id, {
+          code: signal ? null : Number(a),
+          signal: signal ? (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`) : null,
+          status: '',
+        });
       }
     }
-    if (this.pending.size === 0) this.holdOpen(false);
-  }
-
-  private onChildExit(child: ChildProcess): void {
-    if (this.child === child) this.child = undefined;
-    for (const [id, entry] of this.pending) {
-      this.pending.delete(id);
-      if (entry.pid === undefined) {
-        entry.reject(Object.assign(new Error('the shoal-spawn helper exited'), { code: 'ESPAWNER' }));
-        continue;
-      }
-      try {
-        process.kill(-entry.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      entry.onExit({ code: null, signal: null, status: '', lost: 'the shoal-spawn helper exited while the command ran' });
-    }
+    if (this.pending.size === 0) this.hold(false);
   }
 
   start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<number> {
     if (request.uid !== undefined || request.gid !== undefined || request.statusPipe) return this.fallback.start(request, onExit);
     const child = this.ensureChild();
-    const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onExit, request });
-      this.holdOpen(true);
-      child.stdin!.write(encode(id, request));
-    });
+    this.hold(true);
+    return this.pending.add(request, onExit, (id) => child.stdin!.write(encode(id, request)));
   }
 
   async close(): Promise<void> {

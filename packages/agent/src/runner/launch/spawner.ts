@@ -1,13 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PendingLaunches, refHelper } from './pending.js';
 import type { ExitInfo, Launcher, LaunchError, LaunchRequest } from './types.js';
-
-interface Pending {
-  readonly resolve: (pid: number) => void;
-  readonly reject: (err: LaunchError) => void;
-  readonly onExit: (exit: ExitInfo) => void;
-  pid?: number;
-}
 
 type Reply =
   | { id: number; pid: number }
@@ -16,81 +10,39 @@ type Reply =
 
 const MAIN = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
 
-/**
- * Launches commands through the spawner helper process (started on first use, restarted if it dies).
- * If the helper dies, commands it started are killed and reported lost, so nothing runs untracked.
- */
+/** Launches commands through a Node helper process (started on first use, restarted if it dies). */
 export class SpawnerLauncher implements Launcher {
   private child: ChildProcess | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingLaunches();
 
   private ensureChild(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
     const child = fork(MAIN, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json', execArgv: [] });
     child.on('message', (reply: Reply) => this.onReply(reply));
-    child.on('exit', () => this.onChildExit(child));
+    child.on('exit', () => {
+      if (this.child === child) this.child = undefined;
+      this.pending.abandonAll('spawner');
+    });
     this.child = child;
-    this.holdOpen(false);
+    this.hold(false);
     return child;
   }
 
-  /** The helper keeps the event loop alive only while commands it started are pending. */
-  private holdOpen(hold: boolean): void {
-    const child = this.child as (ChildProcess & { channel?: { ref(): void; unref(): void } }) | undefined;
-    if (!child) return;
-    if (hold) {
-      child.ref();
-      child.channel?.ref();
-    } else {
-      child.unref();
-      child.channel?.unref();
-    }
+  private hold(on: boolean): void {
+    if (this.child) refHelper(this.child, [(this.child as unknown as { channel?: unknown }).channel], on);
   }
 
   private onReply(reply: Reply): void {
-    const entry = this.pending.get(reply.id);
-    if (!entry) return;
-    if ('pid' in reply) {
-      entry.pid = reply.pid;
-      entry.resolve(reply.pid);
-    } else if ('error' in reply) {
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.holdOpen(false);
-      const err: LaunchError = Object.assign(new Error(reply.error.message), reply.error);
-      entry.reject(err);
-    } else {
-      this.pending.delete(reply.id);
-      entry.onExit(reply.exit);
-    }
-    if (this.pending.size === 0) this.holdOpen(false);
-  }
-
-  private onChildExit(child: ChildProcess): void {
-    if (this.child === child) this.child = undefined;
-    for (const [id, entry] of this.pending) {
-      this.pending.delete(id);
-      if (entry.pid === undefined) {
-        entry.reject(Object.assign(new Error('the spawner helper process exited'), { code: 'ESPAWNER' }));
-        continue;
-      }
-      try {
-        process.kill(-entry.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      entry.onExit({ code: null, signal: null, status: '', lost: 'the spawner helper process exited while the command ran' });
-    }
+    if ('pid' in reply) this.pending.started(reply.id, reply.pid);
+    else if ('error' in reply) this.pending.failed(reply.id, () => Object.assign(new Error(reply.error.message), reply.error) as LaunchError);
+    else this.pending.exited(reply.id, reply.exit);
+    if (this.pending.size === 0) this.hold(false);
   }
 
   start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<number> {
     const child = this.ensureChild();
-    const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onExit });
-      this.holdOpen(true);
-      child.send({ id, request });
-    });
+    this.hold(true);
+    return this.pending.add(request, onExit, (id) => child.send({ id, request }));
   }
 
   async close(): Promise<void> {
