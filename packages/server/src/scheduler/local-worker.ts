@@ -203,17 +203,26 @@ export class LocalWorker {
   }
 
   private heartbeating = false;
+  private heartbeatAgain = false;
 
+  /** Renews leases and cancels what the scheduler says to; a request during a round runs another round. */
   private async heartbeat(): Promise<void> {
-    if (this.heartbeating || this.stopped) return;
+    if (this.stopped) return;
+    if (this.heartbeating) {
+      this.heartbeatAgain = true;
+      return;
+    }
     this.heartbeating = true;
     try {
-      const held = [...this.running.keys(), ...this.ready.map((a) => a.attemptId)];
-      const cancel = await this.gateway.heartbeat(this.options.workerId, held);
-      for (const attemptId of cancel) {
-        this.running.get(attemptId)?.abort.abort();
-        this.dropReady(attemptId);
-      }
+      do {
+        this.heartbeatAgain = false;
+        const held = [...this.running.keys(), ...this.ready.map((a) => a.attemptId)];
+        const cancel = await this.gateway.heartbeat(this.options.workerId, held);
+        for (const attemptId of cancel) {
+          this.running.get(attemptId)?.abort.abort();
+          this.dropReady(attemptId);
+        }
+      } while (this.heartbeatAgain && !this.stopped);
     } catch (err) {
       this.log.error({ err }, 'worker heartbeat failed');
     } finally {
