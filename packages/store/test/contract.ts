@@ -56,6 +56,18 @@ export function storeContract(name: string, open: StoreFactory): void {
       await store.close();
     });
 
+    it('resolves concurrent creates with one IdempotentToken to one job', async () => {
+      const store = await open();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          store.createJob({ id: jobId(), ownerId: 7, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'race' }, 1),
+        ),
+      );
+      assert.equal(new Set(results.map((r) => r.id)).size, 1);
+      assert.equal(results.filter((r) => r.created).length, 1);
+      await store.close();
+    });
+
     it('runs a DAG in dependency order and settles tasks and the job', async () => {
       const store = await open();
       const id = await submit(store);

@@ -22,6 +22,11 @@ import { eventRecord } from './mappers.js';
 import * as scheduling from './scheduling.js';
 import { TaskSpecCache } from './task-spec-cache.js';
 
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 /** The Store port over any SqlDriver: one implementation of the logic, two dialects underneath. */
 export class SqlStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -31,8 +36,19 @@ export class SqlStore implements Store {
     this.dialect = db.dialect;
   }
 
-  createJob(job: NewJob, nowUs: number) {
-    return jobs.createJob(this.db, job, nowUs);
+  async createJob(job: NewJob, nowUs: number) {
+    try {
+      return await jobs.createJob(this.db, job, nowUs);
+    } catch (err) {
+      // Two creates with one IdempotentToken raced (possible on PostgreSQL): the loser returns the winner.
+      if (job.idempotentToken === null || !isUniqueViolation(err)) throw err;
+      const existing = await queryOne(this.db, 'SELECT id FROM jobs WHERE owner_id = ? AND idempotent_token = ?', [
+        job.ownerId,
+        job.idempotentToken,
+      ]);
+      if (!existing) throw err;
+      return { id: String(existing.id), created: false };
+    }
   }
   getJob(id: string): Promise<JobRecord | undefined> {
     return jobs.getJob(this.db, id);
