@@ -5,21 +5,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureBubblewrap } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-
-function ensureBubblewrap() {
-  if (existsSync('/usr/bin/bwrap')) return;
-  if (process.getuid?.() !== 0 || process.env.SHOAL_TEST_NO_INSTALL) {
-    console.warn('bubblewrap is not installed: sandbox tests will be skipped (apt-get install bubblewrap)');
-    return;
-  }
-  console.log('installing bubblewrap for the sandbox tests (apt-get)...');
-  const apt = ['-o', 'DPkg::Lock::Timeout=300'];
-  spawnSync('apt-get', [...apt, 'update', '-q'], { stdio: 'inherit' });
-  const r = spawnSync('apt-get', [...apt, 'install', '-y', '-q', '--no-install-recommends', 'bubblewrap'], { stdio: 'inherit' });
-  if (r.status !== 0) console.warn('could not install bubblewrap: sandbox tests will be skipped');
-}
 
 function testFiles(dir) {
   const out = [];

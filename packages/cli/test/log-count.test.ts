@@ -1,0 +1,185 @@
+/**
+ * The log-count example of the user guide (examples/log-count), through the CLI as a user runs it: a
+ * real `shoal server` subprocess, the input uploaded through the SDK, `shoal sub --file job.cfg -r … -w …
+ * --wait` from the example's directory, and the merged counts checked against the generator's.
+ * Its tasks map /home/input and /home/output, so they run in the bubblewrap sandbox.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ShoalClient } from '@shoal/sdk';
+
+const BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
+const FOLDER = 'oss://log-count/log-count/';
+const LINES = 3000;
+
+const noBwrap = existsSync('/usr/bin/bwrap')
+  ? undefined
+  : 'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let root = '';
+let dataDir = '';
+let server: ChildProcess | undefined;
+let serverLog = '';
+
+function env(): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('SHOAL_') && key !== 'DEBUG') out[key] = value;
+  }
+  return { ...out, HOME: root, SHOAL_DATA_DIR: dataDir };
+}
+
+function run(file: string, args: string[], cwd: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const shoal = (args: string[], cwd = root): Promise<Result> => run(process.execPath, [BIN, ...args], cwd);
+
+async function client(): Promise<ShoalClient> {
+  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  return new ShoalClient({
+    endpoint: creds['Endpoint']!,
+    accessKeyId: creds['AccessKeyId']!,
+    accessKeySecret: creds['AccessKeySecret']!,
+  });
+}
+
+before(async () => {
+  if (noBwrap) return;
+  root = await mkdtemp(join(tmpdir(), 'shoal-log-count-cli-'));
+  // The sandbox user (nobody) must be able to pass through to the data directory's work folder.
+  await chmod(root, 0o711);
+  dataDir = join(root, 'data');
+  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir], {
+    cwd: root,
+    env: env(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      serverLog += d.toString();
+      if (/^Shoal listening on http:\/\/127\.0\.0\.1:\d+$/m.test(serverLog)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`)));
+  });
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    assert.equal(await exited, 0, `server did not shut down cleanly:\n${serverLog}`);
+  }
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+test(
+  'log-count: shoal sub --file job.cfg counts the generated log like the guide',
+  { skip: noBwrap },
+  async () => {
+    // The generator is run as a user would; it prints the counts the job must find.
+    const input = join(root, 'log-count-data.txt');
+    const generated = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [join(EXAMPLE, 'generate-input.mjs'), input, String(LINES)],
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    const expected = JSON.parse(generated) as Record<string, number>;
+    assert.deepEqual(Object.keys(expected).sort(), ['DEBUG', 'ERROR', 'INFO', 'WARN']);
+    assert.equal(
+      Object.values(expected).reduce((a, b) => a + b, 0),
+      LINES,
+    );
+    const sdk = await client();
+    await sdk.putObject(`${FOLDER}log-count-data.txt`, await readFile(input));
+
+    const sub = await shoal(
+      ['sub', '--file', 'job.cfg', '-r', `${FOLDER}:/home/input`, '-w', `${FOLDER}:/home/output`, '--wait'],
+      EXAMPLE,
+    );
+    const id = /^Job created: (job-\S+)$/m.exec(sub.stdout)?.[1];
+    assert.ok(id, `no job id in: ${sub.stdout}${sub.stderr}`);
+    if (sub.code !== 0) {
+      const detail = await shoal(['ch', id]);
+      const log = await shoal(['log', id]);
+      assert.fail(
+        `sub exited ${sub.code}:\n${sub.stdout}${sub.stderr}\n${detail.stdout}\n${log.stdout}\n${serverLog}`,
+      );
+    }
+    assert.match(sub.stdout, new RegExp(`^Job ${id} Finished$`, 'm'));
+    assert.match(sub.stderr, /Packed .*log-count -> oss:\/\/shoal\/cli\/\S+\/worker\.tar\.gz/);
+
+    const merged = JSON.parse(new TextDecoder().decode(await sdk.getObject(`${FOLDER}merge_result.txt`)));
+    assert.deepEqual(merged, expected);
+    // The embedded object store keeps oss://bucket/key at <data-dir>/objects/bucket/key.
+    const onDisk = await readFile(join(dataDir, 'objects/log-count/log-count/merge_result.txt'), 'utf8');
+    assert.deepEqual(JSON.parse(onDisk), expected);
+    for (const i of [0, 1, 2]) {
+      const part = JSON.parse(
+        await readFile(join(dataDir, `objects/log-count/log-count/count_results/${i}.json`), 'utf8'),
+      );
+      assert.deepEqual(Object.keys(part).sort(), ['DEBUG', 'ERROR', 'INFO', 'WARN']);
+    }
+
+    const desc = await shoal(['job', id, '-d']);
+    const dag = (
+      JSON.parse(desc.stdout) as {
+        DAG: { Dependencies: unknown; Tasks: Record<string, { InstanceCount: number }> };
+      }
+    ).DAG;
+    assert.deepEqual(dag.Dependencies, { split: ['count'], count: ['merge'] });
+    assert.equal(dag.Tasks['count']!.InstanceCount, 3);
+
+    const log = await shoal(['log', id]);
+    assert.equal(log.code, 0, log.stderr);
+    assert.match(
+      log.stdout,
+      new RegExp(
+        `==> split\\.0 stdout <==\\nsplit: read ${LINES} lines from /home/input/log-count-data\\.txt\\n`,
+      ),
+    );
+    assert.match(log.stdout, /split: wrote 1000 lines to \/home\/output\/split_results\/2\.txt/);
+    for (const i of [0, 1, 2]) {
+      assert.match(
+        log.stdout,
+        new RegExp(
+          `==> count\\.${i} stdout <==\\ncount ${i}: 1000 lines in /home/input/split_results/${i}\\.txt: \\{`,
+        ),
+      );
+    }
+    assert.match(log.stdout, /==> merge\.0 stdout <==\nmerge: added up 3 count results/);
+    assert.ok(log.stdout.includes(`merge: wrote /home/output/merge_result.txt: ${JSON.stringify(expected)}`));
+  },
+);
