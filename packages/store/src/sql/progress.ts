@@ -85,7 +85,12 @@ export async function adjustTask(
      WHERE job_id = ? AND name = ?`,
     [delta.waiting ?? 0, delta.running ?? 0, delta.finished ?? 0, delta.failed ?? 0, delta.stopped ?? 0, job.id, taskName],
   );
-  const task = await queryOne(tx, 'SELECT * FROM tasks WHERE job_id = ? AND name = ?', [job.id, taskName]);
+  const task = await queryOne(
+    tx,
+    `SELECT state, waiting_count, running_count, finished_count, failed_count, stopped_count
+     FROM tasks WHERE job_id = ? AND name = ?`,
+    [job.id, taskName],
+  );
   if (!task) return;
   let state = task.state as State;
   if ((delta.running ?? 0) > 0 && state === 'Waiting') {

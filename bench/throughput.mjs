@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+/**
+ * Throughput: one task of N instances of /bin/true through Shoal, against the same N runs through
+ * `xargs -P <slots>` measured in the same invocation (xargs first, then Shoal, alternating per run).
+ * Target (issue): Shoal >= 600 instances/s and >= 0.35 x xargs, with 2 slots.
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import {
+  assertFinished,
+  jobOf,
+  nowUs,
+  parseOptions,
+  pollUntilDone,
+  runMain,
+  serverUs,
+  trueTask,
+} from './lib/common.mjs';
+import { killGroup, track } from './lib/cleanup.mjs';
+import { startBenchServer } from './lib/server.mjs';
+import { fixed, median } from './lib/stats.mjs';
+
+const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--json]
+  --instances N  runs of /bin/true per measurement (default 10000)
+  --slots N      Shoal worker slots and xargs -P (default 2)
+  --runs R       repeat R times (xargs then Shoal each time) and report medians (default 1)
+  --json         print one JSON document instead of text`;
+
+const TARGET = Object.freeze({ minRate: 600, minRatio: 0.35 });
+const POLL_MS = 50;
+
+/** Seconds for `xargs -P slots` to run /bin/true once per input line. */
+function timeXargs(instances, slots) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    // -I{} makes xargs run one command per line without passing the line to /bin/true. Its own process
+    // group lets an interrupted benchmark stop xargs and the commands it started, and nothing else.
+    const child = spawn('xargs', ['-P', String(slots), '-I{}', '/bin/true'], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+      detached: true,
+    });
+    const exited = new Promise((resolve) => child.once('close', resolve));
+    const untrack = track({
+      stop: () => {
+        killGroup(child.pid, 'SIGTERM');
+        return exited;
+      },
+      killNow: () => killGroup(child.pid, 'SIGKILL'),
+    });
+    child.once('error', (err) => {
+      untrack();
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      untrack();
+      if (code !== 0) reject(new Error(`xargs exited with code ${code}, signal ${signal}`));
+      else resolve((performance.now() - started) / 1000);
+    });
+    child.stdin.end('x\n'.repeat(instances));
+  });
+}
+
+/** One Shoal measurement on a fresh server (its start-up is not timed). */
+async function timeShoal(instances, slots) {
+  const server = await startBenchServer({ slots });
+  try {
+    const description = jobOf('bench-throughput', { run: trueTask(instances) });
+    const submittedUs = nowUs();
+    const submittedMs = performance.now();
+    const { Id } = await server.client.createJob(description);
+    const timeoutMs = 60_000 + instances * 20;
+    const { job, seenMs } = await pollUntilDone(server.client, Id, POLL_MS, timeoutMs);
+    assertFinished(job);
+    const endUs = serverUs(job.EndTime, 'job EndTime');
+    const serverSeconds = (endUs - submittedUs) / 1e6;
+    const wallSeconds = (seenMs - submittedMs) / 1000;
+    return {
+      serverSeconds,
+      serverRate: instances / serverSeconds,
+      wallSeconds,
+      wallRate: instances / wallSeconds,
+      createdToEndSeconds: (endUs - serverUs(job.CreationTime, 'job CreationTime')) / 1e6,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+function printRun(index, runs, result) {
+  const { xargs, shoal, ratio } = result;
+  console.log(
+    `run ${index + 1}/${runs}: xargs ${fixed(xargs.rate, 0)}/s (${fixed(xargs.seconds, 2)} s) | ` +
+      `shoal ${fixed(shoal.serverRate, 0)}/s (${fixed(shoal.serverSeconds, 2)} s to server EndTime), ` +
+      `${fixed(shoal.wallRate, 0)}/s (${fixed(shoal.wallSeconds, 2)} s wall until poll saw Finished) | ` +
+      `ratio ${fixed(ratio, 3)}`,
+  );
+}
+
+async function main() {
+  const options = parseOptions(USAGE, {
+    instances: { default: 10_000 },
+    slots: { default: 2 },
+    runs: { default: 1 },
+    json: { flag: true },
+  });
+  const { instances, slots, runs } = options;
+  const log = options.json ? () => undefined : (line) => console.log(line);
+  log(
+    `throughput: ${instances} x /bin/true, ${slots} slots, ${runs} run(s), ${cpus().length} CPUs, Node ${process.version}`,
+  );
+
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const seconds = await timeXargs(instances, slots);
+    const xargs = { seconds, rate: instances / seconds };
+    const shoal = await timeShoal(instances, slots);
+    const result = { xargs, shoal, ratio: shoal.serverRate / xargs.rate };
+    results.push(result);
+    if (!options.json) printRun(i, runs, result);
+  }
+
+  const summary = {
+    xargsRate: median(results.map((r) => r.xargs.rate)),
+    shoalServerRate: median(results.map((r) => r.shoal.serverRate)),
+    shoalWallRate: median(results.map((r) => r.shoal.wallRate)),
+    // Each run pairs a Shoal and an xargs measurement taken back to back; the median of those ratios
+    // is steadier than a ratio of medians when the machine's load drifts between runs.
+    ratio: median(results.map((r) => r.ratio)),
+  };
+  const met = {
+    rate: summary.shoalServerRate >= TARGET.minRate,
+    ratio: summary.ratio >= TARGET.minRatio,
+  };
+  met.all = met.rate && met.ratio;
+
+  if (options.json) {
+    const report = {
+      benchmark: 'throughput',
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      node: process.version,
+      instances,
+      slots,
+      runs: results,
+      median: summary,
+      target: TARGET,
+      met,
+    };
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const label = runs > 1 ? `median of ${runs} runs` : 'result';
+  console.log(`\n${label}:`);
+  const rows = [
+    [`xargs -P ${slots}`, `${fixed(summary.xargsRate, 0)} instances/s`],
+    ['shoal (to server EndTime)', `${fixed(summary.shoalServerRate, 0)} instances/s`],
+    [`shoal (wall, ${POLL_MS} ms poll)`, `${fixed(summary.shoalWallRate, 0)} instances/s`],
+    ['shoal / xargs', fixed(summary.ratio, 3)],
+  ];
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(28)}${value}`);
+  console.log(
+    `target: shoal >= ${TARGET.minRate}/s ${met.rate ? 'met' : 'NOT met'}; ` +
+      `>= ${TARGET.minRatio} x xargs ${met.ratio ? 'met' : 'NOT met'}`,
+  );
+}
+
+runMain(main);
