@@ -48,6 +48,10 @@ export class PostgresDriver implements SqlDriver {
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
+    // An idle pooled connection that the server drops (restart, failover, admin shutdown) emits 'error' on
+    // the pool; unhandled, it would crash the process. The pool discards that client and the next query
+    // opens a new connection, so there is nothing else to do here.
+    this.pool.on('error', () => undefined);
   }
 
   static open(connectionString: string, max = 10): PostgresDriver {
