@@ -7,6 +7,8 @@ import type { Store } from '@shoal/core';
 import { failed, jobId, logCountSpec, ok, singleTaskSpec } from './fixtures.js';
 
 export type StoreFactory = () => Promise<Store>;
+/** Two handles on one database (two servers sharing it). */
+export type StorePairFactory = () => Promise<[Store, Store]>;
 
 const LEASE = 60_000_000;
 
@@ -26,7 +28,8 @@ async function runAll(store: Store, worker = 'w1', now = 2000): Promise<string[]
   }
 }
 
-export function storeContract(name: string, open: StoreFactory): void {
+/** `openPair` is omitted for backends that serve a single server process (SQLite). */
+export function storeContract(name: string, open: StoreFactory, openPair?: StorePairFactory): void {
   describe(`Store contract: ${name}`, () => {
     it('creates a job with every task and instance Waiting, and keeps the description verbatim', async () => {
       const store = await open();
@@ -275,6 +278,97 @@ export function storeContract(name: string, open: StoreFactory): void {
       await store.exchangeAttempts('w1', [ok(first[1]!.attemptId), ok(next[0]!.attemptId)], 2, 12, 12 + LEASE);
       assert.equal((await store.getJob(id))?.state, 'Finished');
       await store.close();
+    });
+
+    it('fails a job once, with its message, when its only instance fails', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('once'));
+      const [claim] = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [failed(claim!.attemptId)], 11);
+      const events = (await store.listEvents(0, 1000)).filter((e) => e.jobId === id && e.type === 'OnJobFailed');
+      assert.equal(events.length, 1);
+      assert.match(String(events[0]!.detail.Message), /task\.0 failed/);
+      assert.match((await store.getJob(id))?.message ?? '', /task\.0 failed/);
+      await store.close();
+    });
+
+    it('start does not reopen failed instances of a task that finished (JobFailOnInstanceFail=false)', async () => {
+      const store = await open();
+      const spec = logCountSpec({ jobFailOnInstanceFail: false });
+      const id = await submit(store, spec);
+      const split = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [ok(split[0]!.attemptId)], 11);
+      const count = await store.claimAttempts('w1', 3, 12, 12 + LEASE);
+      await store.finishAttempts('w1', [failed(count[0]!.attemptId), ok(count[1]!.attemptId), ok(count[2]!.attemptId)], 13);
+      await store.stopJob(id, 14);
+      await store.startJob(id, 15);
+      await runAll(store, 'w1', 20);
+      const job = await store.getJob(id);
+      assert.equal(job?.state, 'Finished');
+      assert.deepEqual(job?.instanceCounts, { waiting: 0, running: 0, finished: 4, failed: 1, stopped: 0 });
+      await store.close();
+    });
+
+    it('fails an instance whose attempts keep getting cut off, beyond the allowance', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('lost', { maxRetryCount: 0 }));
+      for (let i = 0; i < 10; i++) {
+        const claimed = await store.claimAttempts(`w${i}`, 1, 100 * i, 100 * i + 10);
+        if (claimed.length === 0) break;
+        await store.expireLeases(100 * i + 20);
+      }
+      const instance = await store.getInstance(id, 'task', 0);
+      assert.equal(instance?.state, 'Failed');
+      assert.equal(instance?.errorCode, 'WorkerLost');
+      assert.equal(instance?.attemptCount, 4);
+      assert.equal((await store.getJob(id))?.state, 'Failed');
+      await store.close();
+    });
+
+    it('renews only the leases a worker says it holds; stale reports leave history alone', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('lease', { instanceCount: 2 }));
+      const claimed = await store.claimAttempts('w1', 2, 10, 100);
+      assert.deepEqual(await store.renewLeases('w1', [claimed[0]!.attemptId], 50, 1000), []);
+      assert.equal(await store.expireLeases(150), 1, 'the unmentioned attempt expired');
+      assert.equal((await store.getInstance(id, 'task', 1))?.state, 'Waiting');
+      // Another worker's report about w1's attempt changes nothing.
+      await store.finishAttempts('w2', [ok(claimed[0]!.attemptId)], 160);
+      assert.equal((await store.getInstance(id, 'task', 0))?.state, 'Running');
+      assert.equal((await store.listAttempts(id, 'task', 0))[0]?.state, 'Running');
+      // w1's late report of the expired attempt does not overwrite its Lost record.
+      await store.finishAttempts('w1', [ok(claimed[1]!.attemptId)], 170);
+      const lost = (await store.listAttempts(id, 'task', 1))[0];
+      assert.deepEqual([lost?.state, lost?.errorCode], ['Lost', 'WorkerLost']);
+      await store.close();
+    });
+
+    it('stores command output with NUL bytes', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('nul'));
+      const [claim] = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [{ ...failed(claim!.attemptId), errorMessage: 'a\u0000b', detail: 'x\u0000y' }], 11);
+      const instance = await store.getInstance(id, 'task', 0);
+      assert.deepEqual([instance?.state, instance?.errorMessage, instance?.detail], ['Failed', 'ab', 'xy']);
+      await store.close();
+    });
+
+    it('settles every job when two servers report the last instances of its tasks at once', async (t) => {
+      if (!openPair) return t.skip('this backend serves one server process');
+      const [a, b] = await openPair();
+      const ids: string[] = [];
+      const spec = () => ({ ...logCountSpec({ name: 'pair' }), tasks: [logCountSpec().tasks[0]!, { ...logCountSpec().tasks[0]!, name: 'other' }], predecessors: { split: [], other: [] } });
+      for (let i = 0; i < 10; i++) ids.push(await submit(a, spec()));
+      const claims = await a.claimAttempts('w1', 20, 10, 10 + LEASE);
+      assert.equal(claims.length, 20);
+      const byJob = new Map<string, string[]>();
+      for (const c of claims) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c.attemptId]);
+      await Promise.all(
+        [...byJob.values()].flatMap(([first, second]) => [a.finishAttempts('w1', [ok(first!)], 20), b.finishAttempts('w1', [ok(second!)], 20)]),
+      );
+      for (const id of ids) assert.equal((await a.getJob(id))?.state, 'Finished', id);
+      await a.close();
+      await b.close();
     });
 
     it('stores access keys', async () => {

@@ -12,4 +12,12 @@ after(async () => {
   await pg?.stop();
 });
 
-storeContract('postgres', async () => openPostgresStore(await pg.createDatabase()));
+storeContract(
+  'postgres',
+  async () => openPostgresStore(await pg.createDatabase()),
+  async () => {
+    const url = await pg.createDatabase();
+    const first = await openPostgresStore(url);
+    return [first, await openPostgresStore(url)];
+  },
+);

@@ -9,4 +9,5 @@ const dir = mkdtempSync(join(tmpdir(), 'shoal-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
+// SQLite is the single-server embedded backend: no two-server test.
 storeContract('sqlite', () => openSqliteStore(join(dir, `db-${++n}.sqlite`)));

@@ -69,18 +69,24 @@ export class PostgresDriver implements SqlDriver {
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
+      // A connection dropped mid-transaction emits 'error' on the client as well as failing the query;
+      // the listener keeps that from crashing the process, and release(err) discards the broken client.
+      let broken: Error | undefined;
+      const onError = (err: Error) => (broken = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const value = await fn(clientDriver(client));
         await client.query('COMMIT');
         return value;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken ??= rollbackError));
         const code = (err as { code?: string }).code;
         if (attempt < 5 && code && RETRYABLE.has(code)) continue;
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     }
   }

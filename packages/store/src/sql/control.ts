@@ -3,7 +3,7 @@ import type { JobOperation, State } from '@shoal/core';
 import { jobOperationAllowed, notFound, stateConflict } from '@shoal/core';
 import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
-import { appendEvent, appendInstanceEvents, eventName } from './events.js';
+import { appendEvent, eventName } from './events.js';
 import type { JobContext } from './progress.js';
 import { enqueueTask, haltJob, loadJobContext, recountTasks } from './progress.js';
 
@@ -28,12 +28,20 @@ export function stopJob(db: SqlDriver, id: string, nowUs: number): Promise<void>
 export function startJob(db: SqlDriver, id: string, nowUs: number): Promise<void> {
   return db.transaction(async (tx) => {
     const job = await jobFor(tx, id, 'start', 'start');
-    await appendInstanceEvents(tx, nowUs, id, ['Stopped', 'Failed'], 'Waiting');
+    // Only work of unfinished tasks runs again: a Finished task keeps its results, including instances that
+    // failed under JobFailOnInstanceFail=false (re-running them would not re-run the task's successors).
+    const reopen = `job_id = ? AND state IN ('Stopped', 'Failed')
+       AND task_name IN (SELECT name FROM tasks WHERE job_id = ? AND state <> 'Finished')`;
     await tx.run(
-      `UPDATE instances SET state = 'Waiting', retry_count = 0, ended_us = NULL, lease_until_us = NULL
-       WHERE job_id = ? AND state IN ('Stopped', 'Failed')`,
-      [id],
+      `INSERT INTO events (time_us, type, job_id, task_name, instance_id, state, detail_json)
+       SELECT ?, 'OnInstanceWaiting', job_id, task_name, instance_id, 'Waiting', '{}' FROM instances
+       WHERE ${reopen} ORDER BY task_name, instance_id`,
+      [nowUs, id, id],
     );
+    await tx.run(`UPDATE instances SET state = 'Waiting', retry_count = 0, ended_us = NULL, lease_until_us = NULL WHERE ${reopen}`, [
+      id,
+      id,
+    ]);
     await recountTasks(tx, id);
     const tasks = await tx.query('SELECT name, state, predecessors_json FROM tasks WHERE job_id = ? ORDER BY task_order', [id]);
     const finished = new Set(tasks.filter((t) => t.state === 'Finished').map((t) => String(t.name)));

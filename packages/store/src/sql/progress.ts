@@ -20,10 +20,16 @@ export interface JobContext {
   readonly taskTotal: number;
 }
 
+/**
+ * Reads a job for a change and, on PostgreSQL, locks its row until the transaction ends: every change that
+ * rolls up to a job (instance ends, claims, stop, start) takes this lock first, so two transactions can
+ * never both see "one task left" and neither settle the job. SQLite transactions are serial already.
+ */
 export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobContext | undefined> {
+  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const row = await queryOne(
     tx,
-    'SELECT id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ?',
+    `SELECT id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ?${lock}`,
     [jobId],
   );
   if (!row) return undefined;
@@ -196,6 +202,9 @@ export async function haltJob(
     await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [taskState, nowUs, job.id, name]);
     await appendEvent(tx, nowUs, eventName('Task', taskState), job.id, name, null, taskState);
   }
-  await tx.run('UPDATE jobs SET state = ?, ended_us = ?, message = ? WHERE id = ?', [state, nowUs, message, job.id]);
-  await appendEvent(tx, nowUs, eventName('Job', state), job.id, '', null, state, message ? { Message: message } : {});
+  const changed = await tx.run(
+    "UPDATE jobs SET state = ?, ended_us = ?, message = ? WHERE id = ? AND state IN ('Waiting', 'Running')",
+    [state, nowUs, message, job.id],
+  );
+  if (changed) await appendEvent(tx, nowUs, eventName('Job', state), job.id, '', null, state, message ? { Message: message } : {});
 }

@@ -81,6 +81,11 @@ function failureMessage(taskName: string, instanceId: number, result: AttemptRes
   return `Instance ${taskName}.${instanceId} failed: ${result.errorMessage || result.errorCode}`;
 }
 
+/** PostgreSQL text cannot hold NUL; command output can. Strip it at the boundary rather than fail the report. */
+function text(value: string, max = 4000): string {
+  return value.replace(/\u0000/g, '').slice(0, max);
+}
+
 export function finishAttempts(
   db: SqlDriver,
   workerId: string,
@@ -94,7 +99,10 @@ export function finishAttempts(
       const key = parseAttemptId(result.attemptId);
       if (!key) continue;
       const { jobId, taskName, instanceId, attemptNo } = key;
-      const verdictSource = await queryOne(
+      // The job lock comes first (see loadJobContext), then the instance is read under it.
+      if (!jobs.has(jobId)) jobs.set(jobId, await loadJobContext(tx, jobId));
+      const job = jobs.get(jobId);
+      const instance = await queryOne(
         tx,
         `SELECT i.state, i.attempt_count, i.retry_count, i.worker_id, t.max_retry_count
          FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
@@ -102,75 +110,84 @@ export function finishAttempts(
         [jobId, taskName, instanceId],
       );
       const current =
-        verdictSource !== undefined &&
-        verdictSource.state === 'Running' &&
-        Number(verdictSource.attempt_count) === attemptNo &&
-        verdictSource.worker_id === workerId;
+        job !== undefined &&
+        instance !== undefined &&
+        instance.state === 'Running' &&
+        Number(instance.attempt_count) === attemptNo &&
+        instance.worker_id === workerId;
       const verdict = current
-        ? judgeAttempt(result, Number(verdictSource.retry_count), Number(verdictSource.max_retry_count))
+        ? judgeAttempt(result, Number(instance.retry_count), Number(instance.max_retry_count))
         : undefined;
+      // History: only this worker's attempt, and never over an attempt already declared Lost.
       await tx.run(
         `UPDATE attempts SET state = CASE WHEN state = 'Running' THEN ? ELSE state END, ended_us = ?, exit_code = ?,
            signal = ?, duration_ms = ?, error_code = ?, error_message = ?
-         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ?`,
+         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ? AND worker_id = ?
+           AND state IN ('Running', 'Stopped')`,
         [
           verdict === 'Finished' ? 'Finished' : verdict ? 'Failed' : 'Stopped',
           result.endedAtUs,
           result.exitCode,
           result.signal,
           Math.round(result.durationMs),
-          result.errorCode,
-          result.errorMessage,
+          text(result.errorCode, 100),
+          text(result.errorMessage),
+          jobId,
+          taskName,
+          instanceId,
+          attemptNo,
+          workerId,
+        ],
+      );
+      if (!verdict || !job) continue; // stale: the instance moved on (stopped, re-queued after a lost lease)
+      const next = verdict === 'Retry' ? 'Waiting' : verdict;
+      await tx.run(
+        `UPDATE instances SET state = ?, ended_us = ?, exit_code = ?, error_code = ?, error_message = ?, detail = ?,
+           lease_until_us = NULL, retry_count = retry_count + ?
+         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ?`,
+        [
+          next,
+          next === 'Waiting' ? null : result.endedAtUs,
+          result.exitCode,
+          text(result.errorCode, 100),
+          text(result.errorMessage),
+          text(result.detail),
+          verdict === 'Retry' ? 1 : 0,
           jobId,
           taskName,
           instanceId,
           attemptNo,
         ],
       );
-      if (!verdict) continue; // stale: the instance moved on (stopped, re-queued after a lost lease)
-      if (!jobs.has(jobId)) jobs.set(jobId, await loadJobContext(tx, jobId));
-      const job = jobs.get(jobId);
-      if (!job) continue;
-      const next = verdict === 'Retry' ? 'Waiting' : verdict;
-      await tx.run(
-        `UPDATE instances SET state = ?, ended_us = ?, exit_code = ?, error_code = ?, error_message = ?, detail = ?,
-           lease_until_us = NULL, retry_count = retry_count + ?
-         WHERE job_id = ? AND task_name = ? AND instance_id = ?`,
-        [
-          next,
-          next === 'Waiting' ? null : result.endedAtUs,
-          result.exitCode,
-          result.errorCode,
-          result.errorMessage,
-          result.detail.slice(0, 4000),
-          verdict === 'Retry' ? 1 : 0,
-          jobId,
-          taskName,
-          instanceId,
-        ],
-      );
       await appendEvent(tx, nowUs, eventName('Instance', next), jobId, taskName, instanceId, next, {
         Attempt: attemptNo,
         ExitCode: result.exitCode,
-        ErrorCode: result.errorCode,
+        ErrorCode: text(result.errorCode, 100),
       });
       if (verdict === 'Retry') {
         await enqueueInstance(tx, job, taskName, instanceId);
         await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
       } else if (verdict === 'Finished') {
         await adjustTask(tx, job, taskName, { running: -1, finished: 1 }, nowUs);
+      } else if (job.failOnInstanceFail) {
+        // Halting recounts every task from its instances (this one included) and settles the job once.
+        await haltJob(tx, job, 'Failed', nowUs, taskName, text(failureMessage(taskName, instanceId, result)));
+        jobs.set(jobId, undefined);
       } else {
         await adjustTask(tx, job, taskName, { running: -1, failed: 1 }, nowUs);
-        if (job.failOnInstanceFail) {
-          await haltJob(tx, job, 'Failed', nowUs, taskName, failureMessage(taskName, instanceId, result));
-          jobs.set(jobId, undefined);
-        }
       }
     }
   });
 }
 
-/** Re-queues Running instances (given as rows) whose attempt was cut off; does not consume a retry. */
+/**
+ * Attempts a worker lost (it restarted, or its lease expired) beyond the retry budget by this many are
+ * failed instead of re-queued: a command that keeps killing its worker must not loop for ever. Losses
+ * within the allowance do not consume MaxRetryCount.
+ */
+export const LOST_ATTEMPT_ALLOWANCE = 3;
+
+/** Re-queues Running instances (given as rows) whose attempt was cut off. */
 async function requeueCutOff(tx: SqlDriver, rows: Row[], nowUs: number, reason: string): Promise<string[]> {
   const ids: string[] = [];
   for (const row of rows) {
@@ -178,49 +195,70 @@ async function requeueCutOff(tx: SqlDriver, rows: Row[], nowUs: number, reason: 
     const taskName = String(row.task_name);
     const instanceId = Number(row.instance_id);
     const attemptNo = Number(row.attempt_count);
-    ids.push(attemptIdOf(jobId, taskName, instanceId, attemptNo));
+    const job = await loadJobContext(tx, jobId);
+    if (!job) continue;
     await tx.run(
       `UPDATE attempts SET state = 'Lost', ended_us = ?, error_code = 'WorkerLost', error_message = ?
-       WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ?`,
+       WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ? AND state = 'Running'`,
       [nowUs, reason, jobId, taskName, instanceId, attemptNo],
     );
-    await tx.run(
-      `UPDATE instances SET state = 'Waiting', lease_until_us = NULL, worker_id = ''
-       WHERE job_id = ? AND task_name = ? AND instance_id = ?`,
-      [jobId, taskName, instanceId],
+    const budget = Number(row.max_retry_count) + 1 + LOST_ATTEMPT_ALLOWANCE;
+    const exhausted = attemptNo >= budget;
+    const next = exhausted ? 'Failed' : 'Waiting';
+    const changed = await tx.run(
+      `UPDATE instances SET state = ?, lease_until_us = NULL, worker_id = '', ended_us = ?, error_code = ?, error_message = ?
+       WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ?`,
+      [
+        next,
+        exhausted ? nowUs : null,
+        exhausted ? 'WorkerLost' : '',
+        exhausted ? `${attemptNo} attempts were cut off (${reason}); giving up` : '',
+        jobId,
+        taskName,
+        instanceId,
+        attemptNo,
+      ],
     );
-    await appendEvent(tx, nowUs, eventName('Instance', 'Waiting'), jobId, taskName, instanceId, 'Waiting', {
+    if (!changed) continue;
+    ids.push(attemptIdOf(jobId, taskName, instanceId, attemptNo));
+    await appendEvent(tx, nowUs, eventName('Instance', next), jobId, taskName, instanceId, next, {
       Attempt: attemptNo,
       Reason: reason,
     });
-    const job = await loadJobContext(tx, jobId);
-    if (!job) continue;
-    await enqueueInstance(tx, job, taskName, instanceId);
-    await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
+    if (!exhausted) {
+      await enqueueInstance(tx, job, taskName, instanceId);
+      await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
+    } else if (job.failOnInstanceFail) {
+      await haltJob(tx, job, 'Failed', nowUs, taskName, `Instance ${taskName}.${instanceId} failed: ${attemptNo} attempts were cut off`);
+    } else {
+      await adjustTask(tx, job, taskName, { running: -1, failed: 1 }, nowUs);
+    }
   }
   return ids;
 }
 
+const CUT_OFF_COLUMNS = `i.job_id, i.task_name, i.instance_id, i.attempt_count, t.max_retry_count
+  FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name`;
+
 export function releaseWorkerAttempts(db: SqlDriver, workerId: string, nowUs: number): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query(
-      "SELECT job_id, task_name, instance_id, attempt_count FROM instances WHERE worker_id = ? AND state = 'Running'",
-      [workerId],
-    );
+    const rows = await tx.query(`SELECT ${CUT_OFF_COLUMNS} WHERE i.worker_id = ? AND i.state = 'Running'`, [workerId]);
     return requeueCutOff(tx, rows, nowUs, `worker ${workerId} restarted while the attempt ran`);
   });
 }
 
 export function expireLeases(db: SqlDriver, nowUs: number): Promise<number> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query(
-      "SELECT job_id, task_name, instance_id, attempt_count, worker_id FROM instances WHERE state = 'Running' AND lease_until_us < ?",
-      [nowUs],
-    );
+    const rows = await tx.query(`SELECT ${CUT_OFF_COLUMNS} WHERE i.state = 'Running' AND i.lease_until_us < ?`, [nowUs]);
     return (await requeueCutOff(tx, rows, nowUs, 'the worker stopped renewing its lease')).length;
   });
 }
 
+/**
+ * Extends the leases of the attempts the worker says it holds (running, or ended and not yet reported)
+ * and returns those it must cancel. Attempts it does not mention are not renewed: if the worker lost
+ * track of one, its lease runs out and the instance is re-queued.
+ */
 export function renewLeases(
   db: SqlDriver,
   workerId: string,
@@ -230,22 +268,17 @@ export function renewLeases(
 ): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.run('UPDATE workers SET heartbeat_us = ? WHERE id = ?', [nowUs, workerId]);
-    await tx.run("UPDATE instances SET lease_until_us = ? WHERE worker_id = ? AND state = 'Running'", [
-      leaseUntilUs,
-      workerId,
-    ]);
     const cancel: string[] = [];
     for (const attemptId of attemptIds) {
       const key = parseAttemptId(attemptId);
-      const row = key
-        ? await queryOne(tx, 'SELECT state, attempt_count, worker_id FROM instances WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
-            key.jobId,
-            key.taskName,
-            key.instanceId,
-          ])
-        : undefined;
-      const current = row && row.state === 'Running' && Number(row.attempt_count) === key!.attemptNo && row.worker_id === workerId;
-      if (!current) cancel.push(attemptId);
+      const renewed = key
+        ? await tx.run(
+            `UPDATE instances SET lease_until_us = ?
+             WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ? AND worker_id = ?`,
+            [leaseUntilUs, key.jobId, key.taskName, key.instanceId, key.attemptNo, workerId],
+          )
+        : 0;
+      if (!renewed) cancel.push(attemptId);
     }
     return cancel;
   });
