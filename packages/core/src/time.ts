@@ -8,10 +8,17 @@ export interface Clock {
 
 let lastUs = 0;
 
-/** Wall clock with microsecond resolution, strictly increasing within the process. */
+/**
+ * Wall clock with microsecond resolution, strictly increasing within the process. The monotonic clock
+ * gives the microseconds but does not follow clock steps or suspends, so it is used only while it agrees
+ * with Date.now() to within two milliseconds; otherwise the wall clock wins (the signature skew check and
+ * stored times must follow real time).
+ */
 export const systemClock: Clock = {
   nowUs() {
-    const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    const wallUs = Date.now() * 1000;
+    const monoUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    const us = Math.abs(monoUs - wallUs) < 2000 ? monoUs : wallUs;
     lastUs = us > lastUs ? us : lastUs + 1;
     return lastUs;
   },

@@ -54,8 +54,9 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   // Stable per host and data dir, so a restarted server recognises (and re-queues) its own cut-off attempts.
   const workerId = `i-${createHash('sha1').update(`${options.hostname}\u0000${options.dataDir}`).digest('hex').slice(0, 20)}`;
   let worker: LocalWorker | undefined;
+  let runner: Runner | undefined;
   if (options.slots > 0) {
-    const runner = new Runner({ workRoot: join(options.dataDir, 'work'), blobs, workerId, sandbox: options.sandbox, keepWorkDirs: options.keepWorkDirs });
+    runner = new Runner({ workRoot: join(options.dataDir, 'work'), blobs, workerId, sandbox: options.sandbox, keepWorkDirs: options.keepWorkDirs });
     worker = new LocalWorker(gateway, runner, logs, clock, logger.child({ component: 'local-worker' }), {
       workerId,
       hostname: options.hostname,
@@ -83,6 +84,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
         await app.close();
         await maintenance.stop();
         await worker?.stop();
+        await runner?.close();
         await store.close();
         await blobs.close?.();
         logger.flush();

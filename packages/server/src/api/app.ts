@@ -34,6 +34,8 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
     // Object uploads stream through; JSON bodies are limited by readJson.
     bodyLimit: 64 * 1024 * 1024 * 1024,
     return503OnClosing: true,
+    // On close, end keep-alive and streaming (log follow) connections instead of waiting for them.
+    forceCloseConnections: true,
   });
   app.decorateRequest('caller', null);
   app.removeAllContentTypeParsers();

@@ -34,6 +34,9 @@ interface Running {
 
 export class LocalWorker {
   private readonly running = new Map<string, Running>();
+  private readonly abortedByStop = new Set<string>();
+  /** Consecutive failed reports per attempt; a report that keeps failing is sent without its free text. */
+  private readonly reportFailures = new Map<string, number>();
   /** Claimed, not yet started (waiting for a slot). */
   private ready: Assignment[] = [];
   private pending: AttemptResult[] = [];
@@ -78,16 +81,29 @@ export class LocalWorker {
     this.kick();
   }
 
-  /** Stops claiming; running attempts are killed (they will be re-run after the next start). */
+  /**
+   * Stops claiming. Running attempts are killed and not reported: they stay Running in the store and are
+   * re-queued, without consuming a retry, when this worker registers again (or when their leases expire).
+   * Results of attempts that ended before the stop get one last chance to be reported.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.ready = [];
     for (const timer of this.timers) clearInterval(timer);
     this.gateway.signals.off('work', this.onWork);
     this.gateway.signals.off('cancel', this.onCancel);
-    for (const run of this.running.values()) run.abort.abort();
+    for (const [attemptId, run] of this.running) {
+      this.abortedByStop.add(attemptId);
+      run.abort.abort();
+    }
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.pending.length) {
+      await this.gateway.exchange(this.options.workerId, this.pending, 0).then(
+        () => (this.pending = []),
+        (err: unknown) => this.log.error({ err }, 'could not report ended attempts while stopping; they will run again'),
+      );
+    }
   }
 
   private kick(): void {
@@ -108,7 +124,7 @@ export class LocalWorker {
     try {
       do {
         this.again = false;
-        const results = this.pending;
+        const results = this.pending.map((r) => this.reportable(r));
         const capacity = this.options.slots + (this.options.prefetch ?? 0);
         const want = this.stopped ? 0 : capacity - this.running.size - this.ready.length;
         if (results.length === 0 && want <= 0) break;
@@ -117,14 +133,16 @@ export class LocalWorker {
         try {
           assignments = await this.gateway.exchange(this.options.workerId, results, want);
           this.failures = 0;
+          for (const r of results) this.reportFailures.delete(r.attemptId);
         } catch (err) {
           // Keep the results: they are reported with the next exchange. Back off so a failing database
-          // is not hammered, and keep going.
+          // is not hammered, and keep going (unless stopping: stop() makes the last attempt).
           this.pending = results.concat(this.pending);
+          for (const r of results) this.reportFailures.set(r.attemptId, (this.reportFailures.get(r.attemptId) ?? 0) + 1);
           this.failures++;
           this.log.error({ err, failures: this.failures }, 'worker exchange failed');
           await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** this.failures)));
-          this.again = true;
+          this.again = !this.stopped;
           continue;
         }
         this.ready.push(...assignments);
@@ -135,6 +153,19 @@ export class LocalWorker {
     }
   }
 
+  /**
+   * A result the store refused three times in a row is sent with its free text cut down: one odd byte
+   * in a command's output must not block every report of this worker behind it.
+   */
+  private reportable(result: AttemptResult): AttemptResult {
+    if ((this.reportFailures.get(result.attemptId) ?? 0) < 3) return result;
+    return {
+      ...result,
+      errorMessage: result.errorMessage.replace(/[^\x20-\x7e]/g, '?').slice(0, 200),
+      detail: '',
+    };
+  }
+
   private fillSlots(): void {
     while (!this.stopped && this.running.size < this.options.slots && this.ready.length > 0) this.launch(this.ready.shift()!);
   }
@@ -143,6 +174,7 @@ export class LocalWorker {
     const abort = new AbortController();
     const done = this.execute(assignment, abort.signal).then((result) => {
       this.running.delete(assignment.attemptId);
+      if (this.abortedByStop.delete(assignment.attemptId)) return;
       this.pending.push(result);
       this.fillSlots();
       this.kick();
@@ -216,7 +248,8 @@ export class LocalWorker {
     try {
       do {
         this.heartbeatAgain = false;
-        const held = [...this.running.keys(), ...this.ready.map((a) => a.attemptId)];
+        // Attempts that ended but are not reported yet are still held: their leases must not run out.
+        const held = [...this.running.keys(), ...this.ready.map((a) => a.attemptId), ...this.pending.map((r) => r.attemptId)];
         const cancel = await this.gateway.heartbeat(this.options.workerId, held);
         for (const attemptId of cancel) {
           this.running.get(attemptId)?.abort.abort();

@@ -20,9 +20,12 @@ async function* readLog(
   offset: number,
   follow: boolean,
   stillRunning: () => Promise<boolean>,
+  gone: AbortSignal,
 ): AsyncGenerator<Buffer> {
   let position = offset;
-  for (;;) {
+  // A follower that hangs up must stop polling: destroying the response does not end a generator that
+  // is waiting between reads, so the client's disconnect is checked on every round.
+  while (!gone.aborted) {
     const running = follow ? await stillRunning() : false;
     const file = await open(path, 'r').catch(() => undefined);
     if (file) {
@@ -62,8 +65,10 @@ export function registerLogRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const now: InstanceRecord | undefined = await ctx.store.getInstance(jobId, task, instance.instanceId);
       return now !== undefined && now.state === 'Running' && now.attemptCount === attemptNo;
     };
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
     reply.header('x-shoal-attempt', String(attemptNo));
     reply.type('text/plain; charset=utf-8');
-    return reply.send(Readable.from(readLog(path, Number(offsetText), follow, stillRunning)));
+    return reply.send(Readable.from(readLog(path, Number(offsetText), follow, stillRunning, gone.signal)));
   });
 }

@@ -3,7 +3,12 @@
  * object store's own credentials. `oss://bucket/key` is `/objects/bucket/key`.
  */
 import { createHash } from 'node:crypto';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ObjectUri } from '@shoal/core';
 import { formatTime, invalidParameter, notFound, objectUriProblem, parseObjectUri, ShoalError } from '@shoal/core';
@@ -26,23 +31,32 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
     callerOf(request);
     const uri = uriOf(request.params.bucket, request.params['*'], false);
     const expected = request.headers['content-md5'] as string | undefined;
-    const md5 = createHash('md5');
-    const body = (request.body as Readable | undefined) ?? null;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        md5.update(chunk);
-        done(null, chunk);
-      },
-    });
-    // pipeline (not pipe) so an aborted upload destroys `hashing` and the store's write fails cleanly.
-    if (body) pipeline(body, hashing, () => undefined);
-    else hashing.end();
-    await ctx.blobs.putObject(uri, hashing);
-    if (expected) {
-      const digest = md5.digest();
-      if (expected.trim() !== digest.toString('base64') && expected.trim().toLowerCase() !== digest.toString('hex')) {
-        await ctx.blobs.deleteObject(uri).catch(() => undefined);
-        throw new ShoalError('InvalidContentMD5', `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes; the object was not stored.`);
+    const body = (request.body as Readable | undefined) ?? Readable.from([]);
+    if (!expected) {
+      await ctx.blobs.putObject(uri, body);
+    } else {
+      // With a Content-MD5 the bytes are checked before they replace anything: spool, verify, then store.
+      const dir = await mkdtemp(join(tmpdir(), 'shoal-upload-'));
+      try {
+        const file = join(dir, 'body');
+        const md5 = createHash('md5');
+        await pipeline(
+          body,
+          new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              md5.update(chunk);
+              done(null, chunk);
+            },
+          }),
+          createWriteStream(file),
+        );
+        const digest = md5.digest();
+        if (expected.trim() !== digest.toString('base64') && expected.trim().toLowerCase() !== digest.toString('hex')) {
+          throw new ShoalError('InvalidContentMD5', `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes (MD5 ${digest.toString('base64')}); nothing was stored.`);
+        }
+        await ctx.blobs.uploadFile(file, uri);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     }
     return reply.status(201).send({ Uri: `oss://${uri.bucket}/${uri.key}` });
