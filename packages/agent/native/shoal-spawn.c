@@ -1,14 +1,14 @@
 /*
  * shoal-spawn: starts commands for the Shoal runner with posix_spawn (vfork-fast, no copy of a large
  * parent's page tables) and reports their exits. Each command gets its own session (so the runner can
- * signal the whole process group), stdin from /dev/null, stdout/stderr opened on the given files, and
- * the given working directory and environment.
+ * signal the whole process group), stdin from /dev/null, stdout/stderr opened on the given files, no
+ * other descriptor (glibc >= 2.34), and the given working directory and environment.
  *
  * Protocol on stdin: records of a 4-byte little-endian length followed by NUL-terminated fields:
  *   id, file, cwd, stdout path, stderr path, argc, argv[0..argc), envc, env[0..envc)
  * Replies on stdout, one line each:
  *   P <id> <pid>          started
- *   E <id> <errno>        could not start
+ *   E <id> <errno>        could not start (EINVAL for a malformed record)
  *   X <id> <code> <sig>   ended (code -1 when killed by signal <sig>); its process group is then killed
  * When stdin closes (the runner's process died), every process group it started is killed and it exits.
  */
@@ -82,63 +82,113 @@ static const char *resolve(const char *file, char *const envp[], const char *cwd
   return NULL;
 }
 
-static void start(char *body, size_t len) {
-  char *fields[8];
-  char *p = body, *end = body + len;
-  for (int i = 0; i < 6; i++) {
-    if (p >= end) return;
-    fields[i] = p;
-    p += strlen(p) + 1;
-  }
-  const char *id = fields[0], *file = fields[1], *cwd = fields[2], *out = fields[3], *err = fields[4];
-  long argc = strtol(fields[5], NULL, 10);
-  if (argc < 1 || argc > 1000000) return;
-  char **argv = calloc((size_t)argc + 1, sizeof *argv);
-  for (long i = 0; i < argc && p < end; i++) {
-    argv[i] = p;
-    p += strlen(p) + 1;
-  }
-  long envc = p < end ? strtol(p, NULL, 10) : 0;
-  p += strlen(p) + 1;
-  char **envp = calloc((size_t)envc + 1, sizeof *envp);
-  for (long i = 0; i < envc && p < end; i++) {
-    envp[i] = p;
-    p += strlen(p) + 1;
-  }
+/* The next NUL-terminated field at *p, or NULL when the record ends before its NUL. */
+static char *field(char **p, char *end) {
+  if (*p >= end) return NULL;
+  char *nul = memchr(*p, '\0', (size_t)(end - *p));
+  if (!nul) return NULL;
+  char *f = *p;
+  *p = nul + 1;
+  return f;
+}
 
-  char line[128], pathbuf[PATH_MAX];
-  const char *exe = resolve(file, envp, cwd, pathbuf, sizeof pathbuf);
-  int rc = ENOENT;
+/* A count field: decimal digits only, at most `max` (each counted field takes at least one byte). */
+static int count(const char *text, long max, long *out) {
+  if (!text || *text < '0' || *text > '9') return 0;
+  char *rest;
+  errno = 0;
+  long n = strtol(text, &rest, 10);
+  if (errno || *rest || n > max) return 0;
+  *out = n;
+  return 1;
+}
+
+/* Fills `slots` (n + 1 entries, the last left NULL) with the next n fields. */
+static int fields(char **p, char *end, char **slots, long n) {
+  for (long i = 0; i < n; i++)
+    if (!(slots[i] = field(p, end))) return 0;
+  return 1;
+}
+
+struct request {
+  char *id, *file, *cwd, *out, *err;
+  char **argv, **envp; /* allocated: freed by the caller, also after a failed parse */
+};
+
+/*
+ * Parses a record: 0, or EINVAL when malformed, or ENOMEM. Records come only from the runner, but a
+ * malformed one must not read past the buffer: every walk is bounded by `end`. r->id stays NULL unless
+ * the id is readable (without one there is nobody to answer; the runner only sends decimal ids).
+ */
+static int parse(char *body, size_t len, struct request *r) {
+  char *p = body, *end = body + len;
+  char *id = field(&p, end);
+  if (!id || !*id || strlen(id) >= sizeof children[0].id || strspn(id, "0123456789") != strlen(id)) return EINVAL;
+  r->id = id;
+  r->file = field(&p, end);
+  r->cwd = field(&p, end);
+  r->out = field(&p, end);
+  r->err = field(&p, end);
+  if (!r->file || !r->cwd || !r->out || !r->err) return EINVAL;
+  long argc, envc;
+  char *argc_text = field(&p, end);
+  if (!count(argc_text, end - p, &argc) || argc < 1) return EINVAL;
+  if (!(r->argv = calloc((size_t)argc + 1, sizeof *r->argv))) return ENOMEM;
+  if (!fields(&p, end, r->argv, argc)) return EINVAL;
+  char *envc_text = field(&p, end);
+  if (!count(envc_text, end - p, &envc)) return EINVAL;
+  if (!(r->envp = calloc((size_t)envc + 1, sizeof *r->envp))) return ENOMEM;
+  if (!fields(&p, end, r->envp, envc) || p != end) return EINVAL;
+  return 0;
+}
+
+/* Starts the command: 0 with *pid set, or an errno. */
+static int launch(const struct request *r, pid_t *pid) {
+  char pathbuf[PATH_MAX];
+  const char *exe = resolve(r->file, r->envp, r->cwd, pathbuf, sizeof pathbuf);
+  if (!exe) return ENOENT;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none, all;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, r->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (strcmp(r->out, r->err) == 0) posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  else posix_spawn_file_actions_addopen(&fa, 2, r->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+  /* Descriptors the agent inherited without FD_CLOEXEC (from whatever started it) stay out of commands. */
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+  posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
+  posix_spawnattr_init(&attr);
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int rc = posix_spawn(pid, exe, &fa, &attr, r->argv, r->envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return rc;
+}
+
+static void start(char *body, size_t len) {
+  struct request r = {0};
   pid_t pid = 0;
-  if (exe) {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t none, all;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (strcmp(out, err) == 0) posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    else posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    posix_spawnattr_init(&attr);
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    rc = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+  int rc = parse(body, len, &r);
+  if (rc == 0) rc = launch(&r, &pid);
+  if (r.id) {
+    char line[128];
+    if (rc == 0) {
+      remember(pid, r.id);
+      snprintf(line, sizeof line, "P %s %d\n", r.id, (int)pid);
+    } else {
+      snprintf(line, sizeof line, "E %s %d\n", r.id, rc);
+    }
+    reply(line);
   }
-  if (rc == 0) {
-    remember(pid, id);
-    snprintf(line, sizeof line, "P %s %d\n", id, (int)pid);
-  } else {
-    snprintf(line, sizeof line, "E %s %d\n", id, rc);
-  }
-  reply(line);
-  free(argv);
-  free(envp);
+  free(r.argv);
+  free(r.envp);
 }
 
 static void reap(void) {
@@ -169,6 +219,7 @@ int main(void) {
 
   size_t cap = 1 << 16, used = 0;
   char *buf = malloc(cap);
+  if (!buf) return 1;
   struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
@@ -199,8 +250,8 @@ int main(void) {
         uint32_t len = (uint32_t)(unsigned char)buf[off] | (uint32_t)(unsigned char)buf[off + 1] << 8 |
                        (uint32_t)(unsigned char)buf[off + 2] << 16 | (uint32_t)(unsigned char)buf[off + 3] << 24;
         if (used - off - 4 < len) {
-          if (len + 4 > cap) {
-            cap = len + 4 + 4096;
+          if ((size_t)len + 4 > cap) {
+            cap = (size_t)len + 4 + 4096;
             buf = realloc(buf, cap);
             if (!buf) return 1;
           }

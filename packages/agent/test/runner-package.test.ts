@@ -1,7 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { refuseLinksLeaving } from '../src/runner/package.js';
 import { assignment, fixture, tarGz, text, zip, type Fixture, type Member } from './support.js';
 
 let fx: Fixture;
@@ -136,3 +138,49 @@ for (const [what, members, why] of hostile) {
     });
   }
 }
+
+// A link that the guard sees as inside when it is made (s1 -> etc), until a later entry (y/x -> ..) turns a
+// directory it climbs out of into a link: then s1 leads to /etc, and input staging would write there as root.
+const LATE_LINK: Member[] = [
+  { name: 's1', type: 'symlink', link: `${'y/x/'.repeat(8)}${'../'.repeat(16)}etc` },
+  { name: 'y/', type: 'dir' },
+  { name: 'y/x', type: 'symlink', link: '..' },
+];
+
+for (const format of ['tgz', 'zip'] as const) {
+  test(`a ${format} package whose later link redirects an earlier one out of the working directory is refused`, async () => {
+    const uri = `oss://pkgs/late-link.${format}`;
+    await fx.put(uri, format === 'tgz' ? tarGz(LATE_LINK) : zip(LATE_LINK));
+    const a = assignment({
+      packagePath: uri,
+      commandLine: '/bin/true',
+      inputMappings: [{ source: 'oss://pkgs/late-link.tgz', destination: `s1/${unique}` }],
+    });
+    const r = await fx.runner().runAttempt(a, fx.io(`late-link-${format}`));
+    assert.equal(r.errorCode, 'PackageExtractFailed', r.errorMessage);
+    assert.match(r.errorMessage, /symlink "y\/x" would change where the earlier symlink "s1" points/);
+    assert.equal(existsSync(path.join('/etc', unique)), false);
+  });
+}
+
+test('after unpacking, any link that resolves outside the working directory refuses the package', async () => {
+  // The tree the archive above would make, built directly: the on-disk check must catch it by itself.
+  const work = await mkdtemp(path.join(fx.dir, 'tree-'));
+  await symlink(LATE_LINK[0]?.link ?? '', path.join(work, 's1'));
+  await mkdir(path.join(work, 'y'));
+  await symlink('..', path.join(work, 'y/x'));
+  await assert.rejects(
+    refuseLinksLeaving(work),
+    /symlink "s1" -> "y\/x\/.*etc" leads to \/etc, outside the working directory/,
+  );
+  await rm(path.join(work, 's1'));
+  await mkdir(path.join(work, 'deep/er'), { recursive: true });
+  await symlink('../../../..', path.join(work, 'deep/er/up'));
+  await assert.rejects(refuseLinksLeaving(work), /symlink "deep\/er\/up" -> "..\/..\/..\/.." leads to /);
+  await rm(path.join(work, 'deep/er/up'));
+  // Links that stay inside, dangling links and links to links are fine.
+  await symlink('y/x/y', path.join(work, 'loopish'));
+  await symlink('missing/file', path.join(work, 'dangling'));
+  await symlink('loopish', path.join(work, 'chain'));
+  await refuseLinksLeaving(work);
+});

@@ -40,3 +40,27 @@ test('hard links must name a plain entry of the archive', () => {
   assert.throws(() => g.hardlink('c', '/etc/shadow'), /absolute/);
   assert.throws(() => g.hardlink('c', '../x'), /'\.\.'/);
 });
+
+test('a symlink may not turn a directory that an earlier link climbs out of into a link', () => {
+  // The order of the reported archive: lexically s1 -> etc, but with y/x -> .. it climbs above the root.
+  const deep = `${'y/x/'.repeat(8)}${'../'.repeat(16)}etc`;
+  const g = new ArchiveGuard();
+  g.symlink('s1', deep);
+  g.entryPath('y/');
+  g.entryPath('y/x');
+  assert.throws(() => g.symlink('y/x', '..'), /"y\/x" would change where the earlier symlink "s1" points/);
+  const h = new ArchiveGuard();
+  h.symlink('a/b/s', '../c/d/../e');
+  assert.throws(() => h.symlink('a/c/d', 'x'), /earlier symlink "a\/b\/s"/);
+  assert.throws(() => h.symlink('a/c', 'x'), /earlier symlink "a\/b\/s"/);
+});
+
+test('links to links in any order stay allowed', () => {
+  const g = new ArchiveGuard();
+  // Shared-library chains, usually stored in name order: the link comes before its target link.
+  g.symlink('lib/libfoo.so', 'libfoo.so.1');
+  g.symlink('lib/libfoo.so.1', 'libfoo.so.1.2.3');
+  // node_modules/.bin style: `..` in the target, and the final component is itself a link.
+  g.symlink('node_modules/.bin/tool', '../tool/bin/tool.js');
+  g.symlink('node_modules/tool/bin/tool.js', 'cli.js');
+});

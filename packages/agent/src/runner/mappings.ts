@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isPrefix, objectUriProblem, parseObjectUri, type Assignment, type ObjectUri } from '@shoal/core';
 import { AttemptFailure } from './results.js';
@@ -6,7 +7,9 @@ import { AttemptFailure } from './results.js';
  * The mapping plan of one attempt: where each InputMapping, OutputMapping and LogMapping lives as the
  * program sees it ("visible" paths) and on the host. Mappings under the working directory need nothing
  * special; any other absolute path exists only inside the attempt's own mount namespace, so that two
- * attempts mapping `/home/input/` side by side each see their own. Pure: no I/O.
+ * attempts mapping `/home/input/` side by side each see their own. planMappings is pure (no I/O): that
+ * a mapping inside stays inside on disk (no symlink leading out) is checked where the disk is used, with
+ * staysWithin.
  */
 export interface InputPlan {
   readonly source: ObjectUri;
@@ -30,6 +33,8 @@ export interface LogPlan {
 }
 
 export interface MappingPlan {
+  /** The working directory the plan was made for: "inside" means within it. */
+  readonly workDir: string;
   readonly inputs: readonly InputPlan[];
   readonly outputs: readonly OutputPlan[];
   readonly logs: readonly LogPlan[];
@@ -77,7 +82,7 @@ export function planMappings(a: Assignment, workDir: string): MappingPlan {
     return { destination, ...where };
   });
   const outside = [...inputs, ...outputs, ...logs].find((m) => !m.inside);
-  return { inputs, outputs, logs, firstOutside: outside?.visible ?? '' };
+  return { workDir, inputs, outputs, logs, firstOutside: outside?.visible ?? '' };
 }
 
 /** Log file name in the store: `<dir><basename>.<jobId>.<task>.<iid>`. */
@@ -87,6 +92,19 @@ export function logObjectKey(visible: string, a: Assignment): string {
 
 export function isWithin(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+/**
+ * Whether `host` (which must exist), links followed, is within `root`: the agent may be root, and the
+ * user's package or command may have left links leading anywhere. False when either cannot be resolved.
+ */
+export async function staysWithin(host: string, root: string): Promise<boolean> {
+  try {
+    const [real, realRoot] = await Promise.all([realpath(host), realpath(root)]);
+    return isWithin(real, realRoot);
+  } catch {
+    return false;
+  }
 }
 
 function localPath(

@@ -1,7 +1,7 @@
-import { access, constants, lchown, mkdir, readdir, stat } from 'node:fs/promises';
+import { access, constants, lchown, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isShoalError, type BlobStore } from '@shoal/core';
-import { isWithin, type InputPlan, type MappingPlan } from './mappings.js';
+import { isWithin, staysWithin, type InputPlan, type MappingPlan } from './mappings.js';
 import { blockedPathFor } from './perms.js';
 import { AttemptFailure } from './results.js';
 import type { Bind, SandboxIds } from './sandbox.js';
@@ -26,6 +26,12 @@ export async function stageMappings(ctx: StagingContext): Promise<Bind[]> {
   await Promise.all(
     plan.inputs.map(async (input, i) => {
       if (input.inside) {
+        if (!(await leadsInside(input.visible, plan.workDir))) {
+          throw new AttemptFailure(
+            'InputMappingFailed',
+            leadsOutMessage(`InputMapping[${i}]`, input.visible),
+          );
+        }
         await downloadInput(ctx.blobs, input, input.visible);
         return;
       }
@@ -41,6 +47,9 @@ export async function stageMappings(ctx: StagingContext): Promise<Bind[]> {
     }),
   );
   for (const [i, output] of plan.outputs.entries()) {
+    if (output.inside && !(await leadsInside(output.visible, plan.workDir))) {
+      throw new AttemptFailure('OutputUploadFailed', leadsOutMessage(`OutputMapping[${i}]`, output.visible));
+    }
     const host = output.inside ? output.visible : path.join(await ctx.stageDir(), `out-${i}`);
     await mkdir(host, { recursive: true });
     if (!output.inside) binds.push({ host, visible: output.visible, writable: true });
@@ -56,6 +65,27 @@ export async function stageMappings(ctx: StagingContext): Promise<Bind[]> {
     binds.push({ host, visible: dir, writable: true });
   }
   return binds;
+}
+
+/**
+ * Whether writing at `visible` stays in the working directory. The agent may be root, and mkdir and
+ * downloads follow links, so the nearest part of the path that exists (the destination itself, or its
+ * closest existing parent) must resolve inside; the parts below it are then made as plain directories
+ * (nothing else writes into the working directory while mappings are staged).
+ */
+async function leadsInside(visible: string, workDir: string): Promise<boolean> {
+  for (let p = visible; isWithin(p, workDir); p = path.dirname(p)) {
+    const exists = await lstat(p).then(
+      () => true,
+      () => false,
+    );
+    if (exists) return staysWithin(p, workDir);
+  }
+  return false;
+}
+
+function leadsOutMessage(field: string, visible: string): string {
+  return `${field} local path ${visible} leads out of the working directory through a symlink`;
 }
 
 /** Gives a tree to the sandbox user without following symlinks (the tree may hold user-made links). */

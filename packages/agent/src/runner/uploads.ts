@@ -1,6 +1,6 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { joinObjectUri, parseObjectUri, type Assignment, type BlobStore } from '@shoal/core';
-import { isWithin, logObjectKey, type MappingPlan } from './mappings.js';
+import { logObjectKey, staysWithin, type MappingPlan } from './mappings.js';
 import { AttemptFailure } from './results.js';
 
 /** Maps a path as the program saw it to the host path and the host directory it must stay within. */
@@ -86,15 +86,6 @@ export async function uploadStreams(
 }
 
 /** The real path (links followed) must stay inside the mapping's host directory: the agent may be root. */
-async function staysWithin(host: string, root: string): Promise<boolean> {
-  try {
-    const [real, realRoot] = await Promise.all([realpath(host), realpath(root)]);
-    return isWithin(real, realRoot);
-  } catch {
-    return false;
-  }
-}
-
 function note(report: UploadReport, code: 'OutputUploadFailed' | 'LogUploadFailed', message: string): void {
   report.failure ??= new AttemptFailure(code, message);
   report.notes.push(message);
