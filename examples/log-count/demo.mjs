@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '@shoal/sdk';
@@ -38,7 +39,10 @@ function parseArgs(argv) {
     };
     if (arg === '--exit') o.exit = true;
     else if (arg === '--port') o.port = count('--port', value());
-    else if (arg === '--data-dir') o.dataDir = resolve(value());
+    else if (arg === '--data-dir') {
+      o.dataDir = resolve(value());
+      o.dataDirGiven = true;
+    }
     else if (arg === '--lines') o.lines = count('--lines', value());
     else if (arg === '-h' || arg === '--help') o.help = true;
     else throw new DemoError(`unknown option ${arg} (try --help)`);
@@ -204,7 +208,15 @@ async function run(o) {
   step('Checking bubblewrap (tasks that map /home/input and /home/output run in a sandbox)');
   const purpose = { purpose: 'the log-count demo', consequence: 'the demo cannot run its sandboxed tasks' };
   if (!ensureBubblewrap(purpose)) throw new DemoError('bubblewrap is required: apt-get install bubblewrap');
-  const blocked = untraversable(o.dataDir);
+  let blocked = untraversable(o.dataDir);
+  if (blocked && !o.dataDirGiven) {
+    // A checkout inside a private directory (mode 0700, e.g. a root home or mktemp) is out of nobody's
+    // reach: fall back to a data directory under the system temp dir rather than fail the demo.
+    const fallback = join(tmpdir(), 'shoal-demo');
+    console.log(`nobody cannot enter ${blocked}; using the data directory ${fallback} instead of ${o.dataDir}`);
+    o.dataDir = fallback;
+    blocked = untraversable(o.dataDir);
+  }
   if (blocked) {
     throw new DemoError(
       `the sandbox runs commands as the user nobody, which cannot enter ${blocked} on the way to the data ` +
