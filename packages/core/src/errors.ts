@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'MissingAuthorization'
   | 'InvalidAuthorization'
   | 'InvalidAccessKeyId.NotFound'
+  | 'SignatureNonceUsed'
+  | 'Forbidden.AdminOnly'
   | 'SignatureDoesNotMatch'
   | 'RequestTimeTooSkewed'
   | 'MissingDate'
@@ -41,6 +43,8 @@ const STATUS: Record<ErrorCode, number> = {
   MissingAuthorization: 400,
   InvalidAuthorization: 400,
   'InvalidAccessKeyId.NotFound': 403,
+  SignatureNonceUsed: 403,
+  'Forbidden.AdminOnly': 403,
   SignatureDoesNotMatch: 400,
   RequestTimeTooSkewed: 403,
   MissingDate: 400,

@@ -1,6 +1,7 @@
 /** Server options and their defaults, resolved once at start. Only the CLI entry point reads the environment. */
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseMasterKey } from './sealing.js';
 
 export interface ShoalServerOptions {
   dataDir: string;
@@ -31,6 +32,12 @@ export interface ShoalServerOptions {
   pollMs?: number;
   /** Keep attempt working directories for debugging; default false. */
   keepWorkDirs?: boolean;
+  /**
+   * The key that seals access-key secrets in the database: 64 hex digits or base64 of 32 bytes (the CLI
+   * passes env SHOAL_MASTER_KEY). Default: `<data-dir>/master.key`, created on first start. Servers that
+   * share a PostgreSQL database must use the same key.
+   */
+  masterKey?: string;
 }
 
 export interface ResolvedServerOptions {
@@ -49,6 +56,7 @@ export interface ResolvedServerOptions {
   readonly pollMs: number;
   readonly keepWorkDirs: boolean;
   readonly hostname: string;
+  readonly masterKey: Buffer | undefined;
 }
 
 function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
@@ -93,5 +101,6 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     pollMs: nonNegativeInt('pollMs', o.pollMs, 1_000),
     keepWorkDirs: o.keepWorkDirs ?? false,
     hostname: hostname(),
+    masterKey: o.masterKey ? parseMasterKey(o.masterKey) : undefined,
   });
 }

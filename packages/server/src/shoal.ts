@@ -13,7 +13,10 @@ import { createBlobStore } from '@shoal/blobs';
 import { Runner } from '@shoal/agent';
 import { buildApi } from './api/app.js';
 import { KeyRing } from './api/auth.js';
-import { ensureAdminCredentials, publishEndpoint, type Credentials } from './credentials.js';
+import { ensureAdminCredentials, publishEndpoint, sealPlaintextSecrets, type Credentials } from './credentials.js';
+import { loadOrCreateMasterKey, SecretSealer } from './sealing.js';
+import { AccountService } from './services/account-service.js';
+import { ObjectAccess } from './services/object-access.js';
 import { LogFiles } from './logs.js';
 import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
@@ -39,11 +42,17 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const store = await openStore(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { sqlitePath: join(options.dataDir, 'shoal.db') });
   const blobs: BlobStore =
     options.objectStore === 's3' ? createBlobStore({ kind: 's3', ...options.s3! }) : createBlobStore({ kind: 'local', root: join(options.dataDir, 'objects') });
-  let credentials = await ensureAdminCredentials(options.dataDir, store, clock);
+  const sealer = new SecretSealer(options.masterKey ?? loadOrCreateMasterKey(options.dataDir));
+  const resealed = await sealPlaintextSecrets(store, sealer, clock);
+  if (resealed) logger.info({ keys: resealed }, 'sealed access-key secrets stored in plaintext by an older version');
+  let credentials = await ensureAdminCredentials(options.dataDir, store, sealer, clock);
   const logs = new LogFiles(join(options.dataDir, 'logs'));
   const gateway = new WorkerGateway(store, clock, { leaseMs: options.leaseMs, region: options.region, ossHost: `${options.host}:${options.port}` });
-  const jobs = new JobService(store, gateway, logs, clock);
-  const app = buildApi({ jobs, store, blobs, logs, clock, slots: options.slots }, { hostId: options.hostname, keys: new KeyRing(store), logger });
+  const objects = new ObjectAccess(store, clock);
+  const jobs = new JobService(store, gateway, logs, clock, objects);
+  const keys = new KeyRing(store, sealer);
+  const accounts = new AccountService(store, keys, sealer, clock);
+  const app = buildApi({ jobs, accounts, objects, store, blobs, logs, clock, slots: options.slots }, { hostId: options.hostname, keys, logger });
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();

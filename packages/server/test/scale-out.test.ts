@@ -73,6 +73,19 @@ describe('PostgreSQL metadata and S3 objects', () => {
     assert.deepEqual(listing.Items.map((i: { Key: string }) => i.Key).sort(), ['output/lines.0', 'output/lines.1']);
   });
 
+  it('hands out presigned S3 URLs that work without credentials', async () => {
+    let res = await shoal.api('POST', '/objects/s3data/presigned/up.txt?presign&Method=PUT&Expires=120');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.Method, 'PUT');
+    assert.equal(res.json.Expires, 120);
+    const put = await fetch(res.json.Url, { method: 'PUT', body: 'via presigned url' });
+    assert.ok(put.ok, `presigned PUT: ${put.status}`);
+    res = await shoal.api('GET', '/objects/s3data/presigned/up.txt?Presign=true&Expires=60');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(await (await fetch(res.json.Url)).text(), 'via presigned url');
+    assert.equal((await shoal.api('POST', '/objects/s3data/x?presign&Expires=0')).json.Code, 'InvalidParameter');
+  });
+
   it('stops, restarts and deletes jobs on PostgreSQL', async () => {
     const id = (await shoal.api('POST', '/jobs', simpleJob('/bin/sleep 30', { InstanceCount: 2 }))).json.Id;
     await shoal.waitForJob(id, ['Running']);

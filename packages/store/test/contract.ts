@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Store } from '@shoal/core';
+import { accountsContract } from './contract-accounts.js';
 import { failed, jobId, logCountSpec, ok, singleTaskSpec } from './fixtures.js';
 
 export type StoreFactory = () => Promise<Store>;
@@ -371,12 +372,6 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       await b.close();
     });
 
-    it('stores access keys', async () => {
-      const store = await open();
-      await store.putAccessKey({ id: 'AK1', secret: 's', ownerId: 1, disabled: false }, 1);
-      assert.deepEqual(await store.getAccessKey('AK1'), { id: 'AK1', secret: 's', ownerId: 1, disabled: false });
-      assert.equal(await store.getAccessKey('nope'), undefined);
-      await store.close();
-    });
   });
+  accountsContract(name, open, openPair);
 }

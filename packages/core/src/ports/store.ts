@@ -131,11 +131,41 @@ export interface WorkerRecord {
   readonly heartbeatAtUs: number;
 }
 
+/**
+ * An access key as the store keeps it. `secret` is opaque to the store: the server seals it (encrypts it)
+ * before it is written and opens it after it is read; rows written before sealing existed hold plaintext.
+ */
 export interface AccessKeyRecord {
   readonly id: string;
   readonly secret: string;
   readonly ownerId: number;
   readonly disabled: boolean;
+}
+
+/** A key as the signature check needs it: the record plus its owner's name ('' if the user is gone). */
+export interface AccessKeyLookup extends AccessKeyRecord {
+  readonly ownerName: string;
+}
+
+/** A key as listed to the admin: never its secret. */
+export interface AccessKeyInfo {
+  readonly id: string;
+  readonly ownerId: number;
+  readonly disabled: boolean;
+  readonly createdAtUs: number;
+}
+
+export interface UserRecord {
+  readonly ownerId: number;
+  readonly name: string;
+  readonly createdAtUs: number;
+  readonly keyCount: number;
+}
+
+export interface ListUsersQuery {
+  /** Name of the last user of the previous page. */
+  readonly marker?: string;
+  readonly limit: number;
 }
 
 export interface Store {
@@ -188,10 +218,43 @@ export interface Store {
   /** Re-queues instances whose lease expired (their worker is gone). Returns how many. */
   expireLeases(nowUs: number): Promise<number>;
 
-  listEvents(afterSeq: number, limit: number): Promise<EventRecord[]>;
+  /**
+   * Events after a sequence number, oldest first. With `ownerId`, only events of that owner's existing jobs
+   * (events of deleted jobs are then left out: their owner can no longer be checked).
+   */
+  listEvents(afterSeq: number, limit: number, ownerId?: number): Promise<EventRecord[]>;
 
+  /** Creates a user with the next never-used owner id; StateConflict if the name is taken. */
+  createUser(name: string, nowUs: number): Promise<UserRecord>;
+  getUser(name: string): Promise<UserRecord | undefined>;
+  /** Users by name; the admin (owner 1) is one of them. */
+  listUsers(query: ListUsersQuery): Promise<Page<UserRecord>>;
+  /** Deletes a user and its keys (its jobs stay, owned by the same owner id); false if there was none. */
+  deleteUser(name: string): Promise<boolean>;
+
+  /** Adds a key, or replaces the key with that id (used to re-seal secrets and to register the admin key). */
   putAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void>;
-  getAccessKey(id: string): Promise<AccessKeyRecord | undefined>;
+  /** Adds a new key; StateConflict if the id exists. */
+  createAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void>;
+  getAccessKey(id: string): Promise<AccessKeyLookup | undefined>;
+  /** Keys of one owner, or of everyone without `ownerId`, oldest first; secrets are not included. */
+  listAccessKeys(ownerId?: number): Promise<AccessKeyInfo[]>;
+  /** Enables or disables a key; false if there is no such key. */
+  setAccessKeyState(id: string, disabled: boolean): Promise<boolean>;
+  deleteAccessKey(id: string): Promise<boolean>;
+
+  /**
+   * Records that a signature nonce of a key was used, to be remembered until `expiresUs`. Returns false when
+   * the same key already used that nonce and it has not expired yet (a replay).
+   */
+  useNonce(accessKeyId: string, nonce: string, nowUs: number, expiresUs: number): Promise<boolean>;
+  /** Forgets nonces that expired; returns how many. */
+  pruneNonces(nowUs: number): Promise<number>;
+
+  /** The owner of an object bucket, if anyone has claimed it. */
+  getBucketOwner(bucket: string): Promise<number | undefined>;
+  /** Gives an unclaimed bucket to `ownerId`; returns the bucket's owner afterwards (maybe someone else). */
+  claimBucket(bucket: string, ownerId: number, nowUs: number): Promise<number>;
 
   close(): Promise<void>;
 }

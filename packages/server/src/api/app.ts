@@ -13,6 +13,7 @@ import { registerTaskRoutes } from './routes/tasks.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerLogRoutes } from './routes/logs.js';
+import { registerAdminRoutes } from './routes/admin.js';
 
 export interface ApiOptions {
   readonly hostId: string;
@@ -72,5 +73,6 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
   registerLogRoutes(app, ctx);
   registerMiscRoutes(app, ctx);
   registerObjectRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
   return app;
 }

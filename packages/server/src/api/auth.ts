@@ -1,30 +1,45 @@
 /**
  * acs signature verification (spec §3.3–3.5). Both canonicalisations of the official clients are accepted;
- * the signed date must be within 15 minutes of the server's clock.
+ * the signed date must be within 15 minutes of the server's clock. A signed `x-acs-signature-nonce` may be
+ * used once per key within that window (recorded in the database, so it holds across servers); requests
+ * without one (the Node aliyun-sdk sends none) are accepted.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock, Store } from '@shoal/core';
 import { parseAuthorization, ShoalError, signedDate, stringToSign, verifySignature } from '@shoal/core';
 import type { Caller } from '../services/caller.js';
 import { ADMIN_OWNER_ID } from '../credentials.js';
+import type { SecretSealer } from '../sealing.js';
 
 export const MAX_SKEW_MS = 15 * 60 * 1000;
+
+export const NONCE_HEADER = 'x-acs-signature-nonce';
+const NONCE_MAX_LENGTH = 128;
 
 interface CachedKey {
   readonly secret: string;
   readonly ownerId: number;
+  readonly ownerName: string;
   readonly disabled: boolean;
   readonly loadedAtMs: number;
 }
 
-/** Looks keys up in the store, caching them briefly: a disabled key stops working within `ttlMs`. */
+/**
+ * Looks keys up in the store, caching them (secrets opened) briefly: a key disabled or deleted through any
+ * server stops working everywhere within `ttlMs`, and at once on the server that changed it.
+ */
 export class KeyRing {
   private readonly cache = new Map<string, CachedKey>();
 
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
+    private readonly sealer: SecretSealer,
     private readonly ttlMs = 5_000,
   ) {}
+
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
 
   async get(id: string): Promise<CachedKey | undefined> {
     const now = Date.now();
@@ -35,7 +50,13 @@ export class KeyRing {
       this.cache.delete(id);
       return undefined;
     }
-    const entry = { secret: record.secret, ownerId: record.ownerId, disabled: record.disabled, loadedAtMs: now };
+    const entry = {
+      secret: this.sealer.open(record.id, record.secret),
+      ownerId: record.ownerId,
+      ownerName: record.ownerName,
+      disabled: record.disabled,
+      loadedAtMs: now,
+    };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, entry);
     return entry;
@@ -78,5 +99,19 @@ export async function authenticate(
       `The request signature does not match. Check the AccessKeySecret and the signing method. String to sign (raw target): ${JSON.stringify(stringToSign(method, rawTarget, headers))}`,
     );
   }
-  return { accessKeyId: parsed.accessKeyId, ownerId: key.ownerId, admin: key.ownerId === ADMIN_OWNER_ID };
+  const nonce = headers[NONCE_HEADER];
+  if (nonce !== undefined) {
+    const text = Array.isArray(nonce) ? nonce.join(',') : nonce;
+    if (text.length === 0 || text.length > NONCE_MAX_LENGTH) {
+      throw new ShoalError('InvalidParameter', `The ${NONCE_HEADER} header must be 1 to ${NONCE_MAX_LENGTH} characters, got ${text.length}.`, NONCE_HEADER);
+    }
+    // Checked only after the signature verified, so nobody can burn another key's nonces. The nonce is
+    // kept as long as a request signed with this date could still be accepted.
+    const nowMs = clock.nowUs() / 1000;
+    const untilMs = Math.max(nowMs, dateMs) + MAX_SKEW_MS;
+    if (!(await keys.store.useNonce(parsed.accessKeyId, text, Math.round(nowMs * 1000), Math.round(untilMs * 1000)))) {
+      throw new ShoalError('SignatureNonceUsed', `The signature nonce ${JSON.stringify(text.slice(0, 40))} was already used with this AccessKeyId; sign each request with a new nonce.`);
+    }
+  }
+  return { accessKeyId: parsed.accessKeyId, ownerId: key.ownerId, name: key.ownerName, admin: key.ownerId === ADMIN_OWNER_ID };
 }

@@ -1,12 +1,16 @@
 import type { BlobStore, Clock, Store } from '@shoal/core';
 import type { FastifyRequest } from 'fastify';
 import type { LogFiles } from '../logs.js';
+import type { AccountService } from '../services/account-service.js';
 import type { Caller } from '../services/caller.js';
 import type { JobService } from '../services/job-service.js';
+import type { ObjectAccess } from '../services/object-access.js';
 
 /** What route handlers need; built by the composition root. */
 export interface ApiContext {
   readonly jobs: JobService;
+  readonly accounts: AccountService;
+  readonly objects: ObjectAccess;
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly logs: LogFiles;

@@ -1,6 +1,6 @@
 /**
- * Background upkeep: re-queue work of workers whose leases expired, and delete Finished jobs that asked for
- * AutoRelease. Failures are logged, counted and retried on the next tick; the loop never stops on an error.
+ * Background upkeep: re-queue work of workers whose leases expired, delete Finished jobs that asked for
+ * AutoRelease, and forget signature nonces past the skew window. Failures are logged, counted and retried on the next tick; the loop never stops on an error.
  */
 import type { Clock, Store } from '@shoal/core';
 import type { Logger } from 'pino';
@@ -44,6 +44,7 @@ export class Maintenance {
         this.gateway.notifyWork();
       }
       for (const jobId of await this.store.listAutoReleasable(100)) await this.releaseJob(jobId);
+      await this.store.pruneNonces(this.clock.nowUs());
     } catch (err) {
       this.failures++;
       this.log.error({ err, failures: this.failures }, 'maintenance tick failed');

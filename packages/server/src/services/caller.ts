@@ -2,5 +2,7 @@
 export interface Caller {
   readonly accessKeyId: string;
   readonly ownerId: number;
+  /** The user's name; '' for a key whose user row is gone. */
+  readonly name: string;
   readonly admin: boolean;
 }

@@ -17,6 +17,7 @@ import { newJobId } from '../ids.js';
 import type { LogFiles } from '../logs.js';
 import type { WorkerGateway } from '../scheduler/gateway.js';
 import type { Caller } from './caller.js';
+import type { ObjectAccess } from './object-access.js';
 
 export class JobService {
   constructor(
@@ -24,10 +25,12 @@ export class JobService {
     private readonly gateway: WorkerGateway,
     private readonly logs: LogFiles,
     private readonly clock: Clock,
+    private readonly objects: ObjectAccess,
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
     const spec = validateJobDescription(body);
+    await this.objects.checkJob(caller, spec);
     const now = this.clock.nowUs();
     const { id, created } = await this.store.createJob(
       { id: newJobId(now), ownerId: caller.ownerId, spec, descriptionJson: JSON.stringify(body), idempotentToken },

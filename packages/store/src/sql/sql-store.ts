@@ -1,4 +1,6 @@
 import type {
+  AccessKeyInfo,
+  AccessKeyLookup,
   AccessKeyRecord,
   AttemptRecord,
   AttemptResult,
@@ -8,24 +10,24 @@ import type {
   JobRecord,
   ListChildrenQuery,
   ListJobsQuery,
+  ListUsersQuery,
   NewJob,
   Page,
   Store,
   TaskRecord,
+  UserRecord,
   WorkerRecord,
 } from '@shoal/core';
 import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
+import * as accounts from './accounts.js';
 import * as control from './control.js';
 import * as jobs from './jobs.js';
-import { eventRecord } from './mappers.js';
 import * as scheduling from './scheduling.js';
 import { TaskSpecCache } from './task-spec-cache.js';
+import * as tenancy from './tenancy.js';
 
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
+const { isUniqueViolation } = accounts;
 
 /** The Store port over any SqlDriver: one implementation of the logic, two dialects underneath. */
 export class SqlStore implements Store {
@@ -117,23 +119,52 @@ export class SqlStore implements Store {
     return scheduling.expireLeases(this.db, nowUs);
   }
 
-  async listEvents(afterSeq: number, limit: number): Promise<EventRecord[]> {
-    const rows = await this.db.query('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
-    return rows.map(eventRecord);
+  listEvents(afterSeq: number, limit: number, ownerId?: number): Promise<EventRecord[]> {
+    return tenancy.listEvents(this.db, afterSeq, limit, ownerId);
   }
 
-  async putAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void> {
-    await this.db.run(
-      `INSERT INTO access_keys (id, secret, owner_id, disabled, created_us) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, owner_id = excluded.owner_id, disabled = excluded.disabled`,
-      [key.id, key.secret, key.ownerId, key.disabled ? 1 : 0, nowUs],
-    );
+  createUser(name: string, nowUs: number): Promise<UserRecord> {
+    return accounts.createUser(this.db, name, nowUs);
+  }
+  getUser(name: string): Promise<UserRecord | undefined> {
+    return accounts.getUser(this.db, name);
+  }
+  listUsers(query: ListUsersQuery): Promise<Page<UserRecord>> {
+    return accounts.listUsers(this.db, query);
+  }
+  deleteUser(name: string): Promise<boolean> {
+    return accounts.deleteUser(this.db, name);
+  }
+  putAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void> {
+    return accounts.putAccessKey(this.db, key, nowUs);
+  }
+  createAccessKey(key: AccessKeyRecord, nowUs: number): Promise<void> {
+    return accounts.createAccessKey(this.db, key, nowUs);
+  }
+  getAccessKey(id: string): Promise<AccessKeyLookup | undefined> {
+    return accounts.getAccessKey(this.db, id);
+  }
+  listAccessKeys(ownerId?: number): Promise<AccessKeyInfo[]> {
+    return accounts.listAccessKeys(this.db, ownerId);
+  }
+  setAccessKeyState(id: string, disabled: boolean): Promise<boolean> {
+    return accounts.setAccessKeyState(this.db, id, disabled);
+  }
+  deleteAccessKey(id: string): Promise<boolean> {
+    return accounts.deleteAccessKey(this.db, id);
   }
 
-  async getAccessKey(id: string): Promise<AccessKeyRecord | undefined> {
-    const row = await queryOne(this.db, 'SELECT id, secret, owner_id, disabled FROM access_keys WHERE id = ?', [id]);
-    if (!row) return undefined;
-    return { id: String(row.id), secret: String(row.secret), ownerId: Number(row.owner_id), disabled: Number(row.disabled) === 1 };
+  useNonce(accessKeyId: string, nonce: string, nowUs: number, expiresUs: number): Promise<boolean> {
+    return tenancy.useNonce(this.db, accessKeyId, nonce, nowUs, expiresUs);
+  }
+  pruneNonces(nowUs: number): Promise<number> {
+    return tenancy.pruneNonces(this.db, nowUs);
+  }
+  getBucketOwner(bucket: string): Promise<number | undefined> {
+    return tenancy.getBucketOwner(this.db, bucket);
+  }
+  claimBucket(bucket: string, ownerId: number, nowUs: number): Promise<number> {
+    return tenancy.claimBucket(this.db, bucket, ownerId, nowUs);
   }
 
   close(): Promise<void> {

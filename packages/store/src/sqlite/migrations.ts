@@ -129,4 +129,35 @@ CREATE TABLE access_keys (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- Owner ids are never reused (AUTOINCREMENT): jobs outlive their user and must not pass to a new one.
+CREATE TABLE users (
+  owner_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  created_us INTEGER NOT NULL
+);
+INSERT INTO users (owner_id, name, created_us) VALUES (1, 'admin', 0);
+
+-- Replay protection: a signature nonce per key, remembered through the date skew window.
+CREATE TABLE nonces (
+  access_key_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  expires_us INTEGER NOT NULL,
+  PRIMARY KEY (access_key_id, nonce)
+);
+CREATE INDEX nonces_expiry ON nonces (expires_us);
+
+-- Object buckets belong to the first user who writes to them.
+CREATE TABLE buckets (
+  name TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL,
+  created_us INTEGER NOT NULL
+);
+
+CREATE INDEX access_keys_owner ON access_keys (owner_id, created_us);
+CREATE INDEX jobs_owner ON jobs (owner_id, seq);
+`,
+  },
 ];

@@ -36,7 +36,10 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
     };
   });
 
-  /** Shoal addition: the outbox, oldest first; `After` is the last Seq seen. Admin only for now. */
+  /**
+   * Shoal addition: the outbox, oldest first; `After` is the last Seq seen. A user sees the events of their
+   * own jobs; the admin sees all (also those of deleted jobs).
+   */
   app.get('/events', async (request) => {
     const caller = callerOf(request);
     const query = request.query as Query;
@@ -45,7 +48,9 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const limitText = one(query, 'MaxItemCount') ?? '100';
     if (!/^\d+$/.test(limitText) || Number(limitText) > 1000) throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
     const limit = Number(limitText) || 100;
-    const events = caller.admin ? await ctx.store.listEvents(Number(after), limit) : [];
+    const events = caller.admin
+      ? await ctx.store.listEvents(Number(after), limit)
+      : await ctx.store.listEvents(Number(after), limit, caller.ownerId);
     const items: WireEvent[] = events.map((e) => ({
       Seq: e.seq,
       Time: formatTime(e.timeUs),

@@ -1,6 +1,7 @@
 /**
  * Shoal addition: objects through the server, so clients (the CLI's `-p` packages, `bcs oss`) never need the
- * object store's own credentials. `oss://bucket/key` is `/objects/bucket/key`.
+ * object store's own credentials. `oss://bucket/key` is `/objects/bucket/key`. Every route checks the
+ * bucket's owner first (services/object-access.ts); presigned URLs are handed out by the S3 backend only.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -15,6 +16,7 @@ import { formatTime, invalidParameter, notFound, objectUriProblem, parseObjectUr
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { one, type Query } from '../query.js';
+import { presignObject } from './presign.js';
 
 type ObjectParams = { bucket: string; '*': string };
 
@@ -28,8 +30,8 @@ function uriOf(bucket: string, key: string, allowPrefix: boolean): ObjectUri {
 
 export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
-    callerOf(request);
     const uri = uriOf(request.params.bucket, request.params['*'], false);
+    await ctx.objects.checkWrite(callerOf(request), uri);
     const expected = request.headers['content-md5'] as string | undefined;
     const body = (request.body as Readable | undefined) ?? Readable.from([]);
     if (!expected) {
@@ -63,8 +65,13 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.get<{ Params: ObjectParams }>('/objects/:bucket/*', { exposeHeadRoute: false }, async (request, reply) => {
-    callerOf(request);
+    const caller = callerOf(request);
     const uri = uriOf(request.params.bucket, request.params['*'], false);
+    const query = request.query as Query;
+    if (['true', '1', ''].includes(one(query, 'Presign') ?? 'false')) {
+      return presignObject(ctx, caller, uri, 'GET', one(query, 'Expires'));
+    }
+    await ctx.objects.checkRead(caller, uri);
     const info = await ctx.blobs.headObject(uri);
     if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
     reply.header('content-length', String(info.size));
@@ -74,8 +81,8 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.head<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
-    callerOf(request);
     const uri = uriOf(request.params.bucket, request.params['*'], false);
+    await ctx.objects.checkRead(callerOf(request), uri);
     const info = await ctx.blobs.headObject(uri);
     if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
     reply.header('content-length', String(info.size));
@@ -84,16 +91,27 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.delete<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
-    callerOf(request);
-    await ctx.blobs.deleteObject(uriOf(request.params.bucket, request.params['*'], false));
+    const uri = uriOf(request.params.bucket, request.params['*'], false);
+    await ctx.objects.checkRead(callerOf(request), uri);
+    await ctx.blobs.deleteObject(uri);
     return reply.status(204).send();
   });
 
+  /** `POST /objects/{bucket}/{key}?presign&Method=GET|PUT&Expires=S` */
+  app.post<{ Params: ObjectParams }>('/objects/:bucket/*', async (request) => {
+    const query = request.query as Query;
+    if (!('presign' in query) && !('Presign' in query)) throw invalidParameter('presign', undefined, 'POST on an object is only ?presign');
+    const method = (one(query, 'Method') ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'PUT') throw invalidParameter('Method', method, 'must be GET or PUT');
+    const uri = uriOf(request.params.bucket, request.params['*'], false);
+    return presignObject(ctx, callerOf(request), uri, method, one(query, 'Expires'));
+  });
+
   app.get<{ Params: { bucket: string } }>('/objects/:bucket', async (request) => {
-    callerOf(request);
     const query = request.query as Query;
     const prefix = one(query, 'Prefix') ?? '';
     const uri = uriOf(request.params.bucket, prefix, true);
+    await ctx.objects.checkRead(callerOf(request), { ...uri, key: '' });
     const limitText = one(query, 'MaxItemCount') ?? '';
     if (limitText !== '' && (!/^\d+$/.test(limitText) || Number(limitText) > 1000)) {
       throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
