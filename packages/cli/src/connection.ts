@@ -1,11 +1,13 @@
 /**
- * Where the CLI finds its server and keys: flags, else SHOAL_* environment variables, else the
- * `credentials.json` a server writes into its data directory on first start.
+ * Where the CLI finds its server and keys, field by field: flags, else SHOAL_* environment variables,
+ * else the `credentials.json` of an explicitly named data directory, else what `shoal login` saved
+ * (config.json), else `./.shoal/credentials.json` (a server started here).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ShoalClient } from '@shoal/sdk';
+import { configDir, loadConfig } from './config.js';
 import { CliError, type CliContext } from './context.js';
 
 export interface ConnectionFlags {
@@ -54,21 +56,31 @@ async function readCredentials(dir: string): Promise<CredentialsFile | undefined
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Resolves the connection, field by field: flag > environment > credentials.json. */
+/** Resolves the connection, field by field: flag > environment > named data dir > login > ./.shoal. */
 export async function resolveConnection(flags: ConnectionFlags, ctx: CliContext): Promise<Connection> {
   let endpoint = flags.endpoint ?? str(ctx.env['SHOAL_ENDPOINT']);
   let accessKeyId = flags.accessKeyId ?? str(ctx.env['SHOAL_ACCESS_KEY_ID']);
   let accessKeySecret = flags.accessKeySecret ?? str(ctx.env['SHOAL_ACCESS_KEY_SECRET']);
   const dataDir = dataDirOf(flags, ctx);
   let usedDir = dataDir.explicit ? dataDir.path : undefined;
-  if (!endpoint || !accessKeyId || !accessKeySecret) {
+  const fromConfig = async (): Promise<void> => {
+    const config = await loadConfig(ctx);
+    endpoint ??= config.Endpoint;
+    accessKeyId ??= config.AccessKeyId;
+    accessKeySecret ??= config.AccessKeySecret;
+  };
+  const fromCredentials = async (): Promise<void> => {
     const creds = await readCredentials(dataDir.path);
-    if (creds) {
-      endpoint ??= str(creds.Endpoint);
-      accessKeyId ??= str(creds.AccessKeyId);
-      accessKeySecret ??= str(creds.AccessKeySecret);
-      usedDir = dataDir.path;
-    }
+    if (!creds) return;
+    endpoint ??= str(creds.Endpoint);
+    accessKeyId ??= str(creds.AccessKeyId);
+    accessKeySecret ??= str(creds.AccessKeySecret);
+    usedDir = dataDir.path;
+  };
+  // A named data directory beats the saved login; the default ./.shoal only fills what is left.
+  for (const source of dataDir.explicit ? [fromCredentials, fromConfig] : [fromConfig, fromCredentials]) {
+    if (endpoint && accessKeyId && accessKeySecret) break;
+    await source();
   }
   if (!endpoint || !accessKeyId || !accessKeySecret) {
     const missing = [
@@ -79,7 +91,7 @@ export async function resolveConnection(flags: ConnectionFlags, ctx: CliContext)
     throw new CliError(
       `no Shoal connection (missing ${missing.filter(Boolean).join(', ')}). Pass --endpoint, --access-key-id ` +
         `and --access-key-secret, set SHOAL_ENDPOINT, SHOAL_ACCESS_KEY_ID and SHOAL_ACCESS_KEY_SECRET, or point ` +
-        `--data-dir / SHOAL_DATA_DIR at a server's data directory (looked for ${join(dataDir.path, 'credentials.json')})`,
+        `--data-dir / SHOAL_DATA_DIR at a server's data directory, or run "shoal login <endpoint> <id> <secret>" (looked for ${join(dataDir.path, 'credentials.json')})`,
     );
   }
   return { endpoint, accessKeyId, accessKeySecret, dataDir: usedDir };
@@ -117,6 +129,6 @@ export async function openSession(flags: ConnectionFlags, ctx: CliContext): Prom
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err));
   }
-  const cacheDir = connection.dataDir ?? join(ctx.homeDir, DEFAULT_DATA_DIR);
+  const cacheDir = connection.dataDir ?? configDir(ctx);
   return { client, connection, cacheFile: join(cacheDir, 'cache.json') };
 }

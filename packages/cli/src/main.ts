@@ -4,7 +4,14 @@
  */
 import { homedir } from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { registerAccountCommands } from './commands/account.js';
 import { registerActionCommands } from './commands/actions.js';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerCatalogCommands } from './commands/catalog.js';
+import { registerCompletionCommand } from './commands/completion.js';
+import { registerManageCommands } from './commands/manage.js';
+import { registerOssCommands } from './commands/oss.js';
+import { registerUnavailableCommands } from './commands/unavailable.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerJobCommand } from './commands/job.js';
 import { registerLogCommand } from './commands/log.js';
@@ -49,6 +56,13 @@ export function createProgram(ctx: CliContext, exit: ExitState): Command {
     registerCheckCommand,
     registerLogCommand,
     registerActionCommands,
+    registerManageCommands,
+    registerAccountCommands,
+    registerCatalogCommands,
+    registerUnavailableCommands,
+    registerOssCommands,
+    registerAdminCommands,
+    registerCompletionCommand,
   ]) {
     register(program, ctx, exit);
   }

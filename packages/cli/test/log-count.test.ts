@@ -126,7 +126,7 @@ test(
     await sdk.putObject(`${FOLDER}log-count-data.txt`, await readFile(input));
 
     const sub = await shoal(
-      ['sub', '--file', 'job.cfg', '-r', `${FOLDER}:/home/input`, '-w', `${FOLDER}:/home/output`, '--wait'],
+      ['sub', '--file', 'job.cfg', '-p', './log-count/', '-r', `${FOLDER}:/home/input`, '-w', `${FOLDER}:/home/output`, '--wait'],
       EXAMPLE,
     );
     const id = /^Job created: (job-\S+)$/m.exec(sub.stdout)?.[1];
@@ -181,5 +181,19 @@ test(
     }
     assert.match(log.stdout, /==> merge\.0 stdout <==\nmerge: added up 3 count results/);
     assert.ok(log.stdout.includes(`merge: wrote /home/output/merge_result.txt: ${JSON.stringify(expected)}`));
+
+    // The acceptance walk of the guide with the bcs bin: list, check and log by row number, cat the result.
+    const list = await shoal(['j']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^1\\s+${id}\\s+log-count\\s+Finished\\s+3/3`, 'm'));
+    const check = await shoal(['ch', '1']);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, new RegExp(`^Id:\\s+${id}$`, 'm'));
+    assert.match(check.stdout, /^2\s+count\s+Finished\s+3\/3/m);
+    const byRow = await shoal(['log', '1']);
+    assert.equal(byRow.stdout, log.stdout);
+    const cat = await shoal(['oss', 'cat', `${FOLDER}merge_result.txt`]);
+    assert.equal(cat.code, 0, cat.stderr);
+    assert.deepEqual(JSON.parse(cat.stdout), expected);
   },
 );

@@ -2,7 +2,6 @@
  * The typed client of the Shoal API: the BatchCompute 2015-11-11 operations plus Shoal's additions
  * (logs, objects, events). The CLI, the console and the agent talk to the server only through it.
  */
-import { isTerminal, parseObjectUri } from '@shoal/core';
 import type {
   WireAvailable,
   WireCreated,
@@ -14,21 +13,16 @@ import type {
   WireTask,
 } from '@shoal/core';
 import { followChunks, type FollowLogOptions } from './follow.js';
-import {
-  resolveShoalClientOptions,
-  type ResolvedShoalClientOptions,
-  type ShoalClientOptions,
-} from './options.js';
-import { objectPath, resourcePath } from './query.js';
+import { ObjectClient } from './objects.js';
+import { resourcePath } from './query.js';
 import { sleep } from './retry.js';
-import { Transport, type RequestSpec } from './transport.js';
-import type { LogStream, ObjectHead, WireJobDescription, WireObjectList } from './wire-extra.js';
+import type { RequestSpec } from './transport.js';
+import { isFinalState } from './uri.js';
+import type { LogStream, WireJobDescription } from './wire-extra.js';
 import {
   listQuery,
-  normalizeList,
   pages,
   type ListEventsOptions,
-  type ListObjectsOptions,
   type ListOptions,
   type WaitForJobOptions,
 } from './paging.js';
@@ -41,15 +35,7 @@ import {
  * const { Id } = await client.createJob(description);
  * const job = await client.waitForJob(Id, { onProgress: (j) => console.log(j.State) });
  */
-export class ShoalClient {
-  readonly options: ResolvedShoalClientOptions;
-  private readonly transport: Transport;
-
-  constructor(options: ShoalClientOptions) {
-    this.options = resolveShoalClientOptions(options);
-    this.transport = new Transport(this.options);
-  }
-
+export class ShoalClient extends ObjectClient {
   /** Submits a job; with a token, a retried submission cannot create a second job. @example await client.createJob(desc, { idempotentToken: 'run-42' }) */
   createJob(
     description: WireJobDescription,
@@ -193,51 +179,6 @@ export class ShoalClient {
     );
   }
 
-  /** Stores an object (`oss://` or `s3://` URI) through the server. @example await client.putObject('oss://shoal/in/a.txt', 'hello') */
-  async putObject(uri: string, body: Uint8Array | string): Promise<void> {
-    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-    await this.transport.request({ method: 'PUT', path: objectPath(uri), bytes });
-  }
-
-  /** Reads a whole object. @example const text = new TextDecoder().decode(await client.getObject('oss://shoal/out/result.txt')) */
-  async getObject(uri: string): Promise<Uint8Array> {
-    return (await this.transport.request({ method: 'GET', path: objectPath(uri) })).body;
-  }
-
-  /** Size and metadata of an object; throws code InvalidResource.NotFound when absent. @example const { size } = await client.headObject(uri) */
-  async headObject(uri: string): Promise<ObjectHead> {
-    const { headers } = await this.transport.request({ method: 'HEAD', path: objectPath(uri) });
-    return {
-      size: Number(headers.get('content-length') ?? '0'),
-      lastModified: headers.get('last-modified') ?? '',
-      contentType: headers.get('content-type') ?? '',
-      etag: headers.get('etag') ?? '',
-    };
-  }
-
-  /** Deletes an object. @example await client.deleteObject('oss://shoal/tmp/x') */
-  async deleteObject(uri: string): Promise<void> {
-    await this.transport.request({ method: 'DELETE', path: objectPath(uri) });
-  }
-
-  /** One page of the objects under a prefix URI. @example await client.listObjects('oss://shoal/logs/', { delimiter: '/' }) */
-  listObjects(prefixUri: string, options: ListObjectsOptions = {}): Promise<WireObjectList> {
-    const { bucket, key } = parseObjectUri(prefixUri);
-    const query = {
-      Prefix: key === '' ? undefined : key,
-      Delimiter: options.delimiter,
-      Marker: options.marker,
-      MaxItemCount: options.maxItemCount,
-    };
-    return this.json<WireObjectList>({ method: 'GET', path: resourcePath('objects', bucket), query }).then(
-      (page) => ({
-        NextMarker: String(page?.NextMarker ?? ''),
-        Items: page?.Items ?? [],
-        Prefixes: page?.Prefixes ?? [],
-      }),
-    );
-  }
-
   /** One page of events after a sequence number. @example const { Items } = await client.listEvents({ after: lastSeq }) */
   listEvents(options: ListEventsOptions = {}): Promise<WireList<WireEvent>> {
     return this.list({
@@ -256,7 +197,7 @@ export class ShoalClient {
       options.signal?.throwIfAborted();
       const job = await this.getJob(jobId);
       options.onProgress?.(job);
-      if (isTerminal(job.State)) return job;
+      if (isFinalState(job.State)) return job;
       await sleep(options.intervalMs ?? 1000, options.signal);
     }
   }
@@ -275,13 +216,5 @@ export class ShoalClient {
       path,
       query: { stream, follow: follow ? 'true' : undefined, offset: offset || undefined },
     };
-  }
-
-  private json<T>(spec: RequestSpec): Promise<T> {
-    return this.transport.requestJson<T>(spec);
-  }
-
-  private async list<T>(spec: RequestSpec): Promise<WireList<T>> {
-    return normalizeList(await this.transport.requestJson<WireList<T> | T[] | undefined>(spec));
   }
 }

@@ -18,6 +18,11 @@ export interface ShoalClientOptions {
   retryBaseDelayMs?: number;
   /** Upper bound of one backoff delay. Default 5 s. */
   retryMaxDelayMs?: number;
+  /**
+   * Send uploads with progress as a streamed body (real progress). Default: true in Node; false
+   * elsewhere, since browsers stream request bodies only over HTTP/2.
+   */
+  streamUploads?: boolean;
 }
 
 /** {@link ShoalClientOptions} with every default applied (frozen). */
@@ -30,6 +35,7 @@ export interface ResolvedShoalClientOptions {
   readonly timeoutMs: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
+  readonly streamUploads: boolean;
 }
 
 /**
@@ -43,6 +49,11 @@ export const CLIENT_DEFAULTS = Object.freeze({
   retryBaseDelayMs: 200,
   retryMaxDelayMs: 5_000,
 });
+
+function isNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -87,5 +98,6 @@ export function resolveShoalClientOptions(options: ShoalClientOptions): Resolved
       CLIENT_DEFAULTS.retryBaseDelayMs,
     ),
     retryMaxDelayMs: nonNegative('retryMaxDelayMs', options.retryMaxDelayMs, CLIENT_DEFAULTS.retryMaxDelayMs),
+    streamUploads: options.streamUploads ?? isNode(),
   });
 }

@@ -3,7 +3,7 @@
  * target is built once, canonically (sorted names, encodeURIComponent values, bare key for ''), and
  * that same string is both sent and signed.
  */
-import { parseObjectUri } from '@shoal/core';
+import { splitObjectUri } from './uri.js';
 
 /** Query parameter values; `undefined`/`null` are left out, `''` is sent as a bare key. */
 export type QueryValue = string | number | boolean | undefined | null;
@@ -57,7 +57,7 @@ export function encodeObjectKey(key: string): string {
  * objectPath('oss://shoal/cli/x/worker.tar.gz'); // '/objects/shoal/cli/x/worker.tar.gz'
  */
 export function objectPath(uri: string): string {
-  const parsed = parseObjectUri(uri);
+  const parsed = splitObjectUri(uri);
   if (parsed.key === '')
     throw new TypeError(`object URI ${JSON.stringify(uri)} names a bucket, not an object`);
   return `/objects/${encodeURIComponent(parsed.bucket)}/${encodeObjectKey(parsed.key)}`;

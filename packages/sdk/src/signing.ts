@@ -1,8 +1,9 @@
 /**
- * Request headers of the acs signature scheme (spec §3.1, §3.3). Signing itself is core's; this file
- * decides which headers the SDK sends, so that every one of them the signature covers is present.
+ * Request headers of the acs signature scheme (spec §3.1, §3.3): which headers the SDK sends, so that
+ * every one of them the signature covers is present, and the signature over them (WebCrypto).
  */
-import { authorizationHeader, httpDate } from '@shoal/core';
+import { buildStringToSign, httpDateOf } from './canonical.js';
+import { HmacSha1 } from './hmac.js';
 
 /**
  * The BatchCompute API version every request names (`x-acs-version`).
@@ -23,34 +24,58 @@ export interface SignInput {
   dateMs: number;
   /** Unique per request (`x-acs-signature-nonce`). */
   nonce: string;
+  /** Further headers to send and sign (e.g. `x-acs-region-id`); they win over the defaults. */
+  extraHeaders?: Readonly<Record<string, string>>;
+  /** Signer to reuse (keeps imported keys); a fresh one otherwise. */
+  signer?: HmacSha1;
+}
+
+/**
+ * `acs <AccessKeyId>:<signature>` for a request whose headers are final.
+ *
+ * @example
+ * await authorization('ak', 'sk', 'GET', '/jobs', headers) // 'acs ak:...'
+ */
+export async function authorization(
+  accessKeyId: string,
+  accessKeySecret: string,
+  method: string,
+  rawTarget: string,
+  headers: Readonly<Record<string, string>>,
+  signer: HmacSha1 = new HmacSha1(),
+): Promise<string> {
+  const signature = await signer.sign(accessKeySecret, buildStringToSign(method, rawTarget, headers));
+  return `acs ${accessKeyId}:${signature}`;
 }
 
 /**
  * The full header set of one signed request, `Authorization` included.
  *
  * @example
- * const headers = signedHeaders({
+ * const headers = await signedHeaders({
  *   method: 'GET', rawTarget: '/jobs?MaxItemCount=10', contentType: 'application/json',
  *   accessKeyId: 'ak', accessKeySecret: 'sk', dateMs: Date.now(), nonce: crypto.randomUUID(),
  * });
  * headers.Authorization; // 'acs ak:...'
  */
-export function signedHeaders(input: SignInput): Record<string, string> {
+export async function signedHeaders(input: SignInput): Promise<Record<string, string>> {
   const headers: Record<string, string> = {
-    Date: httpDate(input.dateMs),
+    Date: httpDateOf(input.dateMs),
     Accept: 'application/json',
     'Content-Type': input.contentType,
     'x-acs-version': API_VERSION,
     'x-acs-signature-method': 'HMAC-SHA1',
     'x-acs-signature-version': '1.0',
     'x-acs-signature-nonce': input.nonce,
+    ...input.extraHeaders,
   };
-  headers['Authorization'] = authorizationHeader(
+  headers['Authorization'] = await authorization(
     input.accessKeyId,
     input.accessKeySecret,
     input.method,
     input.rawTarget,
     headers,
+    input.signer,
   );
   return headers;
 }

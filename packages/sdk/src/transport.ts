@@ -6,6 +6,7 @@ import { parseApiError, ShoalApiError } from './errors.js';
 import type { ResolvedShoalClientOptions } from './options.js';
 import { buildQuery, type QueryParams } from './query.js';
 import { backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from './retry.js';
+import { HmacSha1 } from './hmac.js';
 import { signedHeaders } from './signing.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
@@ -20,6 +21,11 @@ export interface RequestSpec {
   json?: unknown;
   /** Raw body (sent as application/octet-stream). */
   bytes?: Uint8Array;
+  /**
+   * Called with the bytes of `bytes` handed to the connection so far; the body is then streamed in
+   * chunks (when the client streams uploads), else reported once sent.
+   */
+  onUploadProgress?: (sentBytes: number) => void;
   /** Whether failures may be retried; default: every method but POST. */
   retry?: boolean;
   signal?: AbortSignal;
@@ -36,6 +42,8 @@ class AttemptTimeout extends Error {}
 
 /** Sends signed requests for a client; see {@link ShoalClient} for the public surface. */
 export class Transport {
+  private readonly signer = new HmacSha1();
+
   constructor(private readonly options: ResolvedShoalClientOptions) {}
 
   /** Sends the request and reads the whole body; throws ShoalApiError for anything but 2xx. */
@@ -82,7 +90,8 @@ export class Transport {
     // Signed from the URL as fetch will send it, so normalisation can never split signer and sender.
     const rawTarget = url.pathname + url.search;
     const contentType = spec.bytes ? 'application/octet-stream' : 'application/json';
-    const body = spec.bytes ?? (spec.json === undefined ? undefined : JSON.stringify(spec.json));
+    const fixedBody = spec.bytes ?? (spec.json === undefined ? undefined : JSON.stringify(spec.json));
+    const streamed = spec.bytes !== undefined && spec.onUploadProgress !== undefined && options.streamUploads;
 
     for (let attempt = 0; ; attempt++) {
       const isLast = attempt + 1 >= attempts;
@@ -91,7 +100,7 @@ export class Transport {
       const signal = spec.signal ? AbortSignal.any([spec.signal, timeout.signal]) : timeout.signal;
       let waitMs: number | undefined;
       try {
-        const headers = signedHeaders({
+        const headers = await signedHeaders({
           method: spec.method,
           rawTarget,
           contentType,
@@ -99,8 +108,18 @@ export class Transport {
           accessKeySecret: options.accessKeySecret,
           dateMs: Date.now(),
           nonce: globalThis.crypto.randomUUID(),
+          signer: this.signer,
         });
-        const response = await options.fetch(url, { method: spec.method, headers, body, signal });
+        const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers, signal };
+        if (streamed) {
+          // Every attempt streams afresh; `duplex` is what fetch requires for a stream body.
+          init.body = chunkedStream(spec.bytes!, spec.onUploadProgress!);
+          init.duplex = 'half';
+        } else {
+          init.body = fixedBody;
+        }
+        const response = await options.fetch(url, init);
+        if (!streamed && spec.bytes) spec.onUploadProgress?.(spec.bytes.byteLength);
         if (stream) clearTimeout(timer);
         if (response.ok) return await consume(response);
         const text = await response.text();
@@ -130,4 +149,23 @@ export class Transport {
       await sleep(Math.min(Math.max(backoff, waitMs ?? 0), options.retryMaxDelayMs), spec.signal);
     }
   }
+}
+
+const CHUNK_BYTES = 64 * 1024;
+
+/** The bytes as a stream of chunks, reporting how much the connection has pulled. */
+function chunkedStream(bytes: Uint8Array, onProgress: (sentBytes: number) => void): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(offset + CHUNK_BYTES, bytes.byteLength);
+      controller.enqueue(bytes.subarray(offset, end));
+      offset = end;
+      onProgress(offset);
+    },
+  });
 }

@@ -86,3 +86,45 @@ export interface ObjectHead {
 
 /** Which log of an instance attempt. */
 export type LogStream = 'stdout' | 'stderr';
+
+/** `GET /whoami`: whose key signed the request (Shoal addition). */
+export interface WireWhoAmI {
+  Name: string;
+  OwnerId: number;
+  AccessKeyId: string;
+  Admin: boolean;
+}
+
+/** One user of `GET /users` (admin API, Shoal addition). */
+export interface WireUser {
+  Name: string;
+  OwnerId: number;
+  CreationTime: string;
+  KeyCount: number;
+}
+
+/** `POST /users` answer. */
+export interface WireUserCreated {
+  Id: string;
+  OwnerId: number;
+}
+
+/** `POST /users/{name}/keys` answer: the only response that ever carries a secret. */
+export interface WireAccessKeySecret {
+  AccessKeyId: string;
+  AccessKeySecret: string;
+}
+
+/** One key of `GET /users/{name}/keys`. */
+export interface WireAccessKey {
+  AccessKeyId: string;
+  State: 'Active' | 'Disabled' | string;
+  CreationTime: string;
+}
+
+/** A presigned object URL (`POST /objects/{bucket}/{key}?presign`). */
+export interface WirePresigned {
+  Url: string;
+  Method: string;
+  Expires: number;
+}

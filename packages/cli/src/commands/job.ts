@@ -7,6 +7,7 @@ import type { ShoalClient } from '@shoal/sdk';
 import { loadCache, resolveJobRef, resolveTaskRef, saveCache } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags, type Session } from '../connection.js';
 import { CliError, type CliContext, type CommandRegistrar } from '../context.js';
+import { useColour } from '../format/colour.js';
 import { renderInstances, renderJobDetail, renderJobList } from '../format/jobs.js';
 import { STATES } from '@shoal/core';
 
@@ -16,6 +17,8 @@ interface JobFlags extends ConnectionFlags {
   state?: string;
   json?: boolean;
   description?: boolean;
+  id?: string;
+  name?: string;
 }
 
 function parseStates(text: string | undefined): string[] {
@@ -41,6 +44,8 @@ async function listJobs(session: Session, flags: JobFlags, ctx: CliContext): Pro
   const filter = states.length === 1 ? { state: states[0] } : {};
   for await (const job of session.client.jobs({ ...filter, maxItemCount: 100 })) {
     if (states.length > 1 && !states.includes(job.State)) continue;
+    if (flags.id && !job.Id.toLowerCase().includes(flags.id.toLowerCase())) continue;
+    if (flags.name && !job.Name.toLowerCase().includes(flags.name.toLowerCase())) continue;
     jobs.push(job);
   }
   jobs.sort((a, b) => (a.CreationTime < b.CreationTime ? 1 : a.CreationTime > b.CreationTime ? -1 : 0));
@@ -49,7 +54,7 @@ async function listJobs(session: Session, flags: JobFlags, ctx: CliContext): Pro
     ...(await loadCache(session.cacheFile)),
     jobs: shown.map((j) => j.Id),
   });
-  ctx.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : renderJobList(shown, ctx.now()));
+  ctx.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : renderJobList(shown, ctx.now(), useColour(ctx)));
   return 0;
 }
 
@@ -78,7 +83,7 @@ export async function showJob(
   ctx.stdout.write(
     json
       ? `${JSON.stringify({ Job: job, Tasks: tasks }, null, 2)}\n`
-      : renderJobDetail(job, tasks, ctx.now()),
+      : renderJobDetail(job, tasks, ctx.now(), useColour(ctx)),
   );
   return job;
 }
@@ -99,7 +104,7 @@ async function showTask(
   ctx.stdout.write(
     json
       ? `${JSON.stringify({ Task: task, Instances: instances }, null, 2)}\n`
-      : renderInstances(task, instances, ctx.now()),
+      : renderInstances(task, instances, ctx.now(), useColour(ctx)),
   );
   return 0;
 }
@@ -114,6 +119,8 @@ export const registerJobCommand: CommandRegistrar = (program, ctx, exit) => {
     .option('-t, --top <n>', 'show the n most recent jobs', '10')
     .option('-a, --all', 'show all jobs')
     .option('-s, --state <states>', 'only jobs in these states, e.g. Running,Waiting')
+    .option('-i, --id <text>', 'only jobs whose id contains this text')
+    .option('-n, --name <text>', 'only jobs whose name contains this text')
     .option('-d, --description', 'print the description the job was submitted with')
     .option('--json', 'print JSON instead of a table');
   withConnectionOptions(command).action(

@@ -2,6 +2,8 @@
  * `shoal log <id> [task] [instance]` (`l`): the stdout/stderr of every instance's latest attempt,
  * read through the server's log route; `--follow` streams one instance's log while it runs.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { ShoalApiError, type LogStream } from '@shoal/sdk';
 import { loadCache, resolveJobRef, resolveTaskRef } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
@@ -12,6 +14,7 @@ interface LogFlags extends ConnectionFlags {
   stderr?: boolean;
   stdout?: boolean;
   follow?: boolean;
+  dir?: string;
 }
 
 function instanceNumber(text: string): number {
@@ -29,7 +32,8 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
     .argument('[instance]', 'only this instance number')
     .option('-e, --stderr', 'stderr only')
     .option('-o, --stdout', 'stdout only')
-    .option('-f, --follow', 'stream the log of one instance until its attempt ends');
+    .option('-f, --follow', 'stream the log of one instance until its attempt ends')
+    .option('-d, --dir <dir>', 'save each log to <dir>/<stream>.<job>.<task>.<instance> instead of printing it');
   withConnectionOptions(command).action(
     async (ref: string, taskRef: string | undefined, instanceRef: string | undefined, flags: LogFlags) => {
       const session = await openSession(flags, ctx);
@@ -72,6 +76,14 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
               throw err;
             }
             if (text === '') continue;
+            if (flags.dir) {
+              const file = join(resolve(ctx.cwd, flags.dir), `${stream}.${jobId}.${taskName}.${iid}`);
+              await mkdir(dirname(file), { recursive: true });
+              await writeFile(file, text);
+              ctx.stdout.write(`Saved ${file}\n`);
+              printed++;
+              continue;
+            }
             ctx.stdout.write(
               `${printed ? '\n' : ''}==> ${taskName}.${iid} ${stream} <==\n${text}${text.endsWith('\n') ? '' : '\n'}`,
             );

@@ -75,6 +75,8 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         s3SessionToken: ctx.env['AWS_SESSION_TOKEN'],
         sandbox: oneOf('sandbox', flags.sandbox, ['auto', 'off', 'bwrap'] as const),
         logLevel: flags.logLevel ?? ctx.env['SHOAL_LOG_LEVEL'],
+        // Several servers sharing one PostgreSQL must seal access-key secrets with the same key.
+        masterKey: ctx.env['SHOAL_MASTER_KEY'],
       };
       const { startShoal } = await import('@shoal/server');
       const stopped = ctx.untilSignal();

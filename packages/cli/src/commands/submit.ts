@@ -9,6 +9,9 @@ import type { Command } from 'commander';
 import type { ShoalClient } from '@shoal/sdk';
 import { CliError, type CliContext, type CommandRegistrar } from '../context.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
+import { loadConfig } from '../config.js';
+import { ByteBar } from '../format/bar.js';
+import { renderDag } from '../format/dag.js';
 import { ProgressWriter } from '../format/progress.js';
 import { parseIni } from '../jobcfg/parse.js';
 import {
@@ -41,6 +44,7 @@ interface SubmitFlags extends ConnectionFlags {
   osspath?: string;
   file?: string;
   show_json?: boolean;
+  show_dag?: boolean;
   wait?: boolean;
 }
 
@@ -87,7 +91,9 @@ async function loadSource(file: string | undefined, ctx: CliContext): Promise<Jo
 async function uploadPacks(client: ShoalClient, built: BuiltJob, ctx: CliContext): Promise<void> {
   for (const pack of built.packs) {
     const bytes = await packToTarGz(pack.paths);
-    await client.putObject(pack.objectUri, bytes);
+    const bar = new ByteBar((t) => ctx.stderr.write(t), Boolean(ctx.stderr.isTTY), 'worker.tar.gz');
+    await client.uploadFile(pack.objectUri, bytes, { onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes) });
+    bar.done();
     ctx.stderr.write(`Packed ${pack.paths.join(', ')} -> ${pack.objectUri} (${bytes.byteLength} bytes)\n`);
   }
 }
@@ -107,11 +113,12 @@ async function submit(
   const built = buildJob(source, {
     cli: cliSettings(cmd, jobName, flags),
     cwd: ctx.cwd,
-    osspath: flags.osspath ?? ctx.env['SHOAL_OSSPATH'] ?? JOB_DEFAULTS.osspath,
+    osspath: flags.osspath ?? ctx.env['SHOAL_OSSPATH'] ?? (await loadConfig(ctx)).OssPath ?? JOB_DEFAULTS.osspath,
     runId,
   });
-  if (flags.show_json) {
-    ctx.stdout.write(`${JSON.stringify(built.description, null, 2)}\n`);
+  if (flags.show_json || flags.show_dag) {
+    if (flags.show_json) ctx.stdout.write(`${JSON.stringify(built.description, null, 2)}\n`);
+    if (flags.show_dag) ctx.stdout.write(renderDag(built.description.DAG.Tasks, built.description.DAG.Dependencies));
     return 0;
   }
   const { client } = await openSession(flags, ctx);
@@ -162,6 +169,7 @@ export const registerSubmitCommand: CommandRegistrar = (program, ctx, exit) => {
     )
     .option('--file <job.cfg>', 'job description in job.cfg format (one task per section)')
     .option('--show_json', 'print the JobDescription instead of submitting it')
+    .option('--show_dag', 'draw the task graph instead of submitting')
     .option('--wait', 'show progress until the job ends; exit 0 only when it Finished');
   withConnectionOptions(command).action(
     async (cmd: string | undefined, jobName: string | undefined, flags: SubmitFlags) => {

@@ -3,11 +3,12 @@
  */
 import type { WireInstance, WireJob, WireTask } from '@shoal/core';
 import { doneOfTotal } from './progress.js';
+import { paintState } from './colour.js';
 import { renderFields, renderTable } from './table.js';
 import { elapsed, localTime, relativeTime } from './time.js';
 
 /** The job listing; the `#` column is the row number `shoal ch <n>` accepts. */
-export function renderJobList(jobs: readonly WireJob[], nowMs: number): string {
+export function renderJobList(jobs: readonly WireJob[], nowMs: number, colour = false): string {
   if (jobs.length === 0) return 'No jobs.\n';
   return renderTable(
     ['#', 'Id', 'Name', 'State', 'Tasks', 'Instances', 'Created', 'Elapsed'],
@@ -15,7 +16,7 @@ export function renderJobList(jobs: readonly WireJob[], nowMs: number): string {
       String(i + 1),
       job.Id,
       job.Name,
-      job.State,
+      paintState(job.State, colour),
       doneOfTotal(job.TaskMetrics),
       instancesCell(job.InstanceMetrics),
       relativeTime(job.CreationTime, nowMs),
@@ -30,11 +31,16 @@ function instancesCell(m: WireJob['InstanceMetrics'] | undefined): string {
 }
 
 /** A job's fields and its tasks; the `#` column numbers tasks for `shoal job <id> <n>`. */
-export function renderJobDetail(job: WireJob, tasks: readonly WireTask[], nowMs: number): string {
+export function renderJobDetail(
+  job: WireJob,
+  tasks: readonly WireTask[],
+  nowMs: number,
+  colour = false,
+): string {
   const fields: [string, string][] = [
     ['Id', job.Id],
     ['Name', job.Name],
-    ['State', job.State],
+    ['State', paintState(job.State, colour)],
   ];
   if (job.Message) fields.push(['Message', job.Message]);
   if (job.Description) fields.push(['Description', job.Description]);
@@ -52,7 +58,7 @@ export function renderJobDetail(job: WireJob, tasks: readonly WireTask[], nowMs:
     tasks.map((task, i) => [
       String(i + 1),
       task.TaskName,
-      task.State,
+      paintState(task.State, colour),
       doneOfTotal(task.InstanceMetrics),
       String(task.InstanceMetrics?.RunningCount ?? 0),
       String(task.InstanceMetrics?.FailedCount ?? 0),
@@ -75,7 +81,12 @@ export function instanceProblem(inst: WireInstance): string {
 }
 
 /** The instances of one task. */
-export function renderInstances(task: WireTask, instances: readonly WireInstance[], nowMs: number): string {
+export function renderInstances(
+  task: WireTask,
+  instances: readonly WireInstance[],
+  nowMs: number,
+  colour = false,
+): string {
   const header = renderFields([
     ['Task', task.TaskName],
     ['State', task.State],
@@ -85,7 +96,7 @@ export function renderInstances(task: WireTask, instances: readonly WireInstance
     ['Instance', 'State', 'Exit', 'Retries', 'Worker', 'Started', 'Elapsed', 'Error'],
     instances.map((inst) => [
       String(inst.InstanceId),
-      inst.State,
+      paintState(inst.State, colour),
       inst.State === 'Finished' || inst.State === 'Failed' ? String(inst.Result?.ExitCode ?? '-') : '-',
       String(inst.RetryCount ?? 0),
       inst.WorkerId || inst.NodeIp || '-',

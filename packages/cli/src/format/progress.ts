@@ -32,6 +32,15 @@ export function progressLine(job: WireJob, elapsedMs: number): string {
   ].join('  ');
 }
 
+/** `[#####-----]`: the share of instances that ended (finished, failed or stopped). */
+export function instanceBar(job: WireJob, width = 20): string {
+  const m = job.InstanceMetrics;
+  const total = metricsTotal(m);
+  const ended = (m?.FinishedCount ?? 0) + (m?.FailedCount ?? 0) + (m?.StoppedCount ?? 0);
+  const filled = total === 0 ? 0 : Math.round((ended / total) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
 /** Writes progress lines: in place on a TTY, else one line per change (ignoring the clock). */
 export class ProgressWriter {
   private last = '';
@@ -45,7 +54,7 @@ export class ProgressWriter {
   update(job: WireJob, elapsedMs: number): void {
     const line = progressLine(job, elapsedMs);
     if (this.isTTY) {
-      this.write(`\r\x1b[2K${line}`);
+      this.write(`\r\x1b[2K${instanceBar(job)} ${line}`);
       this.last = line;
       return;
     }

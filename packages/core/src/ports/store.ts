@@ -10,6 +10,8 @@ import type { State, StateCounts } from '../states.js';
 export interface JobRecord {
   readonly id: string;
   readonly ownerId: number;
+  /** Name of the owning user; '' when that user was deleted. */
+  readonly ownerName: string;
   readonly name: string;
   readonly description: string;
   readonly priority: number;

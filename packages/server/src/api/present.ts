@@ -12,16 +12,13 @@ export function presentMetrics(counts: StateCounts): WireMetrics {
   };
 }
 
-export function ownerName(ownerId: number): string {
-  return ownerId === 1 ? 'admin' : `user-${ownerId}`;
-}
 
 export function presentJob(job: JobRecord): WireJob {
   return {
     Id: job.id,
     Name: job.name,
     OwnerId: job.ownerId,
-    Owner: ownerName(job.ownerId),
+    Owner: job.ownerName,
     Description: job.description,
     Priority: job.priority,
     State: job.state,

@@ -119,7 +119,8 @@ async function withMetrics(db: SqlDriver, rows: Row[]): Promise<JobRecord[]> {
 }
 
 const JOB_COLUMNS =
-  'seq, id, owner_id, name, description, priority, state, message, fail_on_instance_fail, auto_release, created_us, started_us, ended_us';
+  'seq, id, owner_id, name, description, priority, state, message, fail_on_instance_fail, auto_release, created_us, started_us, ended_us, ' +
+  '(SELECT u.name FROM users u WHERE u.owner_id = jobs.owner_id) AS owner_name';
 
 export async function getJob(db: SqlDriver, id: string): Promise<JobRecord | undefined> {
   const row = await queryOne(db, `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, [id]);

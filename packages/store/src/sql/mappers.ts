@@ -30,6 +30,7 @@ export function jobRecord(row: Row, taskCounts: StateCounts, instanceCounts: Sta
   return {
     id: str(row.id),
     ownerId: num(row.owner_id),
+    ownerName: str(row.owner_name),
     name: str(row.name),
     description: str(row.description),
     priority: num(row.priority),
