@@ -1,24 +1,16 @@
-import type { ExitInfo, Launcher } from './launch/types.js';
+import type { ExitInfo, Launcher, LaunchRequest } from './launch/types.js';
 import type { SandboxIds } from './sandbox.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export interface ProcessSpec {
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
-  /** Files the command's stdout/stderr go to directly (no pipe through node). */
-  readonly stdoutFile: string;
-  readonly stderrFile: string;
+/** What to launch (the launcher's request, with the sandbox user as one field) and how to supervise it. */
+export interface ProcessSpec extends Omit<LaunchRequest, 'uid' | 'gid'> {
   readonly ids: SandboxIds | undefined;
   /** 0 = no limit. */
   readonly timeoutMs: number;
   readonly killGraceMs: number;
   readonly signal: AbortSignal | undefined;
   readonly onSpawn: ((pid: number) => void) | undefined;
-  /** Open a pipe as the child's fd 3 and collect what is written to it (bwrap's JSON status). */
-  readonly statusPipe: boolean;
 }
 
 export interface ProcessOutcome {

@@ -31,6 +31,5 @@ export function paintState(state: string, colour: boolean): string {
 
 /** The text without ANSI colour codes (for measuring cell widths). */
 export function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
