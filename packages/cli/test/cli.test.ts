@@ -4,50 +4,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServer, stopServer, type Harness, type Result } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-let root = '';
-let dataDir = '';
-let server: ChildProcess | undefined;
-let serverLog = '';
-let endpoint = '';
-
-function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('SHOAL_') && key !== 'DEBUG') env[key] = value;
-  }
-  // Keeps the result cache and anything else home-relative inside the test's directory.
-  env['HOME'] = root;
-  return env;
-}
+let h: Harness;
 
 function shoal(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? root,
-      env: { ...baseEnv(), SHOAL_DATA_DIR: dataDir, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return h.run(args, options);
 }
 
 function jobIdOf(result: Result): string {
@@ -73,49 +37,20 @@ async function waitForState(id: string, wanted: string[], timeoutMs = 20_000): P
 }
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'shoal-cli-test-'));
-  dataDir = join(root, 'data');
-  const child = spawn(
-    process.execPath,
-    [BIN, 'server', '--port', '0', '--data-dir', dataDir, '--sandbox', 'off'],
-    {
-      cwd: root,
-      env: baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  server = child;
-  endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      serverLog += d.toString();
-      const m = /^Shoal listening on (http:\/\/127\.0\.0\.1:(\d+))$/m.exec(serverLog);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`)));
-  });
+  h = await startServer('shoal-cli-test-');
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
-    server.kill('SIGTERM');
-    assert.equal(await exited, 0, `server did not shut down cleanly:\n${serverLog}`);
-  }
-  if (root) await rm(root, { recursive: true, force: true });
+  await stopServer(h);
 });
 
 test('the server writes credentials the CLI finds', async () => {
-  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as Record<
+  const creds = JSON.parse(await readFile(join(h.dataDir, 'credentials.json'), 'utf8')) as Record<
     string,
     string
   >;
   assert.ok(creds['AccessKeyId'] && creds['AccessKeySecret']);
-  assert.match(endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(h.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
 test('sub --wait runs a command to Finished; job, ch and log show it', async () => {
@@ -189,7 +124,7 @@ test('stop, start and delete a job', async () => {
 });
 
 test('sub --file job.cfg uploads the pack and runs the DAG in order', async () => {
-  const dir = join(root, 'cfgjob');
+  const dir = join(h.root, 'cfgjob');
   await mkdir(join(dir, 'src'), { recursive: true });
   await writeFile(
     join(dir, 'src', 'step.sh'),
@@ -223,12 +158,12 @@ test('sub --file job.cfg uploads the pack and runs the DAG in order', async () =
 });
 
 test('connection from flags; errors are printed as Code: Message', async () => {
-  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as Record<
+  const creds = JSON.parse(await readFile(join(h.dataDir, 'credentials.json'), 'utf8')) as Record<
     string,
     string
   >;
-  const empty = join(root, 'nowhere');
-  const flags = ['--endpoint', endpoint, '--access-key-id', creds['AccessKeyId']!];
+  const empty = join(h.root, 'nowhere');
+  const flags = ['--endpoint', h.endpoint, '--access-key-id', creds['AccessKeyId']!];
   const ok = await shoal(['job', ...flags, '--access-key-secret', creds['AccessKeySecret']!], {
     env: { SHOAL_DATA_DIR: empty },
   });
@@ -247,7 +182,7 @@ test('connection from flags; errors are printed as Code: Message', async () => {
 
 test('--show_json prints the description without a server; usage errors exit non-zero', async () => {
   const show = await shoal(['sub', 'python main.py', '-n', '3', '-r', 'oss://b/x/:/home/in', '--show_json'], {
-    env: { SHOAL_DATA_DIR: join(root, 'nowhere') },
+    env: { SHOAL_DATA_DIR: join(h.root, 'nowhere') },
   });
   assert.equal(show.code, 0, show.stderr);
   const desc = JSON.parse(show.stdout);

@@ -2,6 +2,7 @@
  * A real `shoal server` subprocess on a free port in a temp dir, and `shoal` commands as further
  * subprocesses (the `bcs` bin) that find it through SHOAL_DATA_DIR or a saved login.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,10 @@ function cleanEnv(root: string): NodeJS.ProcessEnv {
   return { ...env, HOME: root, SHOAL_CONFIG_DIR: join(root, 'config') };
 }
 
+/**
+ * Starts the server in a fresh temp dir (mode 0711, so the sandbox user can reach <dataDir>/work). The
+ * default serverArgs turn the sandbox off; pass [] for the server's default (bubblewrap).
+ */
 export async function startServer(prefix: string, serverArgs: string[] = ['--sandbox', 'off']): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   // The sandbox user (nobody) must be able to pass through to the data directory's work folder.
@@ -91,4 +96,11 @@ export async function startServer(prefix: string, serverArgs: string[] = ['--san
       return code;
     },
   };
+}
+
+/** For after(): stops the server with SIGTERM, asserts it exited 0, removes its dir. No-op without a harness. */
+export async function stopServer(h: Harness | undefined): Promise<void> {
+  if (!h) return;
+  const code = await h.close();
+  assert.equal(code, 0, `server did not shut down cleanly:\n${h.log()}`);
 }

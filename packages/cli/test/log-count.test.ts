@@ -6,15 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '@shoal/sdk';
+import { startServer, stopServer, type Harness, type Result } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
 const FOLDER = 'oss://log-count/log-count/';
 const LINES = 3000;
@@ -23,90 +22,33 @@ const noBwrap = existsSync('/usr/bin/bwrap')
   ? undefined
   : 'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+let h: Harness | undefined;
 
-let root = '';
-let dataDir = '';
-let server: ChildProcess | undefined;
-let serverLog = '';
+const shoal = (args: string[], cwd?: string): Promise<Result> => h!.run(args, { cwd });
 
-function env(): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('SHOAL_') && key !== 'DEBUG') out[key] = value;
-  }
-  return { ...out, HOME: root, SHOAL_DATA_DIR: dataDir };
-}
-
-function run(file: string, args: string[], cwd: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const shoal = (args: string[], cwd = root): Promise<Result> => run(process.execPath, [BIN, ...args], cwd);
-
-async function client(): Promise<ShoalClient> {
-  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as Record<
-    string,
-    string
-  >;
+function client(): ShoalClient {
   return new ShoalClient({
-    endpoint: creds['Endpoint']!,
-    accessKeyId: creds['AccessKeyId']!,
-    accessKeySecret: creds['AccessKeySecret']!,
+    endpoint: h!.endpoint,
+    accessKeyId: h!.creds.AccessKeyId,
+    accessKeySecret: h!.creds.AccessKeySecret,
   });
 }
 
 before(async () => {
   if (noBwrap) return;
-  root = await mkdtemp(join(tmpdir(), 'shoal-log-count-cli-'));
-  // The sandbox user (nobody) must be able to pass through to the data directory's work folder.
-  await chmod(root, 0o711);
-  dataDir = join(root, 'data');
-  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      serverLog += d.toString();
-      if (/^Shoal listening on http:\/\/127\.0\.0\.1:\d+$/m.test(serverLog)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`)));
-  });
+  // Without --sandbox off: the tasks map /home/input and /home/output, so they run under bubblewrap.
+  h = await startServer('shoal-log-count-cli-', []);
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
-    server.kill('SIGTERM');
-    assert.equal(await exited, 0, `server did not shut down cleanly:\n${serverLog}`);
-  }
-  if (root) await rm(root, { recursive: true, force: true });
+  await stopServer(h);
 });
 
 test(
   'log-count: shoal sub --file job.cfg counts the generated log like the guide',
   { skip: noBwrap },
   async () => {
+    const { root, dataDir } = h!;
     // The generator is run as a user would; it prints the counts the job must find.
     const input = join(root, 'log-count-data.txt');
     const generated = await new Promise<string>((resolve, reject) =>
@@ -122,7 +64,7 @@ test(
       Object.values(expected).reduce((a, b) => a + b, 0),
       LINES,
     );
-    const sdk = await client();
+    const sdk = client();
     await sdk.putObject(`${FOLDER}log-count-data.txt`, await readFile(input));
 
     const sub = await shoal(
@@ -135,7 +77,7 @@ test(
       const detail = await shoal(['ch', id]);
       const log = await shoal(['log', id]);
       assert.fail(
-        `sub exited ${sub.code}:\n${sub.stdout}${sub.stderr}\n${detail.stdout}\n${log.stdout}\n${serverLog}`,
+        `sub exited ${sub.code}:\n${sub.stdout}${sub.stderr}\n${detail.stdout}\n${log.stdout}\n${h!.log()}`,
       );
     }
     assert.match(sub.stdout, new RegExp(`^Job ${id} Finished$`, 'm'));
