@@ -7,6 +7,8 @@ import type { ResolvedShoalClientOptions } from './options.js';
 import { buildQuery, type QueryParams } from './query.js';
 import { backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from './retry.js';
 import { HmacSha1 } from './hmac.js';
+import { toBase64 } from './hmac.js';
+import { md5 } from './md5.js';
 import { signedHeaders } from './signing.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
@@ -90,7 +92,9 @@ export class Transport {
     // Signed from the URL as fetch will send it, so normalisation can never split signer and sender.
     const rawTarget = url.pathname + url.search;
     const contentType = spec.bytes ? 'application/octet-stream' : 'application/json';
-    const fixedBody = spec.bytes ?? (spec.json === undefined ? undefined : JSON.stringify(spec.json));
+    const fixedBody = spec.bytes ?? (spec.json === undefined ? undefined : new TextEncoder().encode(JSON.stringify(spec.json)));
+    // Content-MD5 is part of the signed string: the server refuses a body that changed on the way.
+    const contentMd5 = fixedBody === undefined ? undefined : toBase64(md5(fixedBody));
     const streamed = spec.bytes !== undefined && spec.onUploadProgress !== undefined && options.streamUploads;
 
     for (let attempt = 0; ; attempt++) {
@@ -109,6 +113,7 @@ export class Transport {
           dateMs: Date.now(),
           nonce: globalThis.crypto.randomUUID(),
           signer: this.signer,
+          ...(contentMd5 ? { extraHeaders: { 'Content-MD5': contentMd5 } } : {}),
         });
         const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers, signal };
         if (streamed) {
