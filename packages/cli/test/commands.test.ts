@@ -169,6 +169,17 @@ test('sub --show_dag draws the graph; log -d saves the logs to files', async () 
   assert.match(saved.stdout, /^Saved .*stdout\.job-\S+\.a\.0$/m);
 });
 
+test('log -f streams an instance while it runs and ends with its attempt', async () => {
+  const sub = await h.run(['sub', "/bin/sh -c 'echo one; sleep 1; echo two'", 'follow']);
+  assert.equal(sub.code, 0, sub.stderr);
+  const id = jobId(sub.stdout);
+  const started = Date.now();
+  const followed = await h.run(['log', id, 'task', '0', '-f', '-o']);
+  assert.equal(followed.code, 0, followed.stderr);
+  assert.match(followed.stdout, /one\ntwo\n/);
+  assert.ok(Date.now() - started >= 500, 'it waited for the attempt rather than printing what was there');
+});
+
 test('admin users and keys', { skip: noWhoami }, async (t) => {
   if (noWhoami) return t.skip(noWhoami);
   const created = await h.run(['admin', 'user', 'create', 'alice']);
