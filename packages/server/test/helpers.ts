@@ -80,6 +80,24 @@ export async function startTestShoal(options: Partial<ShoalServerOptions> = {}, 
   });
 }
 
+/** One TaskDescription in the shape official clients send (the CLI's ClusterId:"" + AutoCluster form). */
+export function taskDescription(commandLine: string, packagePath = '', task: Record<string, unknown> = {}) {
+  return {
+    InstanceCount: 1,
+    MaxRetryCount: 0,
+    Timeout: 60,
+    ClusterId: '',
+    AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
+    Parameters: {
+      Command: { CommandLine: commandLine, PackagePath: packagePath, EnvVars: {} },
+      InputMappingConfig: { Locale: 'GBK', Lock: false },
+      StdoutRedirectPath: '',
+      StderrRedirectPath: '',
+    },
+    ...task,
+  };
+}
+
 /** A one-task DAG job description in the shape official clients send. */
 export function simpleJob(commandLine: string, task: Record<string, unknown> = {}, job: Record<string, unknown> = {}) {
   return {
@@ -89,25 +107,7 @@ export function simpleJob(commandLine: string, task: Record<string, unknown> = {
     Type: 'DAG',
     JobFailOnInstanceFail: true,
     AutoRelease: false,
-    DAG: {
-      Tasks: {
-        task: {
-          InstanceCount: 1,
-          MaxRetryCount: 0,
-          Timeout: 60,
-          ClusterId: '',
-          AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
-          Parameters: {
-            Command: { CommandLine: commandLine, PackagePath: '', EnvVars: {} },
-            InputMappingConfig: { Locale: 'GBK', Lock: false },
-            StdoutRedirectPath: '',
-            StderrRedirectPath: '',
-          },
-          ...task,
-        },
-      },
-      Dependencies: {},
-    },
+    DAG: { Tasks: { task: taskDescription(commandLine, '', task) }, Dependencies: {} },
     ...job,
   };
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { create } from 'tar';
-import { startTestShoal, type TestShoal } from './helpers.js';
+import { startTestShoal, taskDescription, type TestShoal } from './helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
 const FOLDER = 'oss://log-count/log-count/';
@@ -61,22 +61,16 @@ async function packageBytes(): Promise<Buffer> {
 }
 
 function task(commandLine: string, instanceCount: number): Record<string, unknown> {
+  const base = taskDescription(commandLine, PACKAGE);
   return {
+    ...base,
     InstanceCount: instanceCount,
-    MaxRetryCount: 0,
     Timeout: 120,
-    ClusterId: '',
-    AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
     InputMapping: { [FOLDER]: '/home/input/' },
     OutputMapping: { '/home/output/': FOLDER },
     LogMapping: {},
     WriteSupport: true,
-    Parameters: {
-      Command: { CommandLine: commandLine, PackagePath: PACKAGE, EnvVars: {} },
-      InputMappingConfig: { Locale: 'GBK', Lock: false },
-      StdoutRedirectPath: LOGS,
-      StderrRedirectPath: LOGS,
-    },
+    Parameters: { ...base.Parameters, StdoutRedirectPath: LOGS, StderrRedirectPath: LOGS },
   };
 }
 
