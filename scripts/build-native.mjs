@@ -25,4 +25,6 @@ for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
   if (result.status === 0) process.exit(0);
   if (result.error?.code !== 'ENOENT') break;
 }
-console.warn('shoal: could not compile packages/agent/native/shoal-spawn.c; commands will start through the slower Node launcher');
+console.warn(
+  'shoal: could not compile packages/agent/native/shoal-spawn.c; commands will start through the slower Node launcher',
+);

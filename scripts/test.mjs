@@ -20,12 +20,19 @@ function testFiles(dir) {
 }
 
 ensureBubblewrap();
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 const only = process.argv.slice(2);
 const packages = readdirSync(join(root, 'packages')).filter((p) => only.length === 0 || only.includes(p));
 const files = packages.flatMap((p) => {
   const dist = join(root, 'packages', p, 'dist');
   return existsSync(dist) ? testFiles(dist) : [];
 });
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { cwd: root, stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

@@ -42,8 +42,7 @@ function parseArgs(argv) {
     else if (arg === '--data-dir') {
       o.dataDir = resolve(value());
       o.dataDirGiven = true;
-    }
-    else if (arg === '--lines') o.lines = count('--lines', value());
+    } else if (arg === '--lines') o.lines = count('--lines', value());
     else if (arg === '-h' || arg === '--help') o.help = true;
     else throw new DemoError(`unknown option ${arg} (try --help)`);
   }
@@ -213,7 +212,9 @@ async function run(o) {
     // A checkout inside a private directory (mode 0700, e.g. a root home or mktemp) is out of nobody's
     // reach: fall back to a data directory under the system temp dir rather than fail the demo.
     const fallback = join(tmpdir(), 'shoal-demo');
-    console.log(`nobody cannot enter ${blocked}; using the data directory ${fallback} instead of ${o.dataDir}`);
+    console.log(
+      `nobody cannot enter ${blocked}; using the data directory ${fallback} instead of ${o.dataDir}`,
+    );
     o.dataDir = fallback;
     blocked = untraversable(o.dataDir);
   }

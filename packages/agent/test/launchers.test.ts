@@ -36,7 +36,8 @@ const launchers: [string, () => Launcher][] = [
   ['direct', () => new DirectLauncher()],
   ['node spawner', () => new SpawnerLauncher()],
 ];
-if (NativeLauncher.available()) launchers.push(['native shoal-spawn', () => new NativeLauncher(new DirectLauncher())]);
+if (NativeLauncher.available())
+  launchers.push(['native shoal-spawn', () => new NativeLauncher(new DirectLauncher())]);
 else it.skip('native shoal-spawn: not built (no C compiler during npm ci)');
 
 for (const [name, make] of launchers) {
@@ -60,7 +61,10 @@ for (const [name, make] of launchers) {
 
     it('rejects a missing program with ENOENT', async () => {
       const l = make();
-      await assert.rejects(l.start(request('no-such-program-xyz', []), () => undefined), { code: 'ENOENT' });
+      await assert.rejects(
+        l.start(request('no-such-program-xyz', []), () => undefined),
+        { code: 'ENOENT' },
+      );
       await l.close();
     });
 

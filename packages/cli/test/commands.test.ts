@@ -43,7 +43,9 @@ test('login saves config.json 0600; info, config and logout', async () => {
   const bad = await h.run(['login', h.endpoint, h.creds.AccessKeyId, 'wrong-secret'], { env: nowhere });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^Error: \S+: /);
-  const login = await h.run(['login', h.endpoint, h.creds.AccessKeyId, h.creds.AccessKeySecret], { env: nowhere });
+  const login = await h.run(['login', h.endpoint, h.creds.AccessKeyId, h.creds.AccessKeySecret], {
+    env: nowhere,
+  });
   assert.equal(login.code, 0, login.stderr);
   assert.match(login.stdout, new RegExp(`^Logged in to ${h.endpoint}`));
   const file = join(h.root, 'config', 'config.json');
@@ -68,7 +70,10 @@ test('login saves config.json 0600; info, config and logout', async () => {
   const none = await h.run(['info'], { env: nowhere });
   assert.equal(none.code, 1);
   assert.match(none.stderr, /^Error: no Shoal connection/);
-  assert.equal((await h.run(['config', '--json'], { env: nowhere })).stdout.includes('"OssPath": "oss://mine/work/"'), true);
+  assert.equal(
+    (await h.run(['config', '--json'], { env: nowhere })).stdout.includes('"OssPath": "oss://mine/work/"'),
+    true,
+  );
 });
 
 test('j filters by id and name substring; cj submits JSON; uj changes the priority', async () => {
@@ -86,7 +91,10 @@ test('j filters by id and name substring; cj submits JSON; uj changes the priori
   assert.match(byName.stdout, new RegExp(`^1\\s+${id}\\s+cj-sleeper`, 'm'));
   assert.doesNotMatch(byName.stdout, /cj-inline/);
   const byId = await h.run(['j', '-i', id2.slice(-6).toLowerCase(), '--json']);
-  assert.deepEqual((JSON.parse(byId.stdout) as { Id: string }[]).map((j) => j.Id), [id2]);
+  assert.deepEqual(
+    (JSON.parse(byId.stdout) as { Id: string }[]).map((j) => j.Id),
+    [id2],
+  );
 
   const uj = await h.run(['uj', id, '-p', '7']);
   assert.equal(uj.code, 0, uj.stderr);
@@ -110,7 +118,14 @@ test('it, rt, d and e list what the server offers and what happened', async () =
 });
 
 test('cluster and image commands exist and answer "not yet" with exit 2', async () => {
-  for (const args of [['c'], ['cc', 'mine', '-n', '2'], ['uc', 'cls-1', '-n', '3'], ['dc', 'cls-1', '-y'], ['rci', 'cls-1', 'i-1'], ['dci', 'cls-1', 'i-1']]) {
+  for (const args of [
+    ['c'],
+    ['cc', 'mine', '-n', '2'],
+    ['uc', 'cls-1', '-n', '3'],
+    ['dc', 'cls-1', '-y'],
+    ['rci', 'cls-1', 'i-1'],
+    ['dci', 'cls-1', 'i-1'],
+  ]) {
     const result = await h.run(args);
     assert.equal(result.code, 2, args.join(' '));
     assert.equal(result.stderr, 'clusters are not available in this Shoal version yet\n');
@@ -135,10 +150,18 @@ test('oss up, ls, cat, cp, down, del', async () => {
   assert.match(ls.stdout, /^Key\s+Size\s+Modified$/m);
   assert.match(ls.stdout, /^ossdemo\/sub\/\s+-/m);
   assert.match(ls.stdout, /^ossdemo\/a\.txt\s+6 B\s+\d+s ago$/m);
-  const all = JSON.parse((await h.run(['o', 'ls', '-r', 'oss://shoal/ossdemo/', '--json'])).stdout) as { Items: { Key: string }[] };
+  const all = JSON.parse((await h.run(['o', 'ls', '-r', 'oss://shoal/ossdemo/', '--json'])).stdout) as {
+    Items: { Key: string }[];
+  };
   assert.deepEqual(all.Items.map((i) => i.Key).sort(), ['ossdemo/a.txt', 'ossdemo/sub/b.txt']);
-  assert.equal((await h.run(['oss', 'cat', 'oss://shoal/ossdemo/a.txt', 'oss://shoal/ossdemo/sub/b.txt'])).stdout, 'alpha\nbeta\n');
-  assert.equal((await h.run(['oss', 'cp', 'oss://shoal/ossdemo/a.txt', 'oss://shoal/ossdemo/c.txt'])).code, 0);
+  assert.equal(
+    (await h.run(['oss', 'cat', 'oss://shoal/ossdemo/a.txt', 'oss://shoal/ossdemo/sub/b.txt'])).stdout,
+    'alpha\nbeta\n',
+  );
+  assert.equal(
+    (await h.run(['oss', 'cp', 'oss://shoal/ossdemo/a.txt', 'oss://shoal/ossdemo/c.txt'])).code,
+    0,
+  );
   const down = await h.run(['oss', 'down', 'oss://shoal/ossdemo/', 'back']);
   assert.equal(down.code, 0, down.stderr);
   assert.equal(await readFile(join(h.root, 'back', 'sub', 'b.txt'), 'utf8'), 'beta\n');
@@ -201,7 +224,10 @@ test('admin users and keys', { skip: noWhoami }, async (t) => {
   const keys = await h.run(['admin', 'key', 'list', 'alice']);
   assert.match(keys.stdout, new RegExp(`^${key.AccessKeyId}\\s+Active`, 'm'));
   assert.doesNotMatch(keys.stdout, new RegExp(key.AccessKeySecret));
-  assert.equal((await h.run(['admin', 'key', 'disable', key.AccessKeyId])).stdout, `Disabled ${key.AccessKeyId}\n`);
+  assert.equal(
+    (await h.run(['admin', 'key', 'disable', key.AccessKeyId])).stdout,
+    `Disabled ${key.AccessKeyId}\n`,
+  );
   assert.equal((await h.run(['info'], { env: asAlice })).code, 1);
   assert.equal((await h.run(['admin', 'key', 'enable', key.AccessKeyId])).code, 0);
   assert.equal((await h.run(['info'], { env: asAlice })).code, 0);
@@ -214,7 +240,8 @@ test('completion scripts for bash and zsh name the commands and aliases', async 
   const bash = await h.run(['completion', 'bash']);
   assert.equal(bash.code, 0, bash.stderr);
   assert.match(bash.stdout, /complete -o default -F _shoal_complete shoal bcs/);
-  for (const word of ['sub', 'cj', 'uj', 'oss', 'admin', 'dci']) assert.ok(bash.stdout.includes(` ${word} `), word);
+  for (const word of ['sub', 'cj', 'uj', 'oss', 'admin', 'dci'])
+    assert.ok(bash.stdout.includes(` ${word} `), word);
   assert.match(bash.stdout, /"oss"\) opts="pwd ls list cat/);
   const zsh = await h.run(['completion', 'zsh']);
   assert.match(zsh.stdout, /^#compdef shoal bcs/);

@@ -39,17 +39,24 @@ function cleanEnv(root: string): NodeJS.ProcessEnv {
  * Starts the server in a fresh temp dir (mode 0711, so the sandbox user can reach <dataDir>/work). The
  * default serverArgs turn the sandbox off; pass [] for the server's default (bubblewrap).
  */
-export async function startServer(prefix: string, serverArgs: string[] = ['--sandbox', 'off']): Promise<Harness> {
+export async function startServer(
+  prefix: string,
+  serverArgs: string[] = ['--sandbox', 'off'],
+): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   // The sandbox user (nobody) must be able to pass through to the data directory's work folder.
   await chmod(root, 0o711);
   const dataDir = join(root, 'data');
   let serverLog = '';
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir, ...serverArgs], {
-    cwd: root,
-    env: cleanEnv(root),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'server', '--port', '0', '--data-dir', dataDir, ...serverArgs],
+    {
+      cwd: root,
+      env: cleanEnv(root),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
     child.stdout!.on('data', (d: Buffer) => {

@@ -68,7 +68,18 @@ test(
     await sdk.putObject(`${FOLDER}log-count-data.txt`, await readFile(input));
 
     const sub = await shoal(
-      ['sub', '--file', 'job.cfg', '-p', './log-count/', '-r', `${FOLDER}:/home/input`, '-w', `${FOLDER}:/home/output`, '--wait'],
+      [
+        'sub',
+        '--file',
+        'job.cfg',
+        '-p',
+        './log-count/',
+        '-r',
+        `${FOLDER}:/home/input`,
+        '-w',
+        `${FOLDER}:/home/output`,
+        '--wait',
+      ],
       EXAMPLE,
     );
     const id = /^Job created: (job-\S+)$/m.exec(sub.stdout)?.[1];

@@ -80,6 +80,11 @@ export function attemptSucceeded(result: AttemptResult): boolean {
 }
 
 /** Log object name of spec §7.6: `stdout.<jobId>.<task>.<iid>`. */
-export function logObjectName(stream: 'stdout' | 'stderr', jobId: string, taskName: string, instanceId: number): string {
+export function logObjectName(
+  stream: 'stdout' | 'stderr',
+  jobId: string,
+  taskName: string,
+  instanceId: number,
+): string {
   return `${stream}.${jobId}.${taskName}.${instanceId}`;
 }

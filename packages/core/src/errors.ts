@@ -112,7 +112,10 @@ export function invalidJob(field: string, value: unknown, rule: string): ShoalEr
 }
 
 export function notFound(kind: string, id: string): ShoalError {
-  return new ShoalError('InvalidResource.NotFound', `Specified resource is not found: ${kind} ${showValue(id)}.`);
+  return new ShoalError(
+    'InvalidResource.NotFound',
+    `Specified resource is not found: ${kind} ${showValue(id)}.`,
+  );
 }
 
 export function stateConflict(kind: string, id: string, state: string, operation: string): ShoalError {

@@ -11,7 +11,11 @@ export type AttemptVerdict = 'Finished' | 'Retry' | 'Failed';
  * What an ended attempt means for its instance. A retry is a new attempt; RetryCount counts retries made,
  * so an instance with MaxRetryCount 2 runs at most 3 attempts that count.
  */
-export function judgeAttempt(result: AttemptResult, retryCount: number, maxRetryCount: number): AttemptVerdict {
+export function judgeAttempt(
+  result: AttemptResult,
+  retryCount: number,
+  maxRetryCount: number,
+): AttemptVerdict {
   if (attemptSucceeded(result)) return 'Finished';
   return retryCount < maxRetryCount ? 'Retry' : 'Failed';
 }

@@ -25,7 +25,8 @@ export function objectUriProblem(text: unknown): string | undefined {
   }
   if (key.startsWith('/')) return 'key must not start with /';
   if (/[\u0000-\u001f]/.test(key)) return 'key must not contain control characters';
-  if (key.split('/').some((part) => part === '.' || part === '..')) return "key must not contain '.' or '..' segments";
+  if (key.split('/').some((part) => part === '.' || part === '..'))
+    return "key must not contain '.' or '..' segments";
   if (Buffer.byteLength(key) > 1024) return 'key must be at most 1024 bytes';
   return undefined;
 }

@@ -42,14 +42,24 @@ test('decoded canonicalisation accepts the Node SDK form', () => {
     '/jobs?MaxItemCount=10&Marker=',
     '/jobs?Marker&MaxItemCount=10',
   ]);
-  assert.deepEqual(canonicalResources('/jobs/a%20b?State=Running'), ['/jobs/a%20b?State=Running', '/jobs/a b?State=Running']);
+  assert.deepEqual(canonicalResources('/jobs/a%20b?State=Running'), [
+    '/jobs/a%20b?State=Running',
+    '/jobs/a b?State=Running',
+  ]);
 });
 
 test('tampering with path, date, body hash or key is rejected', () => {
   const sig = authorizationHeader('testAK', 'testSK', 'POST', '/jobs/job-1/stop', headers).split(':')[1]!;
   assert.ok(!verifySignature('testSK', sig, 'POST', '/jobs/job-2/stop', headers));
-  assert.ok(!verifySignature('testSK', sig, 'POST', '/jobs/job-1/stop', { ...headers, Date: 'Mon, 02 Jan 2017 03:04:06 GMT' }));
-  assert.ok(!verifySignature('testSK', sig, 'POST', '/jobs/job-1/stop', { ...headers, 'Content-MD5': 'abc' }));
+  assert.ok(
+    !verifySignature('testSK', sig, 'POST', '/jobs/job-1/stop', {
+      ...headers,
+      Date: 'Mon, 02 Jan 2017 03:04:06 GMT',
+    }),
+  );
+  assert.ok(
+    !verifySignature('testSK', sig, 'POST', '/jobs/job-1/stop', { ...headers, 'Content-MD5': 'abc' }),
+  );
   assert.ok(!verifySignature('otherSK', sig, 'POST', '/jobs/job-1/stop', headers));
   assert.ok(!verifySignature('testSK', sig, 'GET', '/jobs/job-1/stop', headers));
 });

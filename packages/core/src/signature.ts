@@ -40,13 +40,18 @@ export function signedDate(headers: HeaderBag): string {
 }
 
 export function stringToSign(method: string, resource: string, headers: HeaderBag): string {
-  return [
-    method.toUpperCase(),
-    header(headers, 'accept'),
-    header(headers, 'content-md5'),
-    header(headers, 'content-type'),
-    signedDate(headers),
-  ].join('\n') + '\n' + canonicalHeaders(headers) + resource;
+  return (
+    [
+      method.toUpperCase(),
+      header(headers, 'accept'),
+      header(headers, 'content-md5'),
+      header(headers, 'content-type'),
+      signedDate(headers),
+    ].join('\n') +
+    '\n' +
+    canonicalHeaders(headers) +
+    resource
+  );
 }
 
 export function computeSignature(secret: string, toSign: string): string {
@@ -75,11 +80,14 @@ export function canonicalResources(rawTarget: string): string[] {
     .filter((part) => part !== '')
     .map((part) => {
       const eq = part.indexOf('=');
-      return eq < 0 ? [safeDecode(part), ''] : [safeDecode(part.slice(0, eq)), safeDecode(part.slice(eq + 1))];
+      return eq < 0
+        ? [safeDecode(part), '']
+        : [safeDecode(part.slice(0, eq)), safeDecode(part.slice(eq + 1))];
     }) as [string, string][];
   params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const decoded =
-    safeDecode(path) + (params.length ? '?' + params.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&') : '');
+    safeDecode(path) +
+    (params.length ? '?' + params.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&') : '');
   return decoded === rawTarget ? [rawTarget] : [rawTarget, decoded];
 }
 

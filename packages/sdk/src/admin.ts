@@ -73,4 +73,3 @@ export class AdminClient extends ClientBase {
     return this.send({ method: 'DELETE', path: resourcePath('keys', accessKeyId) });
   }
 }
-

@@ -37,12 +37,19 @@ export class HmacSha1 {
    */
   async sign(secret: string, text: string): Promise<string> {
     const subtle = globalThis.crypto?.subtle;
-    if (!subtle) throw new Error('WebCrypto (crypto.subtle) is not available: use a secure context (https or localhost)');
+    if (!subtle)
+      throw new Error(
+        'WebCrypto (crypto.subtle) is not available: use a secure context (https or localhost)',
+      );
     let key = this.keys.get(secret);
     if (!key) {
-      key = subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-1' }, false, [
-        'sign',
-      ]);
+      key = subtle.importKey(
+        'raw',
+        new TextEncoder().encode(secret),
+        { name: 'HMAC', hash: 'SHA-1' },
+        false,
+        ['sign'],
+      );
       this.keys.set(secret, key);
     }
     const mac = await subtle.sign('HMAC', await key, new TextEncoder().encode(text));

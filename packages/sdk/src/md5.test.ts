@@ -12,9 +12,13 @@ test('RFC 1321 test suite', () => {
     ['abc', '900150983cd24fb0d6963f7d28e17f72'],
     ['message digest', 'f96b697d7cb7938d525a2f31aaf161d0'],
     ['abcdefghijklmnopqrstuvwxyz', 'c3fcd3d76192e4007dfb496cca67e13b'],
-    ['12345678901234567890123456789012345678901234567890123456789012345678901234567890', '57edf4a22be3c955ac49da2e2107b67a'],
+    [
+      '12345678901234567890123456789012345678901234567890123456789012345678901234567890',
+      '57edf4a22be3c955ac49da2e2107b67a',
+    ],
   ];
-  for (const [input, digest] of vectors) assert.equal(hex(md5(new TextEncoder().encode(input))), digest, input);
+  for (const [input, digest] of vectors)
+    assert.equal(hex(md5(new TextEncoder().encode(input))), digest, input);
 });
 
 test('agrees with node:crypto on random inputs of every length around the block edges', () => {

@@ -80,7 +80,11 @@ export class ObjectClient extends AdminClient {
    * @example const bytes = await client.downloadObject('oss://shoal/out/big.bin', { onProgress: (p) => bar.update(p) })
    */
   async downloadObject(uri: string, options: TransferOptions = {}): Promise<Uint8Array> {
-    const response = await this.transport.open({ method: 'GET', path: objectPath(uri), signal: options.signal });
+    const response = await this.transport.open({
+      method: 'GET',
+      path: objectPath(uri),
+      signal: options.signal,
+    });
     const length = response.headers.get('content-length');
     const total = length === null ? undefined : Number(length);
     const chunks: Uint8Array[] = [];
@@ -148,7 +152,11 @@ export class ObjectClient extends AdminClient {
       path: resourcePath('objects', bucket),
       query,
     });
-    return { NextMarker: String(page?.NextMarker ?? ''), Items: page?.Items ?? [], Prefixes: page?.Prefixes ?? [] };
+    return {
+      NextMarker: String(page?.NextMarker ?? ''),
+      Items: page?.Items ?? [],
+      Prefixes: page?.Prefixes ?? [],
+    };
   }
 
   /**

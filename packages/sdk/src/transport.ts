@@ -92,7 +92,9 @@ export class Transport {
     // Signed from the URL as fetch will send it, so normalisation can never split signer and sender.
     const rawTarget = url.pathname + url.search;
     const contentType = spec.bytes ? 'application/octet-stream' : 'application/json';
-    const fixedBody = spec.bytes ?? (spec.json === undefined ? undefined : new TextEncoder().encode(JSON.stringify(spec.json)));
+    const fixedBody =
+      spec.bytes ??
+      (spec.json === undefined ? undefined : new TextEncoder().encode(JSON.stringify(spec.json)));
     // Content-MD5 is part of the signed string: the server refuses a body that changed on the way.
     const contentMd5 = fixedBody === undefined ? undefined : toBase64(md5(fixedBody));
     const streamed = spec.bytes !== undefined && spec.onUploadProgress !== undefined && options.streamUploads;
@@ -159,7 +161,10 @@ export class Transport {
 const CHUNK_BYTES = 64 * 1024;
 
 /** The bytes as a stream of chunks, reporting how much the connection has pulled. */
-function chunkedStream(bytes: Uint8Array, onProgress: (sentBytes: number) => void): ReadableStream<Uint8Array> {
+function chunkedStream(
+  bytes: Uint8Array,
+  onProgress: (sentBytes: number) => void,
+): ReadableStream<Uint8Array> {
   let offset = 0;
   return new ReadableStream<Uint8Array>({
     pull(controller) {

@@ -13,18 +13,25 @@ import { client, json, serve } from './serve.js';
 test('whoami and the admin routes', async () => {
   const srv = await serve((req, res) => {
     const route = `${req.method} ${req.url}`;
-    if (route === 'GET /whoami') return json(res, 200, { Name: 'admin', OwnerId: 1, AccessKeyId: 'ak', Admin: true });
+    if (route === 'GET /whoami')
+      return json(res, 200, { Name: 'admin', OwnerId: 1, AccessKeyId: 'ak', Admin: true });
     if (route === 'POST /users') {
       const { Name } = JSON.parse(req.body.toString()) as { Name: string };
       return json(res, 201, { Id: Name, OwnerId: 2 });
     }
-    if (route === 'GET /users') return json(res, 200, { NextMarker: 'm1', Items: [{ Name: 'admin', OwnerId: 1 }] });
-    if (route === 'GET /users?Marker=m1') return json(res, 200, { NextMarker: '', Items: [{ Name: 'alice', OwnerId: 2 }] });
+    if (route === 'GET /users')
+      return json(res, 200, { NextMarker: 'm1', Items: [{ Name: 'admin', OwnerId: 1 }] });
+    if (route === 'GET /users?Marker=m1')
+      return json(res, 200, { NextMarker: '', Items: [{ Name: 'alice', OwnerId: 2 }] });
     if (route === 'DELETE /users/admin')
       return json(res, 409, { Code: 'StateConflict', Message: 'admin cannot be deleted', RequestId: 'r9' });
-    if (route === 'POST /users/alice/keys') return json(res, 201, { AccessKeyId: 'ak-a', AccessKeySecret: 'sk-a' });
+    if (route === 'POST /users/alice/keys')
+      return json(res, 201, { AccessKeyId: 'ak-a', AccessKeySecret: 'sk-a' });
     if (route === 'GET /users/alice/keys')
-      return json(res, 200, { NextMarker: '', Items: [{ AccessKeyId: 'ak-a', State: 'Active', CreationTime: 't' }] });
+      return json(res, 200, {
+        NextMarker: '',
+        Items: [{ AccessKeyId: 'ak-a', State: 'Active', CreationTime: 't' }],
+      });
     if (/^(POST \/keys\/ak-a\/(disable|enable)|DELETE \/(keys\/ak-a|users\/alice))$/.test(route))
       return json(res, route.startsWith('POST') ? 201 : 200, {});
     return json(res, 404, { Code: 'InvalidAction.NotFound', Message: route });
@@ -66,7 +73,11 @@ test('uploadFile from a path, a Blob and bytes with progress; downloadObject wit
     if (req.method === 'POST' && req.url.includes('?')) {
       const q = new URL(req.url, 'http://x').searchParams;
       assert.ok(q.has('presign'));
-      return json(res, 200, { Url: `https://s3.example/${path}`, Method: q.get('Method'), Expires: Number(q.get('Expires')) });
+      return json(res, 200, {
+        Url: `https://s3.example/${path}`,
+        Method: q.get('Method'),
+        Expires: Number(q.get('Expires')),
+      });
     }
     const body = store.get(path);
     if (!body) return json(res, 404, { Code: 'InvalidResource.NotFound', Message: 'no object' });
@@ -107,7 +118,11 @@ test('uploadFile from a path, a Blob and bytes with progress; downloadObject wit
     assert.ok(missing instanceof ShoalApiError && missing.code === 'InvalidResource.NotFound');
 
     const url = await c.presignObject('oss://shoal/in/big.bin', { method: 'PUT', expiresSec: 60 });
-    assert.deepEqual(url, { Url: 'https://s3.example//objects/shoal/in/big.bin', Method: 'PUT', Expires: 60 });
+    assert.deepEqual(url, {
+      Url: 'https://s3.example//objects/shoal/in/big.bin',
+      Method: 'PUT',
+      Expires: 60,
+    });
     assert.equal(srv.seen.at(-1)!.url, '/objects/shoal/in/big.bin?Expires=60&Method=PUT&presign');
   } finally {
     await srv.close();

@@ -22,7 +22,10 @@ async function jsFiles(dir: string): Promise<string[]> {
 
 test('compiled SDK code has no Node-only imports', async () => {
   const files = await jsFiles(DIST_SRC);
-  assert.ok(files.some((f) => f.endsWith('client.js')), `no compiled sources under ${DIST_SRC}`);
+  assert.ok(
+    files.some((f) => f.endsWith('client.js')),
+    `no compiled sources under ${DIST_SRC}`,
+  );
   for (const file of files) {
     // Comments may name what is avoided; only code counts.
     const code = (await readFile(file, 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');

@@ -27,7 +27,11 @@ test('known answers of spec §3.5', async () => {
     const headers = await signedHeaders({ ...KAT_BASE, method, rawTarget });
     assert.equal(headers['Authorization'], expected, `${method} ${rawTarget}`);
   }
-  const first = await signedHeaders({ ...KAT_BASE, method: 'GET', rawTarget: '/jobs?Marker&MaxItemCount=100' });
+  const first = await signedHeaders({
+    ...KAT_BASE,
+    method: 'GET',
+    rawTarget: '/jobs?Marker&MaxItemCount=100',
+  });
   assert.equal(
     buildStringToSign('GET', '/jobs?Marker&MaxItemCount=100', first),
     'GET\napplication/json\n\napplication/json\nMon, 02 Jan 2017 03:04:05 GMT\nx-acs-access-key-id:testAK\n' +
@@ -39,7 +43,10 @@ test('known answers of spec §3.5', async () => {
 
 test('HMAC-SHA1 matches RFC 2202 and the classic example', async () => {
   const hmac = new HmacSha1();
-  assert.equal(await hmac.sign('key', 'The quick brown fox jumps over the lazy dog'), '3nybhbi3iqa8ino29wqQcBydtNk=');
+  assert.equal(
+    await hmac.sign('key', 'The quick brown fox jumps over the lazy dog'),
+    '3nybhbi3iqa8ino29wqQcBydtNk=',
+  );
   // RFC 2202 case 2: key "Jefe", data "what do ya want for nothing?" -> effcdf6ae5eb2fa2d27416d5f184df9c259a7c79
   assert.equal(await hmac.sign('Jefe', 'what do ya want for nothing?'), '7/zfauXrL6LSdBbV8YTfnCWafHk=');
   assert.equal(await hmac.sign('clé', 'ünïcode'), await new HmacSha1().sign('clé', 'ünïcode'));
@@ -47,7 +54,11 @@ test('HMAC-SHA1 matches RFC 2202 and the classic example', async () => {
 
 test('core verifies SDK signatures: GET with query, POST with body, object PUT; tampering fails', async () => {
   const requests = [
-    { method: 'GET', rawTarget: '/jobs?Marker=abc&MaxItemCount=10&State=Running', contentType: 'application/json' },
+    {
+      method: 'GET',
+      rawTarget: '/jobs?Marker=abc&MaxItemCount=10&State=Running',
+      contentType: 'application/json',
+    },
     { method: 'POST', rawTarget: '/jobs?IdempotentToken=run-1', contentType: 'application/json' },
     { method: 'PUT', rawTarget: '/objects/shoal/a%20b/c%2Bd.txt', contentType: 'application/octet-stream' },
   ];
@@ -71,7 +82,13 @@ test('core verifies SDK signatures: GET with query, POST with body, object PUT; 
 
 test('the SDK builds the same StringToSign as core for many requests', () => {
   const methods = ['GET', 'post', 'PUT', 'DELETE', 'HEAD'];
-  const targets = ['/jobs', '/jobs?Marker&MaxItemCount=100', '/objects/b/k%20x?Prefix=a%2F', '/', '/users/alice/keys'];
+  const targets = [
+    '/jobs',
+    '/jobs?Marker&MaxItemCount=100',
+    '/objects/b/k%20x?Prefix=a%2F',
+    '/',
+    '/users/alice/keys',
+  ];
   let seed = 7;
   const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   for (let i = 0; i < 500; i++) {

@@ -37,7 +37,11 @@ function readCredentials(path: string): Credentials | undefined {
   if (typeof parsed.AccessKeyId !== 'string' || typeof parsed.AccessKeySecret !== 'string') {
     throw new Error(`${path} is not a credentials file: AccessKeyId and AccessKeySecret are required`);
   }
-  return { AccessKeyId: parsed.AccessKeyId, AccessKeySecret: parsed.AccessKeySecret, Endpoint: String(parsed.Endpoint ?? '') };
+  return {
+    AccessKeyId: parsed.AccessKeyId,
+    AccessKeySecret: parsed.AccessKeySecret,
+    Endpoint: String(parsed.Endpoint ?? ''),
+  };
 }
 
 function writeCredentials(path: string, credentials: Credentials): void {
@@ -49,30 +53,48 @@ function writeCredentials(path: string, credentials: Credentials): void {
 
 /** A new access key id and secret. */
 export function newAccessKey(): { AccessKeyId: string; AccessKeySecret: string } {
-  return { AccessKeyId: `SHOAL${randomToken(15, ALPHANUM)}`, AccessKeySecret: randomBytes(24).toString('base64url') };
+  return {
+    AccessKeyId: `SHOAL${randomToken(15, ALPHANUM)}`,
+    AccessKeySecret: randomBytes(24).toString('base64url'),
+  };
 }
 
 /** Seals every secret still stored in plaintext (rows written before secrets were sealed). Returns how many. */
-export async function sealPlaintextSecrets(store: Store, sealer: SecretSealer, clock: Clock): Promise<number> {
+export async function sealPlaintextSecrets(
+  store: Store,
+  sealer: SecretSealer,
+  clock: Clock,
+): Promise<number> {
   let sealed = 0;
   for (const info of await store.listAccessKeys()) {
     const key = await store.getAccessKey(info.id);
     if (!key || SecretSealer.isSealed(key.secret)) continue;
-    await store.putAccessKey({ id: key.id, secret: sealer.seal(key.id, key.secret), ownerId: key.ownerId, disabled: key.disabled }, clock.nowUs());
+    await store.putAccessKey(
+      { id: key.id, secret: sealer.seal(key.id, key.secret), ownerId: key.ownerId, disabled: key.disabled },
+      clock.nowUs(),
+    );
     sealed++;
   }
   return sealed;
 }
 
 /** Loads the admin key (registering it in the store when the database is new) or creates one. */
-export async function ensureAdminCredentials(dataDir: string, store: Store, sealer: SecretSealer, clock: Clock): Promise<Credentials> {
+export async function ensureAdminCredentials(
+  dataDir: string,
+  store: Store,
+  sealer: SecretSealer,
+  clock: Clock,
+): Promise<Credentials> {
   const path = credentialsPath(dataDir);
   const existing = readCredentials(path);
   if (existing) {
     const known = await store.getAccessKey(existing.AccessKeyId);
     if (!known) {
       const secret = sealer.seal(existing.AccessKeyId, existing.AccessKeySecret);
-      await store.putAccessKey({ id: existing.AccessKeyId, secret, ownerId: ADMIN_OWNER_ID, disabled: false }, clock.nowUs());
+      await store.putAccessKey(
+        { id: existing.AccessKeyId, secret, ownerId: ADMIN_OWNER_ID, disabled: false },
+        clock.nowUs(),
+      );
     } else if (sealer.open(known.id, known.secret) !== existing.AccessKeySecret) {
       // Fails fast (also on a wrong master key, which open() reports) instead of refusing every request.
       throw new Error(`${path} does not match the access key ${existing.AccessKeyId} stored in the database`);
@@ -81,7 +103,10 @@ export async function ensureAdminCredentials(dataDir: string, store: Store, seal
   }
   const created: Credentials = { ...newAccessKey(), Endpoint: '' };
   const secret = sealer.seal(created.AccessKeyId, created.AccessKeySecret);
-  await store.putAccessKey({ id: created.AccessKeyId, secret, ownerId: ADMIN_OWNER_ID, disabled: false }, clock.nowUs());
+  await store.putAccessKey(
+    { id: created.AccessKeyId, secret, ownerId: ADMIN_OWNER_ID, disabled: false },
+    clock.nowUs(),
+  );
   writeCredentials(path, created);
   return created;
 }

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 
 /** Job ids as Alibaba shows them (`job-` + 32 upper-case hex), time-ordered so they sort by creation. */
 export function newJobId(nowUs: number): string {
-  const time = Math.floor(nowUs / 1000).toString(16).toUpperCase().padStart(12, '0');
+  const time = Math.floor(nowUs / 1000)
+    .toString(16)
+    .toUpperCase()
+    .padStart(12, '0');
   return `job-${time}${randomBytes(10).toString('hex').toUpperCase()}`;
 }
 

@@ -47,7 +47,15 @@ export interface ResolvedServerOptions {
   readonly slots: number;
   readonly databaseUrl: string | undefined;
   readonly objectStore: 'local' | 's3';
-  readonly s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  readonly s3:
+    | {
+        endpoint: string;
+        region: string;
+        accessKeyId: string;
+        secretAccessKey: string;
+        sessionToken?: string;
+      }
+    | undefined;
   readonly sandbox: 'auto' | 'off' | 'bwrap';
   readonly logLevel: string;
   readonly region: string;
@@ -61,14 +69,16 @@ export interface ResolvedServerOptions {
 
 function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 0) throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
   return v;
 }
 
 export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedServerOptions> {
   if (!o.dataDir) throw new TypeError('dataDir is required');
   const objectStore = o.objectStore ?? 'local';
-  if (objectStore !== 'local' && objectStore !== 's3') throw new TypeError(`objectStore must be local or s3, got ${String(objectStore)}`);
+  if (objectStore !== 'local' && objectStore !== 's3')
+    throw new TypeError(`objectStore must be local or s3, got ${String(objectStore)}`);
   let s3: ResolvedServerOptions['s3'];
   if (objectStore === 's3') {
     if (!o.s3Endpoint) throw new TypeError('--s3-endpoint is required with --object-store s3');
@@ -84,7 +94,8 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     };
   }
   const sandbox = o.sandbox ?? 'auto';
-  if (!['auto', 'off', 'bwrap'].includes(sandbox)) throw new TypeError(`sandbox must be auto, off or bwrap, got ${sandbox}`);
+  if (!['auto', 'off', 'bwrap'].includes(sandbox))
+    throw new TypeError(`sandbox must be auto, off or bwrap, got ${sandbox}`);
   return Object.freeze({
     dataDir: resolve(o.dataDir),
     port: nonNegativeInt('port', o.port, 7720),

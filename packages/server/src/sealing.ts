@@ -20,8 +20,13 @@ export function masterKeyPath(dataDir: string): string {
 /** Parses a master key given as 64 hex digits or base64 of 32 bytes. */
 export function parseMasterKey(text: string): Buffer {
   const trimmed = text.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (bytes.length !== KEY_BYTES) throw new TypeError(`the master key must be 32 bytes (64 hex digits or base64), got ${bytes.length} bytes`);
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (bytes.length !== KEY_BYTES)
+    throw new TypeError(
+      `the master key must be 32 bytes (64 hex digits or base64), got ${bytes.length} bytes`,
+    );
   return bytes;
 }
 
@@ -36,7 +41,8 @@ export function loadOrCreateMasterKey(dataDir: string): Buffer {
   // Tightened on every start: a key readable by others would expose every secret in the database.
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
   const key = readFileSync(path);
-  if (key.length !== KEY_BYTES) throw new Error(`${path} must hold exactly ${KEY_BYTES} bytes, found ${key.length}`);
+  if (key.length !== KEY_BYTES)
+    throw new Error(`${path} must hold exactly ${KEY_BYTES} bytes, found ${key.length}`);
   return key;
 }
 
@@ -68,9 +74,13 @@ export class SecretSealer {
     decipher.setAAD(Buffer.from(keyId, 'utf8'));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
-      throw new Error(`cannot open the secret of access key ${keyId}: the master key is not the one that sealed it`);
+      throw new Error(
+        `cannot open the secret of access key ${keyId}: the master key is not the one that sealed it`,
+      );
     }
   }
 }

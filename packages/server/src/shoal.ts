@@ -13,7 +13,12 @@ import { createBlobStore } from '@shoal/blobs';
 import { Runner } from '@shoal/agent';
 import { buildApi } from './api/app.js';
 import { KeyRing } from './api/auth.js';
-import { ensureAdminCredentials, publishEndpoint, sealPlaintextSecrets, type Credentials } from './credentials.js';
+import {
+  ensureAdminCredentials,
+  publishEndpoint,
+  sealPlaintextSecrets,
+  type Credentials,
+} from './credentials.js';
 import { loadOrCreateMasterKey, SecretSealer } from './sealing.js';
 import { AccountService } from './services/account-service.js';
 import { ObjectAccess } from './services/object-access.js';
@@ -39,20 +44,34 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const clock = systemClock;
   mkdirSync(options.dataDir, { recursive: true });
   const logger = pino({ level: options.logLevel, base: { service: 'shoal' } }, pino.destination(2));
-  const store = await openStore(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { sqlitePath: join(options.dataDir, 'shoal.db') });
+  const store = await openStore(
+    options.databaseUrl
+      ? { databaseUrl: options.databaseUrl }
+      : { sqlitePath: join(options.dataDir, 'shoal.db') },
+  );
   const blobs: BlobStore =
-    options.objectStore === 's3' ? createBlobStore({ kind: 's3', ...options.s3! }) : createBlobStore({ kind: 'local', root: join(options.dataDir, 'objects') });
+    options.objectStore === 's3'
+      ? createBlobStore({ kind: 's3', ...options.s3! })
+      : createBlobStore({ kind: 'local', root: join(options.dataDir, 'objects') });
   const sealer = new SecretSealer(options.masterKey ?? loadOrCreateMasterKey(options.dataDir));
   const resealed = await sealPlaintextSecrets(store, sealer, clock);
-  if (resealed) logger.info({ keys: resealed }, 'sealed access-key secrets stored in plaintext by an older version');
+  if (resealed)
+    logger.info({ keys: resealed }, 'sealed access-key secrets stored in plaintext by an older version');
   let credentials = await ensureAdminCredentials(options.dataDir, store, sealer, clock);
   const logs = new LogFiles(join(options.dataDir, 'logs'));
-  const gateway = new WorkerGateway(store, clock, { leaseMs: options.leaseMs, region: options.region, ossHost: `${options.host}:${options.port}` });
+  const gateway = new WorkerGateway(store, clock, {
+    leaseMs: options.leaseMs,
+    region: options.region,
+    ossHost: `${options.host}:${options.port}`,
+  });
   const objects = new ObjectAccess(store, clock);
   const jobs = new JobService(store, gateway, logs, clock, objects);
   const keys = new KeyRing(store, sealer);
   const accounts = new AccountService(store, keys, sealer, clock);
-  const app = buildApi({ jobs, accounts, objects, store, blobs, logs, clock, slots: options.slots }, { hostId: options.hostname, keys, logger });
+  const app = buildApi(
+    { jobs, accounts, objects, store, blobs, logs, clock, slots: options.slots },
+    { hostId: options.hostname, keys, logger },
+  );
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
@@ -65,7 +84,13 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   let worker: LocalWorker | undefined;
   let runner: Runner | undefined;
   if (options.slots > 0) {
-    runner = new Runner({ workRoot: join(options.dataDir, 'work'), blobs, workerId, sandbox: options.sandbox, keepWorkDirs: options.keepWorkDirs });
+    runner = new Runner({
+      workRoot: join(options.dataDir, 'work'),
+      blobs,
+      workerId,
+      sandbox: options.sandbox,
+      keepWorkDirs: options.keepWorkDirs,
+    });
     worker = new LocalWorker(gateway, runner, logs, clock, logger.child({ component: 'local-worker' }), {
       workerId,
       hostname: options.hostname,
@@ -75,9 +100,16 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     });
     await worker.start();
   }
-  const maintenance = new Maintenance(store, gateway, clock, (id) => jobs.release(id), logger.child({ component: 'maintenance' }), {
-    intervalMs: 1000,
-  });
+  const maintenance = new Maintenance(
+    store,
+    gateway,
+    clock,
+    (id) => jobs.release(id),
+    logger.child({ component: 'maintenance' }),
+    {
+      intervalMs: 1000,
+    },
+  );
   maintenance.start();
 
   let closing: Promise<void> | undefined;

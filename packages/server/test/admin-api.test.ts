@@ -11,7 +11,8 @@ before(async () => {
 });
 after(() => shoal.cleanup());
 
-const as = (key: { AccessKeyId: string; AccessKeySecret: string }) =>
+const as =
+  (key: { AccessKeyId: string; AccessKeySecret: string }) =>
   (method: string, target: string, body?: unknown, headers?: Record<string, string>) =>
     signedFetch(shoal.url, key.AccessKeyId, key.AccessKeySecret, method, target, body, headers);
 
@@ -31,7 +32,10 @@ test('users and keys: create, list, delete; the secret is shown once', async () 
 
   res = await shoal.api('GET', '/users/alice/keys');
   assert.equal(res.status, 200);
-  assert.deepEqual(res.json.Items.map((k: { AccessKeyId: string; State: string }) => [k.AccessKeyId, k.State]), [[key.AccessKeyId, 'Active']]);
+  assert.deepEqual(
+    res.json.Items.map((k: { AccessKeyId: string; State: string }) => [k.AccessKeyId, k.State]),
+    [[key.AccessKeyId, 'Active']],
+  );
   assert.ok(!res.text.includes(key.AccessKeySecret), 'a listing never shows a secret');
 
   res = await shoal.api('GET', '/users');
@@ -42,7 +46,12 @@ test('users and keys: create, list, delete; the secret is shown once', async () 
   res = await as(key)('GET', '/whoami');
   assert.deepEqual(res.json, { Name: 'alice', OwnerId: ownerId, AccessKeyId: key.AccessKeyId, Admin: false });
   res = await shoal.api('GET', '/whoami');
-  assert.deepEqual(res.json, { Name: 'admin', OwnerId: 1, AccessKeyId: shoal.credentials.AccessKeyId, Admin: true });
+  assert.deepEqual(res.json, {
+    Name: 'admin',
+    OwnerId: 1,
+    AccessKeyId: shoal.credentials.AccessKeyId,
+    Admin: true,
+  });
 
   assert.equal((await shoal.api('DELETE', '/users/admin')).json.Code, 'StateConflict');
   assert.equal((await shoal.api('DELETE', '/users/alice')).status, 200);
@@ -114,7 +123,10 @@ test('secrets are sealed at rest, plaintext rows of older versions are sealed at
   const erin = await shoal.store.getUser('erin');
   const key = (await shoal.api('POST', '/users/erin/keys')).json;
   // A row as version 1 wrote it: the secret in plaintext.
-  await shoal.store.putAccessKey({ id: 'SHOALLEGACYKEY00001', secret: 'legacy-secret-1234', ownerId: erin!.ownerId, disabled: false }, 1);
+  await shoal.store.putAccessKey(
+    { id: 'SHOALLEGACYKEY00001', secret: 'legacy-secret-1234', ownerId: erin!.ownerId, disabled: false },
+    1,
+  );
   const second = await startTestShoal({ slots: 0 }, shoal.dataDir);
   await second.cleanup();
   for (const id of [key.AccessKeyId, shoal.credentials.AccessKeyId, 'SHOALLEGACYKEY00001']) {
@@ -124,9 +136,13 @@ test('secrets are sealed at rest, plaintext rows of older versions are sealed at
   const files = ['shoal.db', 'shoal.db-wal'].map((f) => join(shoal.dataDir, f)).filter((f) => existsSync(f));
   for (const file of files) {
     const bytes = readFileSync(file);
-    for (const secret of [key.AccessKeySecret, shoal.credentials.AccessKeySecret]) assert.equal(bytes.indexOf(secret), -1, `${file} holds a secret`);
+    for (const secret of [key.AccessKeySecret, shoal.credentials.AccessKeySecret])
+      assert.equal(bytes.indexOf(secret), -1, `${file} holds a secret`);
   }
-  assert.equal((await signedFetch(shoal.url, 'SHOALLEGACYKEY00001', 'legacy-secret-1234', 'GET', '/whoami')).json.Name, 'erin');
+  assert.equal(
+    (await signedFetch(shoal.url, 'SHOALLEGACYKEY00001', 'legacy-secret-1234', 'GET', '/whoami')).json.Name,
+    'erin',
+  );
   assert.equal(statSync(join(shoal.dataDir, 'master.key')).mode & 0o777, 0o600);
   assert.equal(statSync(join(shoal.dataDir, 'master.key')).size, 32);
 });

@@ -9,7 +9,9 @@ import { startTestShoal, type TestShoal } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const ALY = require('aliyun-sdk') as {
-  BatchCompute: new (options: Record<string, string>) => Record<string, (params: unknown, cb: (err: AlyError | null, res: AlyResult) => void) => void>;
+  BatchCompute: new (
+    options: Record<string, string>,
+  ) => Record<string, (params: unknown, cb: (err: AlyError | null, res: AlyResult) => void) => void>;
 };
 
 interface AlyError {
@@ -98,12 +100,23 @@ test('aliyun-sdk creates, lists, reads, stops, restarts, re-prioritises and dele
   assert.equal((await call('getJob', { JobId: id })).data.Priority, 7);
 
   const tasks = await call('listTasks', { JobId: id, Marker: '', MaxItemCount: 10 });
-  assert.deepEqual(tasks.data.Items.map((t: { TaskName: string }) => t.TaskName), ['first', 'second']);
+  assert.deepEqual(
+    tasks.data.Items.map((t: { TaskName: string }) => t.TaskName),
+    ['first', 'second'],
+  );
   const first = await call('getTask', { JobId: id, TaskName: 'first' });
   assert.equal(first.data.State, 'Stopped');
 
-  const instances = await call('listInstances', { JobId: id, TaskName: 'second', Marker: '', MaxItemCount: 10 });
-  assert.deepEqual(instances.data.Items.map((i: { InstanceId: number }) => i.InstanceId), [0, 1]);
+  const instances = await call('listInstances', {
+    JobId: id,
+    TaskName: 'second',
+    Marker: '',
+    MaxItemCount: 10,
+  });
+  assert.deepEqual(
+    instances.data.Items.map((i: { InstanceId: number }) => i.InstanceId),
+    [0, 1],
+  );
   const instance = await call('getInstance', { JobId: id, TaskName: 'first', InstanceId: '0' });
   assert.equal(instance.data.InstanceId, 0);
   assert.equal(typeof instance.data.Result.ExitCode, 'number');
@@ -134,7 +147,13 @@ test('aliyun-sdk runs a job to completion and reads quotas and available types',
   });
   const job = await shoal.waitForJob(created.data.Id);
   assert.equal(job.State, 'Finished');
-  assert.deepEqual(job.InstanceMetrics, { WaitingCount: 0, RunningCount: 0, FinishedCount: 3, FailedCount: 0, StoppedCount: 0 });
+  assert.deepEqual(job.InstanceMetrics, {
+    WaitingCount: 0,
+    RunningCount: 0,
+    FinishedCount: 3,
+    FailedCount: 0,
+    StoppedCount: 0,
+  });
   const quotas = await call('getQuotas', {});
   assert.ok(Array.isArray(quotas.data.AvailableClusterInstanceType));
   const available = await call('getAvailable', {});
@@ -143,7 +162,13 @@ test('aliyun-sdk runs a job to completion and reads quotas and available types',
 
 test('aliyun-sdk sees validation errors with their code and message', async () => {
   await assert.rejects(
-    call('createJob', { Name: 'bad', Priority: 1, Type: 'DAG', JobFailOnInstanceFail: true, DAG: { Tasks: { t: { ...task('/bin/true'), InstanceCount: 0 } } } }),
+    call('createJob', {
+      Name: 'bad',
+      Priority: 1,
+      Type: 'DAG',
+      JobFailOnInstanceFail: true,
+      DAG: { Tasks: { t: { ...task('/bin/true'), InstanceCount: 0 } } },
+    }),
     (err: AlyError) => {
       assert.equal(err.statusCode, 400);
       assert.equal(err.code, 'InvalidJobDescription');

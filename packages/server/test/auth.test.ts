@@ -31,7 +31,9 @@ test('a wrong secret, an unknown key, a malformed header are refused', async () 
   res = await signedFetch(shoal.url, 'AKNOBODY', sk(), 'GET', '/jobs');
   assert.equal(res.status, 403);
   assert.equal(res.json.Code, 'InvalidAccessKeyId.NotFound');
-  const raw = await fetch(`${shoal.url}/jobs`, { headers: { Authorization: 'Bearer x', Date: httpDate(Date.now()) } });
+  const raw = await fetch(`${shoal.url}/jobs`, {
+    headers: { Authorization: 'Bearer x', Date: httpDate(Date.now()) },
+  });
   assert.equal(raw.status, 400);
   assert.equal(((await raw.json()) as Record<string, string>).Code, 'InvalidAuthorization');
 });
@@ -41,14 +43,18 @@ test('a tampered path or date does not verify', async () => {
   headers.Authorization = authorizationHeader(ak(), sk(), 'GET', '/jobs?MaxItemCount=1', headers);
   let res = await fetch(`${shoal.url}/jobs?MaxItemCount=2`, { headers });
   assert.equal(res.status, 400);
-  res = await fetch(`${shoal.url}/jobs?MaxItemCount=1`, { headers: { ...headers, Date: httpDate(Date.now() - 2000) } });
+  res = await fetch(`${shoal.url}/jobs?MaxItemCount=1`, {
+    headers: { ...headers, Date: httpDate(Date.now() - 2000) },
+  });
   assert.equal(res.status, 400);
   res = await fetch(`${shoal.url}/jobs?MaxItemCount=1`, { headers });
   assert.equal(res.status, 200);
 });
 
 test('dates more than 15 minutes off are refused', async () => {
-  const res = await signedFetch(shoal.url, ak(), sk(), 'GET', '/jobs', undefined, { Date: httpDate(Date.now() - 16 * 60 * 1000) });
+  const res = await signedFetch(shoal.url, ak(), sk(), 'GET', '/jobs', undefined, {
+    Date: httpDate(Date.now() - 16 * 60 * 1000),
+  });
   assert.equal(res.status, 403);
   assert.equal(res.json.Code, 'RequestTimeTooSkewed');
   const noDate = await fetch(`${shoal.url}/jobs`, { headers: { Authorization: `acs ${ak()}:abc` } });

@@ -42,7 +42,12 @@ export async function signedFetch(
     ...extraHeaders,
   };
   headers.Authorization = authorizationHeader(accessKeyId, secret, method, target, headers);
-  const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const payload =
+    body === undefined
+      ? undefined
+      : typeof body === 'string' || Buffer.isBuffer(body)
+        ? body
+        : JSON.stringify(body);
   const response = await fetch(url + target, { method, headers, body: payload });
   const text = await response.text();
   let json: unknown;
@@ -54,9 +59,20 @@ export async function signedFetch(
   return { status: response.status, headers: response.headers, text, json };
 }
 
-export async function startTestShoal(options: Partial<ShoalServerOptions> = {}, dataDir?: string): Promise<TestShoal> {
+export async function startTestShoal(
+  options: Partial<ShoalServerOptions> = {},
+  dataDir?: string,
+): Promise<TestShoal> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'shoal-test-'));
-  const shoal = await startShoal({ dataDir: dir, port: 0, slots: 2, logLevel: 'error', heartbeatMs: 200, pollMs: 200, ...options });
+  const shoal = await startShoal({
+    dataDir: dir,
+    port: 0,
+    slots: 2,
+    logLevel: 'error',
+    heartbeatMs: 200,
+    pollMs: 200,
+    ...options,
+  });
   const { AccessKeyId, AccessKeySecret } = shoal.credentials;
   const api = (method: string, target: string, body?: unknown, headers?: Record<string, string>) =>
     signedFetch(shoal.url, AccessKeyId, AccessKeySecret, method, target, body, headers);
@@ -69,7 +85,8 @@ export async function startTestShoal(options: Partial<ShoalServerOptions> = {}, 
         const res = await api('GET', `/jobs/${id}`);
         if (res.status !== 200) throw new Error(`GET job ${id}: ${res.status} ${res.text}`);
         if (states.includes(res.json.State)) return res.json;
-        if (Date.now() > deadline) throw new Error(`job ${id} still ${res.json.State} after ${timeoutMs} ms: ${res.text}`);
+        if (Date.now() > deadline)
+          throw new Error(`job ${id} still ${res.json.State} after ${timeoutMs} ms: ${res.text}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
@@ -99,7 +116,11 @@ export function taskDescription(commandLine: string, packagePath = '', task: Rec
 }
 
 /** A one-task DAG job description in the shape official clients send. */
-export function simpleJob(commandLine: string, task: Record<string, unknown> = {}, job: Record<string, unknown> = {}) {
+export function simpleJob(
+  commandLine: string,
+  task: Record<string, unknown> = {},
+  job: Record<string, unknown> = {},
+) {
   return {
     Name: 'test-job',
     Description: 'test',

@@ -23,17 +23,34 @@ async function log(id: string, task: string, iid: number, stream = 'stdout'): Pr
 }
 
 test('a DAG runs in dependency order; each instance sees its index and the job ids', async () => {
-  const job = simpleJob("/bin/sh -c 'echo $BATCH_COMPUTE_DAG_JOB_ID $BATCH_COMPUTE_DAG_TASK_ID $BATCH_COMPUTE_DAG_INSTANCE_ID $GREETING; date +%s%N'");
+  const job = simpleJob(
+    "/bin/sh -c 'echo $BATCH_COMPUTE_DAG_JOB_ID $BATCH_COMPUTE_DAG_TASK_ID $BATCH_COMPUTE_DAG_INSTANCE_ID $GREETING; date +%s%N'",
+  );
   const base = job.DAG.Tasks.task;
   const tasks = {
-    split: { ...base, Parameters: { ...base.Parameters, Command: { ...base.Parameters.Command, EnvVars: { GREETING: 'hi' } } } },
+    split: {
+      ...base,
+      Parameters: {
+        ...base.Parameters,
+        Command: { ...base.Parameters.Command, EnvVars: { GREETING: 'hi' } },
+      },
+    },
     count: { ...base, InstanceCount: 3 },
     merge: base,
   };
-  const id = await submit({ ...job, DAG: { Tasks: tasks, Dependencies: { split: ['count'], count: ['merge'] } } });
+  const id = await submit({
+    ...job,
+    DAG: { Tasks: tasks, Dependencies: { split: ['count'], count: ['merge'] } },
+  });
   const done = await shoal.waitForJob(id);
   assert.equal(done.State, 'Finished');
-  assert.deepEqual(done.TaskMetrics, { WaitingCount: 0, RunningCount: 0, FinishedCount: 3, FailedCount: 0, StoppedCount: 0 });
+  assert.deepEqual(done.TaskMetrics, {
+    WaitingCount: 0,
+    RunningCount: 0,
+    FinishedCount: 3,
+    FailedCount: 0,
+    StoppedCount: 0,
+  });
   const split = (await log(id, 'split', 0)).split('\n');
   assert.equal(split[0], `${id} split 0 hi`);
   const counts = await Promise.all([0, 1, 2].map((i) => log(id, 'count', i)));
@@ -82,19 +99,29 @@ test('a timeout kills the whole process tree and says so', async () => {
   assert.equal(instance.Result.ErrorCode, 'Timeout');
   assert.match(instance.Result.ErrorMessage, /timed out/i);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(tag));
+  const left = execFileSync('ps', ['-eo', 'args'])
+    .toString()
+    .split('\n')
+    .filter((l) => l.includes(tag));
   assert.deepEqual(left, []);
 });
 
 test('with JobFailOnInstanceFail=false a failed instance does not stop the job', async () => {
-  const job = simpleJob("/bin/sh -c 'test $BATCH_COMPUTE_DAG_INSTANCE_ID != 1'", { InstanceCount: 3 }, { JobFailOnInstanceFail: false });
+  const job = simpleJob(
+    "/bin/sh -c 'test $BATCH_COMPUTE_DAG_INSTANCE_ID != 1'",
+    { InstanceCount: 3 },
+    { JobFailOnInstanceFail: false },
+  );
   const id = await submit(job);
   const done = await shoal.waitForJob(id);
   assert.equal(done.State, 'Finished');
   assert.equal(done.InstanceMetrics.FailedCount, 1);
   assert.equal(done.InstanceMetrics.FinishedCount, 2);
   const failed = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances?State=Failed`)).json;
-  assert.deepEqual(failed.Items.map((i: { InstanceId: number }) => i.InstanceId), [1]);
+  assert.deepEqual(
+    failed.Items.map((i: { InstanceId: number }) => i.InstanceId),
+    [1],
+  );
 });
 
 test('stop kills running attempts; start re-runs what did not finish; delete removes logs', async () => {
@@ -109,7 +136,10 @@ test('stop kills running attempts; start re-runs what did not finish; delete rem
   assert.equal(res.json.Code, 'StateConflict');
   // Running sleeps are gone within a heartbeat.
   await new Promise((resolve) => setTimeout(resolve, 600));
-  const sleeping = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l === '/bin/sleep 30' || l === 'sleep 30');
+  const sleeping = execFileSync('ps', ['-eo', 'args'])
+    .toString()
+    .split('\n')
+    .filter((l) => l === '/bin/sleep 30' || l === 'sleep 30');
   assert.deepEqual(sleeping, []);
   res = await shoal.api('DELETE', `/jobs/${id}`);
   assert.equal(res.status, 200);
@@ -166,15 +196,25 @@ test('stdout and stderr are uploaded to the redirect paths', async () => {
   const job = simpleJob("/bin/sh -c 'echo out; echo err >&2'", {
     InstanceCount: 2,
     Parameters: {
-      Command: { CommandLine: "/bin/sh -c 'echo out $BATCH_COMPUTE_DAG_INSTANCE_ID; echo err >&2'", PackagePath: '' },
+      Command: {
+        CommandLine: "/bin/sh -c 'echo out $BATCH_COMPUTE_DAG_INSTANCE_ID; echo err >&2'",
+        PackagePath: '',
+      },
       StdoutRedirectPath: 'oss://results/logs/',
       StderrRedirectPath: 'oss://results/logs/',
     },
   });
   const id = await submit(job);
   await shoal.waitForJob(id);
-  const files = readdirSync(join(shoal.dataDir, 'objects', 'results', 'logs')).filter((f) => f.includes(id)).sort();
-  assert.deepEqual(files, [`stderr.${id}.task.0`, `stderr.${id}.task.1`, `stdout.${id}.task.0`, `stdout.${id}.task.1`]);
+  const files = readdirSync(join(shoal.dataDir, 'objects', 'results', 'logs'))
+    .filter((f) => f.includes(id))
+    .sort();
+  assert.deepEqual(files, [
+    `stderr.${id}.task.0`,
+    `stderr.${id}.task.1`,
+    `stdout.${id}.task.0`,
+    `stdout.${id}.task.1`,
+  ]);
   const res = await shoal.api('GET', `/objects/results/logs/stdout.${id}.task.1`);
   assert.equal(res.text, 'out 1\n');
 });

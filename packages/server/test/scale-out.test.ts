@@ -41,13 +41,24 @@ describe('PostgreSQL metadata and S3 objects', () => {
   it('runs a DAG with a package, an input, outputs and log redirects', async () => {
     const pkg = join(work, 'pkg');
     mkdirSync(pkg);
-    writeFileSync(join(pkg, 'run.sh'), '#!/bin/sh\nwc -l < in/data.txt > out/lines.$BATCH_COMPUTE_DAG_INSTANCE_ID\necho packaged\n', { mode: 0o755 });
+    writeFileSync(
+      join(pkg, 'run.sh'),
+      '#!/bin/sh\nwc -l < in/data.txt > out/lines.$BATCH_COMPUTE_DAG_INSTANCE_ID\necho packaged\n',
+      { mode: 0o755 },
+    );
     await createTar({ gzip: true, file: join(work, 'worker.tar.gz'), cwd: pkg }, ['run.sh']);
-    let res = await shoal.api('PUT', '/objects/s3data/pkg/worker.tar.gz', readFileSync(join(work, 'worker.tar.gz')), {
+    let res = await shoal.api(
+      'PUT',
+      '/objects/s3data/pkg/worker.tar.gz',
+      readFileSync(join(work, 'worker.tar.gz')),
+      {
+        'Content-Type': 'application/octet-stream',
+      },
+    );
+    assert.equal(res.status, 201, res.text);
+    res = await shoal.api('PUT', '/objects/s3data/input/data.txt', 'a\nb\nc\n', {
       'Content-Type': 'application/octet-stream',
     });
-    assert.equal(res.status, 201, res.text);
-    res = await shoal.api('PUT', '/objects/s3data/input/data.txt', 'a\nb\nc\n', { 'Content-Type': 'application/octet-stream' });
     assert.equal(res.status, 201);
 
     const job = simpleJob('./run.sh', {
@@ -67,10 +78,16 @@ describe('PostgreSQL metadata and S3 objects', () => {
     assert.equal(done.State, 'Finished', JSON.stringify(done));
     for (const n of [0, 1]) {
       assert.equal((await shoal.api('GET', `/objects/s3data/output/lines.${n}`)).text, '3\n');
-      assert.equal((await shoal.api('GET', `/objects/s3data/logs/stdout.${id}.task.${n}`)).text, 'packaged\n');
+      assert.equal(
+        (await shoal.api('GET', `/objects/s3data/logs/stdout.${id}.task.${n}`)).text,
+        'packaged\n',
+      );
     }
     const listing = (await shoal.api('GET', '/objects/s3data?Prefix=output/')).json;
-    assert.deepEqual(listing.Items.map((i: { Key: string }) => i.Key).sort(), ['output/lines.0', 'output/lines.1']);
+    assert.deepEqual(listing.Items.map((i: { Key: string }) => i.Key).sort(), [
+      'output/lines.0',
+      'output/lines.1',
+    ]);
   });
 
   it('hands out presigned S3 URLs that work without credentials', async () => {
@@ -83,7 +100,10 @@ describe('PostgreSQL metadata and S3 objects', () => {
     res = await shoal.api('GET', '/objects/s3data/presigned/up.txt?Presign=true&Expires=60');
     assert.equal(res.status, 200, res.text);
     assert.equal(await (await fetch(res.json.Url)).text(), 'via presigned url');
-    assert.equal((await shoal.api('POST', '/objects/s3data/x?presign&Expires=0')).json.Code, 'InvalidParameter');
+    assert.equal(
+      (await shoal.api('POST', '/objects/s3data/x?presign&Expires=0')).json.Code,
+      'InvalidParameter',
+    );
   });
 
   it('stops, restarts and deletes jobs on PostgreSQL', async () => {

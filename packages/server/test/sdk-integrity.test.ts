@@ -14,7 +14,10 @@ before(async () => {
 after(() => shoal.cleanup());
 
 /** A client whose requests pass through `tamper` after signing, as a man in the middle would see them. */
-function client(tamper?: (url: URL, init: RequestInit) => void, secret = shoal.credentials.AccessKeySecret): ShoalClient {
+function client(
+  tamper?: (url: URL, init: RequestInit) => void,
+  secret = shoal.credentials.AccessKeySecret,
+): ShoalClient {
   return new ShoalClient({
     endpoint: shoal.url,
     accessKeyId: shoal.credentials.AccessKeyId,
@@ -43,10 +46,19 @@ test('SDK requests verify; the same requests altered in transit do not', async (
   assert.equal((await client().getJob(Id)).Id, Id);
 
   const otherBody = new TextEncoder().encode(JSON.stringify(simpleJob('/bin/rm -rf /tmp/x')));
-  await refused(client((_url, init) => (init.body = otherBody)).createJob(simpleJob('/bin/true')), 'InvalidContentMD5');
-  await refused(client((url) => (url.pathname = '/jobs/job-00000000000000000000000000000000')).getJob(Id), 'SignatureDoesNotMatch');
   await refused(
-    client((_url, init) => ((init.headers as Record<string, string>).Date = new Date(Date.now() - 60_000).toUTCString())).getJob(Id),
+    client((_url, init) => (init.body = otherBody)).createJob(simpleJob('/bin/true')),
+    'InvalidContentMD5',
+  );
+  await refused(
+    client((url) => (url.pathname = '/jobs/job-00000000000000000000000000000000')).getJob(Id),
+    'SignatureDoesNotMatch',
+  );
+  await refused(
+    client(
+      (_url, init) =>
+        ((init.headers as Record<string, string>).Date = new Date(Date.now() - 60_000).toUTCString()),
+    ).getJob(Id),
     'SignatureDoesNotMatch',
   );
   await refused(client(undefined, 'not-the-secret').getJob(Id), 'SignatureDoesNotMatch');
@@ -56,7 +68,10 @@ test('object uploads carry a verified Content-MD5', async () => {
   await client().putObject('oss://integrity/a.txt', 'payload');
   assert.equal(new TextDecoder().decode(await client().getObject('oss://integrity/a.txt')), 'payload');
   await refused(
-    client((_url, init) => (init.body = new TextEncoder().encode('PAYLOAD'))).putObject('oss://integrity/a.txt', 'payload'),
+    client((_url, init) => (init.body = new TextEncoder().encode('PAYLOAD'))).putObject(
+      'oss://integrity/a.txt',
+      'payload',
+    ),
     'InvalidContentMD5',
   );
   assert.equal(new TextDecoder().decode(await client().getObject('oss://integrity/a.txt')), 'payload');

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { signedFetch, simpleJob, startTestShoal, type ApiResponse, type TestShoal } from './helpers.js';
 
-type Call = (method: string, target: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
+type Call = (
+  method: string,
+  target: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<ApiResponse>;
 
 let shoal: TestShoal;
 let a: Call;
@@ -18,7 +23,8 @@ async function userKey(name: string): Promise<Call> {
   assert.equal(created.status, 201, created.text);
   const key = await shoal.api('POST', `/users/${name}/keys`);
   assert.equal(key.status, 201, key.text);
-  return (method, target, body, headers) => signedFetch(shoal.url, key.json.AccessKeyId, key.json.AccessKeySecret, method, target, body, headers);
+  return (method, target, body, headers) =>
+    signedFetch(shoal.url, key.json.AccessKeyId, key.json.AccessKeySecret, method, target, body, headers);
 }
 
 before(async () => {
@@ -28,12 +34,18 @@ before(async () => {
   b = await userKey('userb');
   const put = await a('PUT', '/objects/bucket-a/data/in.txt', 'hello from A');
   assert.equal(put.status, 201, put.text);
-  const job = await a('POST', '/jobs', simpleJob('echo hi', { Parameters: {
-    Command: { CommandLine: 'echo hi', PackagePath: '', EnvVars: {} },
-    InputMappingConfig: { Locale: 'GBK', Lock: false },
-    StdoutRedirectPath: 'oss://bucket-a/logs/',
-    StderrRedirectPath: 'oss://bucket-a/logs/',
-  } }));
+  const job = await a(
+    'POST',
+    '/jobs',
+    simpleJob('echo hi', {
+      Parameters: {
+        Command: { CommandLine: 'echo hi', PackagePath: '', EnvVars: {} },
+        InputMappingConfig: { Locale: 'GBK', Lock: false },
+        StdoutRedirectPath: 'oss://bucket-a/logs/',
+        StderrRedirectPath: 'oss://bucket-a/logs/',
+      },
+    }),
+  );
   assert.equal(job.status, 201, job.text);
   jobId = job.json.Id;
 });
@@ -61,7 +73,8 @@ test("B gets NotFound on every route of A's job", async () => {
     ['GET', `${base}/tasks/task/instances/0/log`],
     ['GET', `${base}/tasks/task/instances/0/log?stream=stderr`],
   ];
-  for (const [method, target, body] of routes) assertHidden(await b(method, target, body), `${method} ${target}`);
+  for (const [method, target, body] of routes)
+    assertHidden(await b(method, target, body), `${method} ${target}`);
   const job = (await a('GET', base)).json;
   assert.equal(job.State, 'Waiting', "B's calls changed nothing");
   assert.equal(job.Priority, 1);
@@ -73,7 +86,11 @@ test("B's job list and event feed hold nothing of A's; the admin's hold everythi
   assert.equal(listB.status, 200);
   assert.ok(!listB.json.Items.some((j: { Id: string }) => j.Id === jobId));
   assert.ok((await a('GET', '/jobs')).json.Items.some((j: { Id: string }) => j.Id === jobId));
-  assert.ok((await shoal.api('GET', '/jobs')).json.Items.some((j: { Id: string; OwnerId: number }) => j.Id === jobId && j.OwnerId > 1));
+  assert.ok(
+    (await shoal.api('GET', '/jobs')).json.Items.some(
+      (j: { Id: string; OwnerId: number }) => j.Id === jobId && j.OwnerId > 1,
+    ),
+  );
   const eventsB = await b('GET', '/events');
   assert.equal(eventsB.status, 200);
   assert.ok(!eventsB.json.Items.some((e: { JobId: string }) => e.JobId === jobId));
@@ -96,10 +113,14 @@ test("B gets NotFound on every object route of A's bucket, also when writing a n
     ['POST', `${key}?presign&Method=GET&Expires=60`],
     ['POST', `/objects/bucket-a/data/new.txt?presign&Method=PUT`],
   ];
-  for (const [method, target, body] of routes) assertHidden(await b(method, target, body), `${method} ${target}`);
+  for (const [method, target, body] of routes)
+    assertHidden(await b(method, target, body), `${method} ${target}`);
   assert.equal((await a('GET', key)).text, 'hello from A', "A's object is untouched");
   assert.equal((await a('GET', '/objects/bucket-a/data/new.txt')).status, 404, 'nothing was planted');
-  assert.deepEqual((await a('GET', '/objects/bucket-a?Prefix=data/')).json.Items.map((o: { Key: string }) => o.Key), ['data/in.txt']);
+  assert.deepEqual(
+    (await a('GET', '/objects/bucket-a?Prefix=data/')).json.Items.map((o: { Key: string }) => o.Key),
+    ['data/in.txt'],
+  );
   assert.equal((await shoal.api('GET', key)).text, 'hello from A', 'the admin reads any bucket');
 });
 
@@ -112,7 +133,10 @@ test("a job naming another user's bucket is refused at submit, unless the admin 
   assert.equal((await shoal.api('POST', '/jobs', job)).status, 201);
   const own = await b('PUT', '/objects/bucket-b/x', 'mine');
   assert.equal(own.status, 201, 'B writes to a bucket of its own');
-  assert.equal((await b('POST', '/jobs', simpleJob('cat /x', { InputMapping: { 'oss://bucket-b/': 'input/' } }))).status, 201);
+  assert.equal(
+    (await b('POST', '/jobs', simpleJob('cat /x', { InputMapping: { 'oss://bucket-b/': 'input/' } }))).status,
+    201,
+  );
 });
 
 test('presign on the local backend is 400 UnsupportedOperation', async () => {

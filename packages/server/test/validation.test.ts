@@ -20,24 +20,88 @@ type Mutate = (job: AnyJob) => void;
 const dagJob = (): AnyJob => {
   const job: AnyJob = simpleJob('/bin/true');
   const base = job.DAG.Tasks.task;
-  job.DAG.Tasks = { split: structuredClone(base), count: { ...structuredClone(base), InstanceCount: 3 }, merge: structuredClone(base) };
+  job.DAG.Tasks = {
+    split: structuredClone(base),
+    count: { ...structuredClone(base), InstanceCount: 3 },
+    merge: structuredClone(base),
+  };
   job.DAG.Dependencies = { split: ['count'], count: ['merge'] };
   return job;
 };
 
 const cases: [string, Mutate, number, string, RegExp][] = [
-  ['unknown task in Dependencies', (j) => (j.DAG.Dependencies = { split: ['counter'] }), 400, 'InvalidJobDescription', /DAG\.Dependencies\.split\[0\].*"counter"/],
-  ['unknown task as a Dependencies key', (j) => (j.DAG.Dependencies = { nope: ['count'] }), 400, 'InvalidJobDescription', /DAG\.Dependencies\.nope/],
-  ['a cycle', (j) => (j.DAG.Dependencies = { split: ['count'], count: ['merge'], merge: ['split'] }), 400, 'InvalidJobDescription', /(split|count|merge) -> .* -> /],
+  [
+    'unknown task in Dependencies',
+    (j) => (j.DAG.Dependencies = { split: ['counter'] }),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Dependencies\.split\[0\].*"counter"/,
+  ],
+  [
+    'unknown task as a Dependencies key',
+    (j) => (j.DAG.Dependencies = { nope: ['count'] }),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Dependencies\.nope/,
+  ],
+  [
+    'a cycle',
+    (j) => (j.DAG.Dependencies = { split: ['count'], count: ['merge'], merge: ['split'] }),
+    400,
+    'InvalidJobDescription',
+    /(split|count|merge) -> .* -> /,
+  ],
   ['a bad job name', (j) => (j.Name = 'has space'), 400, 'InvalidJobDescription', /Name.*"has space"/],
-  ['a bad task name', (j) => (j.DAG.Tasks = { 'bad.name': j.DAG.Tasks.split }), 400, 'InvalidJobDescription', /bad\.name/],
+  [
+    'a bad task name',
+    (j) => (j.DAG.Tasks = { 'bad.name': j.DAG.Tasks.split }),
+    400,
+    'InvalidJobDescription',
+    /bad\.name/,
+  ],
   ['a missing Name', (j) => delete j.Name, 400, 'MissingParameter', /Name/],
-  ['InstanceCount 0', (j) => (j.DAG.Tasks.count.InstanceCount = 0), 400, 'InvalidJobDescription', /DAG\.Tasks\.count\.InstanceCount.*0/],
-  ['InstanceCount -1', (j) => (j.DAG.Tasks.count.InstanceCount = -1), 400, 'InvalidJobDescription', /DAG\.Tasks\.count\.InstanceCount.*-1/],
-  ['negative Timeout', (j) => (j.DAG.Tasks.split.Timeout = -5), 400, 'InvalidJobDescription', /DAG\.Tasks\.split\.Timeout.*-5/],
-  ['non-numeric Timeout', (j) => (j.DAG.Tasks.split.Timeout = 'soon'), 400, 'InvalidJobDescription', /DAG\.Tasks\.split\.Timeout.*"soon"/],
-  ['negative MaxRetryCount', (j) => (j.DAG.Tasks.merge.MaxRetryCount = -1), 400, 'InvalidJobDescription', /DAG\.Tasks\.merge\.MaxRetryCount.*-1/],
-  ['non-numeric MaxRetryCount', (j) => (j.DAG.Tasks.merge.MaxRetryCount = 'x'), 400, 'InvalidJobDescription', /DAG\.Tasks\.merge\.MaxRetryCount.*"x"/],
+  [
+    'InstanceCount 0',
+    (j) => (j.DAG.Tasks.count.InstanceCount = 0),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Tasks\.count\.InstanceCount.*0/,
+  ],
+  [
+    'InstanceCount -1',
+    (j) => (j.DAG.Tasks.count.InstanceCount = -1),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Tasks\.count\.InstanceCount.*-1/,
+  ],
+  [
+    'negative Timeout',
+    (j) => (j.DAG.Tasks.split.Timeout = -5),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Tasks\.split\.Timeout.*-5/,
+  ],
+  [
+    'non-numeric Timeout',
+    (j) => (j.DAG.Tasks.split.Timeout = 'soon'),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Tasks\.split\.Timeout.*"soon"/,
+  ],
+  [
+    'negative MaxRetryCount',
+    (j) => (j.DAG.Tasks.merge.MaxRetryCount = -1),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Tasks\.merge\.MaxRetryCount.*-1/,
+  ],
+  [
+    'non-numeric MaxRetryCount',
+    (j) => (j.DAG.Tasks.merge.MaxRetryCount = 'x'),
+    400,
+    'InvalidJobDescription',
+    /DAG\.Tasks\.merge\.MaxRetryCount.*"x"/,
+  ],
   ['Priority above range', (j) => (j.Priority = 1001), 400, 'InvalidJobDescription', /Priority.*1001/],
   ['Priority below range', (j) => (j.Priority = -1), 400, 'InvalidJobDescription', /Priority.*-1/],
   [
@@ -90,12 +154,19 @@ const cases: [string, Mutate, number, string, RegExp][] = [
   ],
   [
     'two oss sources on one local dir',
-    (j) => (j.DAG.Tasks.count.InputMapping = { 'oss://bucket/a/': '/home/in/', 'oss://bucket/b/': '/home/in/' }),
+    (j) =>
+      (j.DAG.Tasks.count.InputMapping = { 'oss://bucket/a/': '/home/in/', 'oss://bucket/b/': '/home/in/' }),
     400,
     'InvalidJobDescription',
     /\/home\/in/,
   ],
-  ['an empty CommandLine', (j) => (j.DAG.Tasks.count.Parameters.Command.CommandLine = ''), 400, 'InvalidJobDescription', /CommandLine/],
+  [
+    'an empty CommandLine',
+    (j) => (j.DAG.Tasks.count.Parameters.Command.CommandLine = ''),
+    400,
+    'InvalidJobDescription',
+    /CommandLine/,
+  ],
   ['no tasks', (j) => (j.DAG.Tasks = {}), 400, 'InvalidJobDescription', /DAG\.Tasks/],
   ['App jobs', (j) => (j.Type = 'App'), 400, 'InvalidJobDescription', /Type.*"App"/],
 ];
@@ -148,7 +219,9 @@ test('list parameters are validated', async () => {
   res = await shoal.api('GET', '/jobs?Marker=job-DOESNOTEXIST');
   assert.equal(res.json.Code, 'InvalidParameter');
   assert.match(res.json.Message, /Marker/);
-  res = await shoal.api('PUT', `/jobs/${(await shoal.api('POST', '/jobs', dagJob())).json.Id}`, { Priority: 5000 });
+  res = await shoal.api('PUT', `/jobs/${(await shoal.api('POST', '/jobs', dagJob())).json.Id}`, {
+    Priority: 5000,
+  });
   assert.equal(res.status, 400);
   assert.match(res.json.Message, /Priority.*5000/);
 });

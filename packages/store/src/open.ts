@@ -8,7 +8,9 @@ export type StoreLocation = { readonly databaseUrl: string } | { readonly sqlite
 export function openStore(location: StoreLocation): Promise<SqlStore> {
   if ('databaseUrl' in location) {
     if (!/^postgres(ql)?:\/\//.test(location.databaseUrl)) {
-      throw new TypeError(`unsupported database URL ${JSON.stringify(location.databaseUrl.replace(/:[^:@/]*@/, ':***@'))}: expected postgres://...`);
+      throw new TypeError(
+        `unsupported database URL ${JSON.stringify(location.databaseUrl.replace(/:[^:@/]*@/, ':***@'))}: expected postgres://...`,
+      );
     }
     return openPostgresStore(location.databaseUrl);
   }

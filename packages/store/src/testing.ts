@@ -9,7 +9,17 @@
  * a test suite that silently runs nothing would look green.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
@@ -69,7 +79,9 @@ async function binaries(asRoot: boolean, scratch: string): Promise<string> {
   try {
     ({ postgres: postgresBinary } = (await import(platform)) as { postgres: string });
   } catch (err) {
-    throw new Error(`no PostgreSQL for tests: ${platform} is not installed (${String(err)}); set SHOAL_TEST_DATABASE_URL`);
+    throw new Error(
+      `no PostgreSQL for tests: ${platform} is not installed (${String(err)}); set SHOAL_TEST_DATABASE_URL`,
+    );
   }
   const native = dirname(dirname(postgresBinary));
   accessSync(postgresBinary, constants.X_OK);
@@ -80,9 +92,14 @@ async function binaries(asRoot: boolean, scratch: string): Promise<string> {
 }
 
 function run(file: string, args: string[], ids: { uid?: number; gid?: number }): void {
-  const result = spawnSync(file, args, { ...ids, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  const result = spawnSync(file, args, {
+    ...ids,
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+  });
   if (result.error) throw new Error(`cannot run ${file}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`${file} ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.stdout}`);
 }
 
 async function waitReady(url: string, server: ChildProcess, log: () => string): Promise<void> {
@@ -93,7 +110,8 @@ async function waitReady(url: string, server: ChildProcess, log: () => string): 
       await withAdmin(url, (client) => client.query('SELECT 1'));
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`postgres did not accept connections within 30 s: ${String(err)}; ${log()}`);
+      if (Date.now() > deadline)
+        throw new Error(`postgres did not accept connections within 30 s: ${String(err)}; ${log()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -112,12 +130,29 @@ async function startPrivateServer(): Promise<{ url: string; stop(): Promise<void
       mkdirSync(dir, { mode: 0o700 });
       if (asRoot) chownSync(dir, NOBODY, NOBODY);
     }
-    run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--locale=C', '--encoding=UTF8', '--no-sync'], ids);
+    run(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', 'postgres', '-A', 'trust', '--locale=C', '--encoding=UTF8', '--no-sync'],
+      ids,
+    );
     const port = await freePort();
     let output = '';
     const server = spawn(
       join(bin, 'postgres'),
-      ['-D', data, '-p', String(port), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        sockets,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'max_connections=200',
+      ],
       { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } },
     );
     const spawned = new Promise<void>((resolve, reject) => {

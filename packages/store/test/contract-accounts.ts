@@ -20,7 +20,12 @@ export function accountsContract(name: string, open: Open, openPair?: OpenPair):
   describe(`Store contract (accounts): ${name}`, () => {
     it('has the admin as owner 1 and gives new users fresh owner ids, never reused', async () => {
       const store = await open();
-      assert.deepEqual(await store.getUser('admin'), { ownerId: 1, name: 'admin', createdAtUs: 0, keyCount: 0 });
+      assert.deepEqual(await store.getUser('admin'), {
+        ownerId: 1,
+        name: 'admin',
+        createdAtUs: 0,
+        keyCount: 0,
+      });
       const alice = await store.createUser('alice', 10);
       assert.deepEqual(alice, { ownerId: 2, name: 'alice', createdAtUs: 10, keyCount: 0 });
       assert.equal(await codeOf(store.createUser('alice', 11)), 'StateConflict');
@@ -36,12 +41,24 @@ export function accountsContract(name: string, open: Open, openPair?: OpenPair):
     it('lists users by name in pages with key counts', async () => {
       const store = await open();
       for (const user of ['carol', 'alice', 'bob']) await store.createUser(user, 1);
-      await store.createAccessKey({ id: 'AKB1', secret: 'x', ownerId: (await store.getUser('bob'))!.ownerId, disabled: false }, 2);
+      await store.createAccessKey(
+        { id: 'AKB1', secret: 'x', ownerId: (await store.getUser('bob'))!.ownerId, disabled: false },
+        2,
+      );
       const first = await store.listUsers({ limit: 2 });
-      assert.deepEqual(first.items.map((u) => u.name), ['admin', 'alice']);
+      assert.deepEqual(
+        first.items.map((u) => u.name),
+        ['admin', 'alice'],
+      );
       assert.equal(first.nextMarker, 'alice');
       const second = await store.listUsers({ marker: first.nextMarker, limit: 2 });
-      assert.deepEqual(second.items.map((u) => [u.name, u.keyCount]), [['bob', 1], ['carol', 0]]);
+      assert.deepEqual(
+        second.items.map((u) => [u.name, u.keyCount]),
+        [
+          ['bob', 1],
+          ['carol', 0],
+        ],
+      );
       assert.equal(second.nextMarker, '');
       await store.close();
     });
@@ -49,17 +66,35 @@ export function accountsContract(name: string, open: Open, openPair?: OpenPair):
     it('creates, looks up, lists, disables, enables and deletes access keys', async () => {
       const store = await open();
       const alice = await store.createUser('alice', 1);
-      await store.createAccessKey({ id: 'AK1', secret: 'sealed-1', ownerId: alice.ownerId, disabled: false }, 5);
-      await store.createAccessKey({ id: 'AK2', secret: 'sealed-2', ownerId: alice.ownerId, disabled: false }, 6);
+      await store.createAccessKey(
+        { id: 'AK1', secret: 'sealed-1', ownerId: alice.ownerId, disabled: false },
+        5,
+      );
+      await store.createAccessKey(
+        { id: 'AK2', secret: 'sealed-2', ownerId: alice.ownerId, disabled: false },
+        6,
+      );
       await store.putAccessKey({ id: 'AKADMIN', secret: 'plain', ownerId: 1, disabled: false }, 7);
-      assert.equal(await codeOf(store.createAccessKey({ id: 'AK1', secret: 'other', ownerId: 1, disabled: false }, 8)), 'StateConflict');
-      assert.deepEqual(await store.getAccessKey('AK1'), { id: 'AK1', secret: 'sealed-1', ownerId: alice.ownerId, disabled: false, ownerName: 'alice' });
+      assert.equal(
+        await codeOf(store.createAccessKey({ id: 'AK1', secret: 'other', ownerId: 1, disabled: false }, 8)),
+        'StateConflict',
+      );
+      assert.deepEqual(await store.getAccessKey('AK1'), {
+        id: 'AK1',
+        secret: 'sealed-1',
+        ownerId: alice.ownerId,
+        disabled: false,
+        ownerName: 'alice',
+      });
       assert.equal(await store.getAccessKey('nope'), undefined);
       assert.deepEqual(await store.listAccessKeys(alice.ownerId), [
         { id: 'AK1', ownerId: alice.ownerId, disabled: false, createdAtUs: 5 },
         { id: 'AK2', ownerId: alice.ownerId, disabled: false, createdAtUs: 6 },
       ]);
-      assert.deepEqual((await store.listAccessKeys()).map((k) => k.id), ['AK1', 'AK2', 'AKADMIN']);
+      assert.deepEqual(
+        (await store.listAccessKeys()).map((k) => k.id),
+        ['AK1', 'AK2', 'AKADMIN'],
+      );
       assert.equal(await store.setAccessKeyState('AK1', true), true);
       assert.equal((await store.getAccessKey('AK1'))?.disabled, true);
       assert.equal(await store.setAccessKeyState('AK1', false), true);
@@ -70,7 +105,7 @@ export function accountsContract(name: string, open: Open, openPair?: OpenPair):
       assert.equal(await store.deleteAccessKey('AK2'), true);
       assert.equal(await store.deleteAccessKey('AK2'), false);
       assert.equal(await store.deleteUser('alice'), true);
-      assert.equal(await store.getAccessKey('AK1'), undefined, "deleting a user deletes its keys");
+      assert.equal(await store.getAccessKey('AK1'), undefined, 'deleting a user deletes its keys');
       assert.equal((await store.getUser('admin'))?.keyCount, 1);
       await store.close();
     });
@@ -99,8 +134,14 @@ export function accountsContract(name: string, open: Open, openPair?: OpenPair):
       const store = await open();
       const mine = jobId();
       const theirs = jobId();
-      await store.createJob({ id: mine, ownerId: 2, spec: singleTaskSpec('a'), descriptionJson: '{}', idempotentToken: null }, 1);
-      await store.createJob({ id: theirs, ownerId: 3, spec: singleTaskSpec('b'), descriptionJson: '{}', idempotentToken: null }, 1);
+      await store.createJob(
+        { id: mine, ownerId: 2, spec: singleTaskSpec('a'), descriptionJson: '{}', idempotentToken: null },
+        1,
+      );
+      await store.createJob(
+        { id: theirs, ownerId: 3, spec: singleTaskSpec('b'), descriptionJson: '{}', idempotentToken: null },
+        1,
+      );
       const all = await store.listEvents(0, 1000);
       assert.ok(all.some((e) => e.jobId === mine) && all.some((e) => e.jobId === theirs));
       const own = await store.listEvents(0, 1000, 2);
@@ -112,7 +153,9 @@ export function accountsContract(name: string, open: Open, openPair?: OpenPair):
     if (openPair) {
       it('lets only one of two servers accept a nonce', async () => {
         const [a, b] = await openPair();
-        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).useNonce('AK', 'same', 1, 100)));
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).useNonce('AK', 'same', 1, 100)),
+        );
         assert.equal(results.filter(Boolean).length, 1);
         await a.close();
         await b.close();

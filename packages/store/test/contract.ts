@@ -13,9 +13,17 @@ export type StorePairFactory = () => Promise<[Store, Store]>;
 
 const LEASE = 60_000_000;
 
-async function submit(store: Store, spec = logCountSpec(), token: string | null = null, now = 1000): Promise<string> {
+async function submit(
+  store: Store,
+  spec = logCountSpec(),
+  token: string | null = null,
+  now = 1000,
+): Promise<string> {
   const id = jobId();
-  const result = await store.createJob({ id, ownerId: 1, spec, descriptionJson: JSON.stringify({ Name: spec.name }), idempotentToken: token }, now);
+  const result = await store.createJob(
+    { id, ownerId: 1, spec, descriptionJson: JSON.stringify({ Name: spec.name }), idempotentToken: token },
+    now,
+  );
   return result.id;
 }
 
@@ -25,7 +33,11 @@ async function runAll(store: Store, worker = 'w1', now = 2000): Promise<string[]
     const claimed = await store.claimAttempts(worker, 10, now, now + LEASE);
     if (claimed.length === 0) return order;
     order.push(...claimed.map((c) => `${c.taskName}.${c.instanceId}`));
-    await store.finishAttempts(worker, claimed.map((c) => ok(c.attemptId)), now + 1);
+    await store.finishAttempts(
+      worker,
+      claimed.map((c) => ok(c.attemptId)),
+      now + 1,
+    );
   }
 }
 
@@ -45,7 +57,14 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       assert.deepEqual(count?.predecessors, ['split']);
       assert.equal(count?.spec.instanceCount, 3);
       const instances = await store.listInstances(id, 'count', { limit: 10 });
-      assert.deepEqual(instances.items.map((i) => [i.instanceId, i.state]), [[0, 'Waiting'], [1, 'Waiting'], [2, 'Waiting']]);
+      assert.deepEqual(
+        instances.items.map((i) => [i.instanceId, i.state]),
+        [
+          [0, 'Waiting'],
+          [1, 'Waiting'],
+          [2, 'Waiting'],
+        ],
+      );
       assert.equal(await store.getJobDescription(id), JSON.stringify({ Name: 'log-count' }));
       await store.close();
     });
@@ -53,9 +72,15 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
     it('de-duplicates creates by IdempotentToken per owner', async () => {
       const store = await open();
       const a = await submit(store, logCountSpec(), 'tok-1');
-      const second = await store.createJob({ id: jobId(), ownerId: 1, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'tok-1' }, 5);
+      const second = await store.createJob(
+        { id: jobId(), ownerId: 1, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'tok-1' },
+        5,
+      );
       assert.deepEqual(second, { id: a, created: false });
-      const other = await store.createJob({ id: jobId(), ownerId: 2, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'tok-1' }, 5);
+      const other = await store.createJob(
+        { id: jobId(), ownerId: 2, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'tok-1' },
+        5,
+      );
       assert.equal(other.created, true);
       await store.close();
     });
@@ -64,7 +89,10 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const store = await open();
       const results = await Promise.all(
         Array.from({ length: 6 }, () =>
-          store.createJob({ id: jobId(), ownerId: 7, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'race' }, 1),
+          store.createJob(
+            { id: jobId(), ownerId: 7, spec: logCountSpec(), descriptionJson: '{}', idempotentToken: 'race' },
+            1,
+          ),
         ),
       );
       assert.equal(new Set(results.map((r) => r.id)).size, 1);
@@ -76,7 +104,11 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const store = await open();
       const id = await submit(store);
       const first = await store.claimAttempts('w1', 10, 2000, 2000 + LEASE);
-      assert.deepEqual(first.map((c) => c.taskName), ['split'], 'only the root task is runnable');
+      assert.deepEqual(
+        first.map((c) => c.taskName),
+        ['split'],
+        'only the root task is runnable',
+      );
       assert.equal(first[0]!.attemptNo, 1);
       assert.equal(first[0]!.task.commandLine, '/bin/true');
       const running = await store.getJob(id);
@@ -98,17 +130,27 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       await store.close();
     });
 
-    it('dispatches higher priority first and FIFO among equals, without starving a big job\'s later tasks', async () => {
+    it("dispatches higher priority first and FIFO among equals, without starving a big job's later tasks", async () => {
       const store = await open();
       const big = await submit(store, logCountSpec({ name: 'big' }), null, 1);
       const low = await submit(store, singleTaskSpec('low', { instanceCount: 2 }, { priority: 1 }), null, 2);
       const high = await submit(store, singleTaskSpec('high', {}, { priority: 9 }), null, 3);
       const claimed = await store.claimAttempts('w1', 3, 10, 10 + LEASE);
-      assert.deepEqual(claimed.map((c) => c.jobId), [high, big, low]);
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [high, big, low],
+      );
       // big's later tasks, released after `low` was submitted, still come before low's remaining work.
-      await store.finishAttempts('w1', claimed.map((c) => ok(c.attemptId)), 20);
+      await store.finishAttempts(
+        'w1',
+        claimed.map((c) => ok(c.attemptId)),
+        20,
+      );
       const next = await store.claimAttempts('w1', 4, 30, 30 + LEASE);
-      assert.deepEqual(next.map((c) => `${c.jobId === big ? 'big' : 'low'}.${c.taskName}`), ['big.count', 'big.count', 'big.count', 'low.task']);
+      assert.deepEqual(
+        next.map((c) => `${c.jobId === big ? 'big' : 'low'}.${c.taskName}`),
+        ['big.count', 'big.count', 'big.count', 'low.task'],
+      );
       await store.close();
     });
 
@@ -118,9 +160,14 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const b = await submit(store, singleTaskSpec('b'), null, 2);
       await store.changeJobPriority(b, 50, 3);
       const claimed = await store.claimAttempts('w1', 2, 10, 10 + LEASE);
-      assert.deepEqual(claimed.map((c) => c.jobId), [b, a]);
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [b, a],
+      );
       assert.equal((await store.getJob(b))?.priority, 50);
-      assert.ok((await store.listEvents(0, 1000)).some((e) => e.type === 'OnPriorityChange' && e.jobId === b));
+      assert.ok(
+        (await store.listEvents(0, 1000)).some((e) => e.type === 'OnPriorityChange' && e.jobId === b),
+      );
       await store.close();
     });
 
@@ -134,7 +181,11 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       assert.equal(inst?.retryCount, 1);
       assert.equal(inst?.exitCode, 3);
       claimed = await store.claimAttempts('w1', 1, 13, 13 + LEASE);
-      assert.deepEqual([claimed[0]!.instanceId, claimed[0]!.attemptNo], [0, 2], 'a retry keeps its place in the task');
+      assert.deepEqual(
+        [claimed[0]!.instanceId, claimed[0]!.attemptNo],
+        [0, 2],
+        'a retry keeps its place in the task',
+      );
       await store.finishAttempts('w1', [failed(claimed[0]!.attemptId, 4)], 14);
       inst = await store.getInstance(id, 'task', 0);
       assert.equal(inst?.state, 'Failed');
@@ -145,7 +196,13 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       assert.equal((await store.getInstance(id, 'task', 1))?.state, 'Stopped');
       assert.equal((await store.getTask(id, 'task'))?.state, 'Failed');
       const attempts = await store.listAttempts(id, 'task', 0);
-      assert.deepEqual(attempts.map((a) => [a.attemptNo, a.state, a.exitCode]), [[1, 'Failed', 3], [2, 'Failed', 4]]);
+      assert.deepEqual(
+        attempts.map((a) => [a.attemptNo, a.state, a.exitCode]),
+        [
+          [1, 'Failed', 3],
+          [2, 'Failed', 4],
+        ],
+      );
       await store.close();
     });
 
@@ -155,7 +212,11 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       let claimed = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
       await store.finishAttempts('w1', [ok(claimed[0]!.attemptId)], 11);
       claimed = await store.claimAttempts('w1', 3, 12, 12 + LEASE);
-      await store.finishAttempts('w1', [failed(claimed[0]!.attemptId), ok(claimed[1]!.attemptId), ok(claimed[2]!.attemptId)], 13);
+      await store.finishAttempts(
+        'w1',
+        [failed(claimed[0]!.attemptId), ok(claimed[1]!.attemptId), ok(claimed[2]!.attemptId)],
+        13,
+      );
       const count = await store.getTask(id, 'count');
       assert.equal(count?.state, 'Finished');
       assert.equal(count?.counts.failed, 1);
@@ -173,8 +234,16 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       await store.stopJob(id, 20);
       const stopped = await store.getJob(id);
       assert.equal(stopped?.state, 'Stopped');
-      assert.deepEqual(stopped?.instanceCounts, { waiting: 0, running: 0, finished: 0, failed: 0, stopped: 3 });
-      assert.deepEqual(await store.renewLeases('w1', [claimed[0]!.attemptId], 21, 21 + LEASE), [claimed[0]!.attemptId]);
+      assert.deepEqual(stopped?.instanceCounts, {
+        waiting: 0,
+        running: 0,
+        finished: 0,
+        failed: 0,
+        stopped: 3,
+      });
+      assert.deepEqual(await store.renewLeases('w1', [claimed[0]!.attemptId], 21, 21 + LEASE), [
+        claimed[0]!.attemptId,
+      ]);
       assert.deepEqual(await store.claimAttempts('w1', 5, 22, 22 + LEASE), []);
       // The killed attempt reports late: history only.
       await store.finishAttempts('w1', [{ ...failed(claimed[0]!.attemptId), errorCode: 'Stopped' }], 23);
@@ -240,18 +309,31 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
     it('lists jobs newest first with markers and state filters; instances by number', async () => {
       const store = await open();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push(await submit(store, singleTaskSpec(`j${i}`, { instanceCount: 7 })));
+      for (let i = 0; i < 5; i++)
+        ids.push(await submit(store, singleTaskSpec(`j${i}`, { instanceCount: 7 })));
       const page1 = await store.listJobs({ limit: 2 });
-      assert.deepEqual(page1.items.map((j) => j.id), [ids[4], ids[3]]);
+      assert.deepEqual(
+        page1.items.map((j) => j.id),
+        [ids[4], ids[3]],
+      );
       assert.equal(page1.nextMarker, ids[2]);
       const page3 = await store.listJobs({ limit: 2, marker: ids[0] });
-      assert.deepEqual(page3.items.map((j) => j.id), [ids[0]]);
+      assert.deepEqual(
+        page3.items.map((j) => j.id),
+        [ids[0]],
+      );
       assert.equal(page3.nextMarker, '');
       await store.stopJob(ids[1]!, 5);
-      assert.deepEqual((await store.listJobs({ limit: 10, states: ['Stopped'] })).items.map((j) => j.id), [ids[1]]);
+      assert.deepEqual(
+        (await store.listJobs({ limit: 10, states: ['Stopped'] })).items.map((j) => j.id),
+        [ids[1]],
+      );
       assert.equal((await store.listJobs({ limit: 10, ownerId: 99 })).items.length, 0);
       const inst = await store.listInstances(ids[0]!, 'task', { limit: 3, marker: '2' });
-      assert.deepEqual(inst.items.map((i) => i.instanceId), [2, 3, 4]);
+      assert.deepEqual(
+        inst.items.map((i) => i.instanceId),
+        [2, 3, 4],
+      );
       assert.equal(inst.nextMarker, '5');
       await store.close();
     });
@@ -272,11 +354,23 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const store = await open();
       const id = await submit(store, singleTaskSpec('x', { instanceCount: 3 }));
       const first = await store.exchangeAttempts('w1', [], 2, 10, 10 + LEASE);
-      assert.deepEqual(first.map((c) => c.instanceId), [0, 1]);
+      assert.deepEqual(
+        first.map((c) => c.instanceId),
+        [0, 1],
+      );
       const next = await store.exchangeAttempts('w1', [ok(first[0]!.attemptId)], 2, 11, 11 + LEASE);
-      assert.deepEqual(next.map((c) => c.instanceId), [2]);
+      assert.deepEqual(
+        next.map((c) => c.instanceId),
+        [2],
+      );
       assert.equal((await store.getInstance(id, 'task', 0))?.state, 'Finished');
-      await store.exchangeAttempts('w1', [ok(first[1]!.attemptId), ok(next[0]!.attemptId)], 2, 12, 12 + LEASE);
+      await store.exchangeAttempts(
+        'w1',
+        [ok(first[1]!.attemptId), ok(next[0]!.attemptId)],
+        2,
+        12,
+        12 + LEASE,
+      );
       assert.equal((await store.getJob(id))?.state, 'Finished');
       await store.close();
     });
@@ -286,7 +380,9 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const id = await submit(store, singleTaskSpec('once'));
       const [claim] = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
       await store.finishAttempts('w1', [failed(claim!.attemptId)], 11);
-      const events = (await store.listEvents(0, 1000)).filter((e) => e.jobId === id && e.type === 'OnJobFailed');
+      const events = (await store.listEvents(0, 1000)).filter(
+        (e) => e.jobId === id && e.type === 'OnJobFailed',
+      );
       assert.equal(events.length, 1);
       assert.match(String(events[0]!.detail.Message), /task\.0 failed/);
       assert.match((await store.getJob(id))?.message ?? '', /task\.0 failed/);
@@ -300,7 +396,11 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const split = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
       await store.finishAttempts('w1', [ok(split[0]!.attemptId)], 11);
       const count = await store.claimAttempts('w1', 3, 12, 12 + LEASE);
-      await store.finishAttempts('w1', [failed(count[0]!.attemptId), ok(count[1]!.attemptId), ok(count[2]!.attemptId)], 13);
+      await store.finishAttempts(
+        'w1',
+        [failed(count[0]!.attemptId), ok(count[1]!.attemptId), ok(count[2]!.attemptId)],
+        13,
+      );
       await store.stopJob(id, 14);
       await store.startJob(id, 15);
       await runAll(store, 'w1', 20);
@@ -348,7 +448,11 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       const store = await open();
       const id = await submit(store, singleTaskSpec('nul'));
       const [claim] = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
-      await store.finishAttempts('w1', [{ ...failed(claim!.attemptId), errorMessage: 'a\u0000b', detail: 'x\u0000y' }], 11);
+      await store.finishAttempts(
+        'w1',
+        [{ ...failed(claim!.attemptId), errorMessage: 'a\u0000b', detail: 'x\u0000y' }],
+        11,
+      );
       const instance = await store.getInstance(id, 'task', 0);
       assert.deepEqual([instance?.state, instance?.errorMessage, instance?.detail], ['Failed', 'ab', 'xy']);
       await store.close();
@@ -358,20 +462,26 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
       if (!openPair) return t.skip('this backend serves one server process');
       const [a, b] = await openPair();
       const ids: string[] = [];
-      const spec = () => ({ ...logCountSpec({ name: 'pair' }), tasks: [logCountSpec().tasks[0]!, { ...logCountSpec().tasks[0]!, name: 'other' }], predecessors: { split: [], other: [] } });
+      const spec = () => ({
+        ...logCountSpec({ name: 'pair' }),
+        tasks: [logCountSpec().tasks[0]!, { ...logCountSpec().tasks[0]!, name: 'other' }],
+        predecessors: { split: [], other: [] },
+      });
       for (let i = 0; i < 10; i++) ids.push(await submit(a, spec()));
       const claims = await a.claimAttempts('w1', 20, 10, 10 + LEASE);
       assert.equal(claims.length, 20);
       const byJob = new Map<string, string[]>();
       for (const c of claims) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c.attemptId]);
       await Promise.all(
-        [...byJob.values()].flatMap(([first, second]) => [a.finishAttempts('w1', [ok(first!)], 20), b.finishAttempts('w1', [ok(second!)], 20)]),
+        [...byJob.values()].flatMap(([first, second]) => [
+          a.finishAttempts('w1', [ok(first!)], 20),
+          b.finishAttempts('w1', [ok(second!)], 20),
+        ]),
       );
       for (const id of ids) assert.equal((await a.getJob(id))?.state, 'Finished', id);
       await a.close();
       await b.close();
     });
-
   });
   accountsContract(name, open, openPair);
 }

@@ -7,7 +7,14 @@ export function taskSpec(name: string, overrides: Partial<TaskSpec> = {}): TaskS
     timeoutSec: 60,
     maxRetryCount: 0,
     clusterId: '',
-    autoCluster: { imageId: 'img-ubuntu', ecsImageId: '', instanceType: '', resourceType: 'OnDemand', reserveOnFail: false, userData: {} },
+    autoCluster: {
+      imageId: 'img-ubuntu',
+      ecsImageId: '',
+      instanceType: '',
+      resourceType: 'OnDemand',
+      reserveOnFail: false,
+      userData: {},
+    },
     commandLine: '/bin/true',
     packagePath: '',
     envVars: {},
@@ -36,7 +43,11 @@ export function logCountSpec(overrides: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
-export function singleTaskSpec(name: string, task: Partial<TaskSpec> = {}, job: Partial<JobSpec> = {}): JobSpec {
+export function singleTaskSpec(
+  name: string,
+  task: Partial<TaskSpec> = {},
+  job: Partial<JobSpec> = {},
+): JobSpec {
   return {
     name,
     description: '',
@@ -51,7 +62,17 @@ export function singleTaskSpec(name: string, task: Partial<TaskSpec> = {}, job: 
 }
 
 export function ok(attemptId: string, at = 1): AttemptResult {
-  return { attemptId, exitCode: 0, signal: null, startedAtUs: at, endedAtUs: at + 1, durationMs: 1, errorCode: '', errorMessage: '', detail: '' };
+  return {
+    attemptId,
+    exitCode: 0,
+    signal: null,
+    startedAtUs: at,
+    endedAtUs: at + 1,
+    durationMs: 1,
+    errorCode: '',
+    errorMessage: '',
+    detail: '',
+  };
 }
 
 export function failed(attemptId: string, code = 3): AttemptResult {

@@ -18,7 +18,8 @@ export interface InterpretedOutcome {
 /** Turns how the process ended into the attempt's exit code and error (undefined error = success). */
 export async function interpretOutcome(p: ProcessOutcome, ctx: OutcomeContext): Promise<InterpretedOutcome> {
   if (p.spawnError) return { exitCode: null, failure: spawnFailure(p.spawnError, ctx) };
-  if (p.lost) return { exitCode: null, failure: new AttemptFailure('InternalError', `${p.lost}; process tree killed`) };
+  if (p.lost)
+    return { exitCode: null, failure: new AttemptFailure('InternalError', `${p.lost}; process tree killed`) };
   if (p.ended === 'timeout') {
     return {
       exitCode: p.exitCode,

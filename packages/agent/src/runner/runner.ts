@@ -120,29 +120,32 @@ export class Runner {
       }
       checkNotStopped(io.signal);
 
-      const p = await runProcess({
-        file: sandbox ? o.bwrapPath : argv[0]!,
-        args: sandbox
-          ? bwrapArgs({
-              systemArgs: sandbox.systemArgs,
-              workDir,
-              binds,
-              network: o.sandboxNetwork,
-              argv,
-              statusFd: STATUS_FD,
-            })
-          : argv.slice(1),
-        cwd: workDir,
-        env,
-        stdoutFile: io.stdoutFile,
-        stderrFile: io.stderrFile,
-        ids,
-        timeoutMs: a.timeoutMs,
-        killGraceMs: o.killGraceMs,
-        signal: io.signal,
-        onSpawn: io.onSpawn,
-        statusPipe: sandbox !== undefined,
-      }, this.launcher);
+      const p = await runProcess(
+        {
+          file: sandbox ? o.bwrapPath : argv[0]!,
+          args: sandbox
+            ? bwrapArgs({
+                systemArgs: sandbox.systemArgs,
+                workDir,
+                binds,
+                network: o.sandboxNetwork,
+                argv,
+                statusFd: STATUS_FD,
+              })
+            : argv.slice(1),
+          cwd: workDir,
+          env,
+          stdoutFile: io.stdoutFile,
+          stderrFile: io.stderrFile,
+          ids,
+          timeoutMs: a.timeoutMs,
+          killGraceMs: o.killGraceMs,
+          signal: io.signal,
+          onSpawn: io.onSpawn,
+          statusPipe: sandbox !== undefined,
+        },
+        this.launcher,
+      );
       started = p.spawnError === undefined;
       const ctx = {
         argv0: argv[0]!,

@@ -58,7 +58,9 @@ export const registerAccountCommands: CommandRegistrar = (program, ctx, exit) =>
         AccessKeyId: accessKeyId,
         AccessKeySecret: accessKeySecret,
       });
-      ctx.stdout.write(`Logged in to ${client.options.endpoint}${me ? ` as ${me.Name}` : ''} (saved in ${file})\n`);
+      ctx.stdout.write(
+        `Logged in to ${client.options.endpoint}${me ? ` as ${me.Name}` : ''} (saved in ${file})\n`,
+      );
       exit.code = 0;
     });
 
@@ -83,7 +85,9 @@ export const registerAccountCommands: CommandRegistrar = (program, ctx, exit) =>
       const changes: CliConfig = {};
       if (flags.osspath !== undefined) {
         if (!/^(oss|s3):\/\/[^/]+\/(.*\/)?$/.test(flags.osspath))
-          throw new CliError(`--osspath must be a folder URI like oss://bucket/prefix/, got "${flags.osspath}"`);
+          throw new CliError(
+            `--osspath must be a folder URI like oss://bucket/prefix/, got "${flags.osspath}"`,
+          );
         changes.OssPath = flags.osspath;
       }
       if (flags.endpoint !== undefined) changes.Endpoint = flags.endpoint;
@@ -92,7 +96,10 @@ export const registerAccountCommands: CommandRegistrar = (program, ctx, exit) =>
         ctx.stdout.write('Saved.\n');
         return;
       }
-      const shown = { ...config, AccessKeySecret: config.AccessKeySecret ? mask(config.AccessKeySecret) : undefined };
+      const shown = {
+        ...config,
+        AccessKeySecret: config.AccessKeySecret ? mask(config.AccessKeySecret) : undefined,
+      };
       if (flags.json) {
         ctx.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
         return;

@@ -21,7 +21,10 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
     ctx.stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : table());
   };
 
-  const it = program.command('instance_type').aliases(['it', 't']).description('instance types on offer')
+  const it = program
+    .command('instance_type')
+    .aliases(['it', 't'])
+    .description('instance types on offer')
     .option('--json', 'print JSON');
   withConnectionOptions(it).action(async (flags: JsonFlag) => {
     const available = await (await openSession(flags, ctx)).client.getAvailable();
@@ -34,14 +37,25 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
     );
   });
 
-  const rt = program.command('resource_type').aliases(['rt', 'r']).description('resource types (OnDemand, Spot)')
+  const rt = program
+    .command('resource_type')
+    .aliases(['rt', 'r'])
+    .description('resource types (OnDemand, Spot)')
     .option('--json', 'print JSON');
   withConnectionOptions(rt).action(async (flags: JsonFlag) => {
     const kinds = (await (await openSession(flags, ctx)).client.getAvailable()).AvailableResourceType ?? [];
-    print(flags, kinds, () => renderTable(['#', 'Resource type'], kinds.map((k, i) => [String(i + 1), k])));
+    print(flags, kinds, () =>
+      renderTable(
+        ['#', 'Resource type'],
+        kinds.map((k, i) => [String(i + 1), k]),
+      ),
+    );
   });
 
-  const disk = program.command('disk_type').alias('d').description('system and data disk types')
+  const disk = program
+    .command('disk_type')
+    .alias('d')
+    .description('system and data disk types')
     .option('--json', 'print JSON');
   withConnectionOptions(disk).action(async (flags: JsonFlag) => {
     const available = await (await openSession(flags, ctx)).client.getAvailable();
@@ -49,20 +63,27 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
       ...(available.AvailableSystemDiskType ?? []).map((t) => ['system', t]),
       ...(available.AvailableDataDiskType ?? []).map((t) => ['data', t]),
     ];
-    print(flags, { System: available.AvailableSystemDiskType ?? [], Data: available.AvailableDataDiskType ?? [] }, () =>
-      renderTable(['Disk', 'Type'], rows),
+    print(
+      flags,
+      { System: available.AvailableSystemDiskType ?? [], Data: available.AvailableDataDiskType ?? [] },
+      () => renderTable(['Disk', 'Type'], rows),
     );
   });
 
-  const ev = program.command('event').alias('e').description('recent events (job and instance state changes)')
+  const ev = program
+    .command('event')
+    .alias('e')
+    .description('recent events (job and instance state changes)')
     .option('--after <seq>', 'only events after this sequence number', '0')
     .option('-t, --top <n>', 'show at most n events', '50')
     .option('--json', 'print JSON');
   withConnectionOptions(ev).action(async (flags: EventFlags) => {
     const after = Number(flags.after ?? '0');
     const top = Number(flags.top ?? '50');
-    if (!Number.isInteger(after) || after < 0) throw new CliError(`--after must be a sequence number, got ${flags.after}`);
-    if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a whole number, got ${flags.top}`);
+    if (!Number.isInteger(after) || after < 0)
+      throw new CliError(`--after must be a sequence number, got ${flags.after}`);
+    if (!Number.isInteger(top) || top < 1)
+      throw new CliError(`--top must be a whole number, got ${flags.top}`);
     const { client } = await openSession(flags, ctx);
     const events = (await client.listEvents({ after, maxItemCount: Math.min(top, 1000) })).Items;
     const now = ctx.now();

@@ -54,7 +54,9 @@ async function listJobs(session: Session, flags: JobFlags, ctx: CliContext): Pro
     ...(await loadCache(session.cacheFile)),
     jobs: shown.map((j) => j.Id),
   });
-  ctx.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : renderJobList(shown, ctx.now(), useColour(ctx)));
+  ctx.stdout.write(
+    flags.json ? `${JSON.stringify(shown, null, 2)}\n` : renderJobList(shown, ctx.now(), useColour(ctx)),
+  );
   return 0;
 }
 

@@ -33,7 +33,10 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
     .option('-e, --stderr', 'stderr only')
     .option('-o, --stdout', 'stdout only')
     .option('-f, --follow', 'stream the log of one instance until its attempt ends')
-    .option('-d, --dir <dir>', 'save each log to <dir>/<stream>.<job>.<task>.<instance> instead of printing it');
+    .option(
+      '-d, --dir <dir>',
+      'save each log to <dir>/<stream>.<job>.<task>.<instance> instead of printing it',
+    );
   withConnectionOptions(command).action(
     async (ref: string, taskRef: string | undefined, instanceRef: string | undefined, flags: LogFlags) => {
       const session = await openSession(flags, ctx);

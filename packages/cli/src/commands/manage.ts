@@ -37,7 +37,9 @@ export const registerManageCommands: CommandRegistrar = (program, ctx, exit) => 
     try {
       description = JSON.parse(source) as WireJobDescription;
     } catch (err) {
-      throw new CliError(`the job description is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+      throw new CliError(
+        `the job description is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (flags.show_json) {
       ctx.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
@@ -57,7 +59,8 @@ export const registerManageCommands: CommandRegistrar = (program, ctx, exit) => 
     .requiredOption('-p, --priority <n>', 'new priority, 0..1000 (larger runs first)')
     .option('-y, --yes', 'no confirmation (accepted for bcs compatibility)');
   withConnectionOptions(uj).action(async (ref: string, flags: ConnectionFlags & { priority: string }) => {
-    if (!/^\d+$/.test(flags.priority)) throw new CliError(`--priority must be a whole number, got "${flags.priority}"`);
+    if (!/^\d+$/.test(flags.priority))
+      throw new CliError(`--priority must be a whole number, got "${flags.priority}"`);
     const session = await openSession(flags, ctx);
     const jobId = resolveJobRef(ref, await loadCache(session.cacheFile));
     await session.client.changeJobPriority(jobId, Number(flags.priority));

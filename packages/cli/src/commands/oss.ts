@@ -32,7 +32,8 @@ async function localFiles(path: string): Promise<string[]> {
   if (!info) throw new CliError(`no such file or folder: ${path}`);
   if (!info.isDirectory()) return [path];
   const out: string[] = [];
-  for (const entry of await readdir(path, { withFileTypes: true })) out.push(...(await localFiles(join(path, entry.name))));
+  for (const entry of await readdir(path, { withFileTypes: true }))
+    out.push(...(await localFiles(join(path, entry.name))));
   return out.sort();
 }
 
@@ -41,12 +42,18 @@ async function upload(client: ShoalClient, ctx: CliContext, local: string, targe
   const files = await localFiles(source);
   const isDir = (await stat(source)).isDirectory();
   for (const file of files) {
-    const uri = isDir || target.endsWith('/')
-      ? `${target.replace(/\/?$/, '/')}${isDir ? relative(source, file).split('\\').join('/') : basename(file)}`
-      : target;
+    const uri =
+      isDir || target.endsWith('/')
+        ? `${target.replace(/\/?$/, '/')}${isDir ? relative(source, file).split('\\').join('/') : basename(file)}`
+        : target;
     const bar = new ByteBar((t) => ctx.stderr.write(t), Boolean(ctx.stderr.isTTY), basename(file));
     let size = 0;
-    await client.uploadFile(uri, file, { onProgress: (p) => { size = p.totalBytes ?? 0; bar.update(p.loadedBytes, p.totalBytes); } });
+    await client.uploadFile(uri, file, {
+      onProgress: (p) => {
+        size = p.totalBytes ?? 0;
+        bar.update(p.loadedBytes, p.totalBytes);
+      },
+    });
     bar.done();
     ctx.stdout.write(`Uploaded ${file} -> ${uri} (${formatBytes(size)})\n`);
   }
@@ -59,17 +66,28 @@ async function objectKeysUnder(client: ShoalClient, prefix: string): Promise<str
   return keys;
 }
 
-async function download(client: ShoalClient, ctx: CliContext, uri: string, local: string | undefined): Promise<void> {
+async function download(
+  client: ShoalClient,
+  ctx: CliContext,
+  uri: string,
+  local: string | undefined,
+): Promise<void> {
   const many = uri.endsWith('/');
   const uris = many ? await objectKeysUnder(client, uri) : [uri];
   if (many && uris.length === 0) throw new CliError(`no objects under ${uri}`);
   for (const one of uris) {
     const name = many ? one.slice(uri.length) : basename(one);
     const base = resolve(ctx.cwd, local ?? '.');
-    const isDir = many || local === undefined || local.endsWith('/') || (await stat(base).catch(() => undefined))?.isDirectory();
+    const isDir =
+      many ||
+      local === undefined ||
+      local.endsWith('/') ||
+      (await stat(base).catch(() => undefined))?.isDirectory();
     const target = isDir ? join(base, name) : base;
     const bar = new ByteBar((t) => ctx.stderr.write(t), Boolean(ctx.stderr.isTTY), basename(target));
-    const bytes = await client.downloadObject(one, { onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes) });
+    const bytes = await client.downloadObject(one, {
+      onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes),
+    });
     bar.done();
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, bytes);
@@ -80,14 +98,20 @@ async function download(client: ShoalClient, ctx: CliContext, uri: string, local
 type Flags = ConnectionFlags & { json?: boolean; recursive?: boolean; yes?: boolean };
 
 export const registerOssCommands: CommandRegistrar = (program, ctx, exit) => {
-  const oss = program.command('oss').alias('o').description('objects in the server\'s store: ls, cat, cp, up, down, del, pwd');
+  const oss = program
+    .command('oss')
+    .alias('o')
+    .description("objects in the server's store: ls, cat, cp, up, down, del, pwd");
   const sub = (name: string, aliases: string[], summary: string): Command =>
     withConnectionOptions(oss.command(name).aliases(aliases).description(summary));
 
-  oss.command('pwd').description('the folder relative paths start from').action(async () => {
-    ctx.stdout.write(`${await ossCwd(ctx)}\n`);
-    exit.code = 0;
-  });
+  oss
+    .command('pwd')
+    .description('the folder relative paths start from')
+    .action(async () => {
+      ctx.stdout.write(`${await ossCwd(ctx)}\n`);
+      exit.code = 0;
+    });
 
   sub('ls', ['list'], 'list a folder (one level; -r: everything under it)')
     .argument('[path]', 'oss://bucket/prefix/ (default: pwd)')
@@ -115,14 +139,17 @@ export const registerOssCommands: CommandRegistrar = (program, ctx, exit) => {
       exit.code = 0;
     });
 
-  sub('cat', [], 'print objects').argument('<paths...>', 'object URIs').action(async (paths: string[], flags: Flags) => {
-    const { client } = await openSession(flags, ctx);
-    for (const path of paths) ctx.stdout.write(await client.getObject(await toUri(path, ctx)));
-    exit.code = 0;
-  });
+  sub('cat', [], 'print objects')
+    .argument('<paths...>', 'object URIs')
+    .action(async (paths: string[], flags: Flags) => {
+      const { client } = await openSession(flags, ctx);
+      for (const path of paths) ctx.stdout.write(await client.getObject(await toUri(path, ctx)));
+      exit.code = 0;
+    });
 
   sub('cp', ['copy'], 'copy: local -> oss (upload), oss -> local (download) or oss -> oss')
-    .argument('<src>').argument('<dst>')
+    .argument('<src>')
+    .argument('<dst>')
     .action(async (src: string, dst: string, flags: Flags) => {
       const { client } = await openSession(flags, ctx);
       if (isUri(src) && isUri(dst)) {
@@ -135,7 +162,8 @@ export const registerOssCommands: CommandRegistrar = (program, ctx, exit) => {
     });
 
   sub('up', ['upload'], 'upload a file or a folder (with a progress bar)')
-    .argument('<local>').argument('<path>', 'object URI, or a folder URI ending in /')
+    .argument('<local>')
+    .argument('<path>', 'object URI, or a folder URI ending in /')
     .option('-p, --part', 'accepted for bcs compatibility (uploads are streamed)')
     .action(async (local: string, path: string, flags: Flags) => {
       await upload((await openSession(flags, ctx)).client, ctx, local, await toUri(path, ctx));
@@ -143,7 +171,8 @@ export const registerOssCommands: CommandRegistrar = (program, ctx, exit) => {
     });
 
   sub('down', ['download'], 'download an object, or every object under a folder URI ending in /')
-    .argument('<path>').argument('[local]', 'file or folder (default: current folder)')
+    .argument('<path>')
+    .argument('[local]', 'file or folder (default: current folder)')
     .action(async (path: string, local: string | undefined, flags: Flags) => {
       await download((await openSession(flags, ctx)).client, ctx, await toUri(path, ctx), local);
       exit.code = 0;

@@ -92,7 +92,9 @@ async function uploadPacks(client: ShoalClient, built: BuiltJob, ctx: CliContext
   for (const pack of built.packs) {
     const bytes = await packToTarGz(pack.paths);
     const bar = new ByteBar((t) => ctx.stderr.write(t), Boolean(ctx.stderr.isTTY), 'worker.tar.gz');
-    await client.uploadFile(pack.objectUri, bytes, { onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes) });
+    await client.uploadFile(pack.objectUri, bytes, {
+      onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes),
+    });
     bar.done();
     ctx.stderr.write(`Packed ${pack.paths.join(', ')} -> ${pack.objectUri} (${bytes.byteLength} bytes)\n`);
   }
@@ -113,12 +115,14 @@ async function submit(
   const built = buildJob(source, {
     cli: cliSettings(cmd, jobName, flags),
     cwd: ctx.cwd,
-    osspath: flags.osspath ?? ctx.env['SHOAL_OSSPATH'] ?? (await loadConfig(ctx)).OssPath ?? JOB_DEFAULTS.osspath,
+    osspath:
+      flags.osspath ?? ctx.env['SHOAL_OSSPATH'] ?? (await loadConfig(ctx)).OssPath ?? JOB_DEFAULTS.osspath,
     runId,
   });
   if (flags.show_json || flags.show_dag) {
     if (flags.show_json) ctx.stdout.write(`${JSON.stringify(built.description, null, 2)}\n`);
-    if (flags.show_dag) ctx.stdout.write(renderDag(built.description.DAG.Tasks, built.description.DAG.Dependencies));
+    if (flags.show_dag)
+      ctx.stdout.write(renderDag(built.description.DAG.Tasks, built.description.DAG.Dependencies));
     return 0;
   }
   const { client } = await openSession(flags, ctx);

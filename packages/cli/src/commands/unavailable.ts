@@ -22,32 +22,113 @@ interface Stub {
 }
 
 const STUBS: readonly Stub[] = [
-  { name: 'cluster', aliases: ['c'], summary: 'list clusters, or show one', args: ['[clusterId]', '[group]'], topic: 'clusters',
-    options: [['-d, --description', 'show the description'], ['-l, --oss_mount_info', 'show mounts'], ['--json', 'print JSON']] },
-  { name: 'create_cluster', aliases: ['cc'], summary: 'create a cluster', args: ['<name>'], topic: 'clusters',
-    options: [['-i, --image <image>', 'image id'], ['-t, --type <type>', 'instance type'], ['-n, --nodes <n>', 'nodes'],
-      ['-d, --description <text>', 'description'], ['-u, --user_data <k:v,...>', 'user data'], ['-e, --env <k:v,...>', 'environment'],
-      ['--disk <spec>', 'system:<type>:<size>[,data:<type>:<size>:<mount>]'], ['--resource_type <type>', 'OnDemand|Spot'],
-      ['--spot_price_limit <price>', 'spot price limit'], ['-m, --mount <mounts>', 'mounts'], ['--show_json', 'print the description']] },
-  { name: 'update_cluster', aliases: ['uc'], summary: 'change the nodes of a cluster group', args: ['<clusterId>', '[group]'], topic: 'clusters',
-    options: [['-n, --nodes <n>', 'desired nodes'], ['--spot_price_limit <price>', 'spot price limit'], ['-y, --yes', 'no confirmation']] },
-  { name: 'delete_cluster', aliases: ['dc'], summary: 'delete clusters', args: ['<clusterIds>'], topic: 'clusters',
-    options: [['-y, --yes', 'no confirmation']] },
-  { name: 'recreate_cluster_instance', aliases: ['rci'], summary: 'recreate a cluster VM', args: ['<clusterId>', '<instanceId>'], topic: 'clusters',
-    options: [['-y, --yes', 'no confirmation']] },
-  { name: 'delete_cluster_instance', aliases: ['dci'], summary: 'delete a cluster VM', args: ['<clusterId>', '<instanceId>'], topic: 'clusters',
-    options: [['-y, --yes', 'no confirmation']] },
-  { name: 'image', aliases: ['img', 'i'], summary: 'list images, or show one', args: ['[imageId]'], topic: 'images',
-    options: [['-d, --description', 'show the description'], ['--json', 'print JSON']] },
-  { name: 'create_image', aliases: ['ci'], summary: 'register an image', args: ['<name>', '<ecsImageId>'], topic: 'images',
-    options: [['-p, --platform <os>', 'Linux|Windows'], ['-d, --description <text>', 'description'], ['--show_json', 'print the description']] },
-  { name: 'delete_image', aliases: ['di'], summary: 'delete images', args: ['<imageIds>'], topic: 'images',
-    options: [['-y, --yes', 'no confirmation']] },
+  {
+    name: 'cluster',
+    aliases: ['c'],
+    summary: 'list clusters, or show one',
+    args: ['[clusterId]', '[group]'],
+    topic: 'clusters',
+    options: [
+      ['-d, --description', 'show the description'],
+      ['-l, --oss_mount_info', 'show mounts'],
+      ['--json', 'print JSON'],
+    ],
+  },
+  {
+    name: 'create_cluster',
+    aliases: ['cc'],
+    summary: 'create a cluster',
+    args: ['<name>'],
+    topic: 'clusters',
+    options: [
+      ['-i, --image <image>', 'image id'],
+      ['-t, --type <type>', 'instance type'],
+      ['-n, --nodes <n>', 'nodes'],
+      ['-d, --description <text>', 'description'],
+      ['-u, --user_data <k:v,...>', 'user data'],
+      ['-e, --env <k:v,...>', 'environment'],
+      ['--disk <spec>', 'system:<type>:<size>[,data:<type>:<size>:<mount>]'],
+      ['--resource_type <type>', 'OnDemand|Spot'],
+      ['--spot_price_limit <price>', 'spot price limit'],
+      ['-m, --mount <mounts>', 'mounts'],
+      ['--show_json', 'print the description'],
+    ],
+  },
+  {
+    name: 'update_cluster',
+    aliases: ['uc'],
+    summary: 'change the nodes of a cluster group',
+    args: ['<clusterId>', '[group]'],
+    topic: 'clusters',
+    options: [
+      ['-n, --nodes <n>', 'desired nodes'],
+      ['--spot_price_limit <price>', 'spot price limit'],
+      ['-y, --yes', 'no confirmation'],
+    ],
+  },
+  {
+    name: 'delete_cluster',
+    aliases: ['dc'],
+    summary: 'delete clusters',
+    args: ['<clusterIds>'],
+    topic: 'clusters',
+    options: [['-y, --yes', 'no confirmation']],
+  },
+  {
+    name: 'recreate_cluster_instance',
+    aliases: ['rci'],
+    summary: 'recreate a cluster VM',
+    args: ['<clusterId>', '<instanceId>'],
+    topic: 'clusters',
+    options: [['-y, --yes', 'no confirmation']],
+  },
+  {
+    name: 'delete_cluster_instance',
+    aliases: ['dci'],
+    summary: 'delete a cluster VM',
+    args: ['<clusterId>', '<instanceId>'],
+    topic: 'clusters',
+    options: [['-y, --yes', 'no confirmation']],
+  },
+  {
+    name: 'image',
+    aliases: ['img', 'i'],
+    summary: 'list images, or show one',
+    args: ['[imageId]'],
+    topic: 'images',
+    options: [
+      ['-d, --description', 'show the description'],
+      ['--json', 'print JSON'],
+    ],
+  },
+  {
+    name: 'create_image',
+    aliases: ['ci'],
+    summary: 'register an image',
+    args: ['<name>', '<ecsImageId>'],
+    topic: 'images',
+    options: [
+      ['-p, --platform <os>', 'Linux|Windows'],
+      ['-d, --description <text>', 'description'],
+      ['--show_json', 'print the description'],
+    ],
+  },
+  {
+    name: 'delete_image',
+    aliases: ['di'],
+    summary: 'delete images',
+    args: ['<imageIds>'],
+    topic: 'images',
+    options: [['-y, --yes', 'no confirmation']],
+  },
 ];
 
 export const registerUnavailableCommands: CommandRegistrar = (program, ctx, exit) => {
   for (const stub of STUBS) {
-    let command: Command = program.command(stub.name).aliases(stub.aliases).description(`${stub.summary} (not yet)`);
+    let command: Command = program
+      .command(stub.name)
+      .aliases(stub.aliases)
+      .description(`${stub.summary} (not yet)`);
     for (const arg of stub.args) command = command.argument(arg);
     for (const [flags, text] of stub.options) command = command.option(flags, text);
     withConnectionOptions(command).action(() => {

@@ -13,7 +13,10 @@ export interface DagTask {
  * renderDag({ a: { InstanceCount: 1 }, b: { InstanceCount: 3 } }, { a: ['b'] })
  * // '[a x1]\n   |  a -> b\n   v\n[b x3]\n'
  */
-export function renderDag(tasks: Readonly<Record<string, DagTask>>, deps: Readonly<Record<string, readonly string[]>> = {}): string {
+export function renderDag(
+  tasks: Readonly<Record<string, DagTask>>,
+  deps: Readonly<Record<string, readonly string[]>> = {},
+): string {
   const names = Object.keys(tasks);
   const level = new Map<string, number>();
   const visiting = new Set<string>();
@@ -35,8 +38,15 @@ export function renderDag(tasks: Readonly<Record<string, DagTask>>, deps: Readon
   const lines: string[] = [];
   rows.forEach((row, i) => {
     if (i > 0) {
-      const edges = rows[i - 1]!.flatMap((from) => (deps[from] ?? []).filter((to) => row.includes(to)).map((to) => `${from} -> ${to}`));
-      const skips = rows.slice(0, i - 1).flat().flatMap((from) => (deps[from] ?? []).filter((to) => row.includes(to)).map((to) => `${from} -> ${to}`));
+      const edges = rows[i - 1]!.flatMap((from) =>
+        (deps[from] ?? []).filter((to) => row.includes(to)).map((to) => `${from} -> ${to}`),
+      );
+      const skips = rows
+        .slice(0, i - 1)
+        .flat()
+        .flatMap((from) =>
+          (deps[from] ?? []).filter((to) => row.includes(to)).map((to) => `${from} -> ${to}`),
+        );
       lines.push(`   |  ${[...edges, ...skips].join(', ')}`, '   v');
     }
     lines.push(row.map((n) => `[${n} x${tasks[n]!.InstanceCount}]`).join('  '));

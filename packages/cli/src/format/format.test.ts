@@ -63,18 +63,27 @@ test('progress lines: counts, and on a pipe one line per change', () => {
   const term = new ProgressWriter((t) => tty.push(t), true);
   term.update(job, 1000);
   term.finish();
-  assert.deepEqual(tty, ['\r\x1b[2K[###########---------] job-1 Running  tasks 1/3  instances 3/7 (1 running, 1 failed)  1s', '\n']);
+  assert.deepEqual(tty, [
+    '\r\x1b[2K[###########---------] job-1 Running  tasks 1/3  instances 3/7 (1 running, 1 failed)  1s',
+    '\n',
+  ]);
 });
 
 test('byte bars, DAG drawing and colours', () => {
   assert.equal(barLine('up', 50, 100, 10), 'up [#####-----]  50%  50 B/100 B');
   assert.equal(formatBytes(1536 * 1024), '1.5 MB');
   assert.equal(
-    renderDag({ split: { InstanceCount: 1 }, count: { InstanceCount: 3 }, merge: { InstanceCount: 1 } }, { split: ['count'], count: ['merge'] }),
+    renderDag(
+      { split: { InstanceCount: 1 }, count: { InstanceCount: 3 }, merge: { InstanceCount: 1 } },
+      { split: ['count'], count: ['merge'] },
+    ),
     '[split x1]\n   |  split -> count\n   v\n[count x3]\n   |  count -> merge\n   v\n[merge x1]\n',
   );
   assert.equal(renderDag({ a: { InstanceCount: 1 }, b: { InstanceCount: 2 } }), '[a x1]  [b x2]\n');
   assert.equal(paintState('Failed', true), '\x1b[31mFailed\x1b[0m');
   assert.equal(paintState('Failed', false), 'Failed');
-  assert.equal(renderTable(['S', 'X'], [[paintState('Running', true), 'y']]), `S        X\n${paintState('Running', true)}  y\n`);
+  assert.equal(
+    renderTable(['S', 'X'], [[paintState('Running', true), 'y']]),
+    `S        X\n${paintState('Running', true)}  y\n`,
+  );
 });

@@ -194,14 +194,22 @@ export interface Store {
   /** Ids of Finished jobs with AutoRelease set, oldest first. */
   listAutoReleasable(limit: number): Promise<string[]>;
 
-  registerWorker(worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>, nowUs: number): Promise<void>;
+  registerWorker(
+    worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>,
+    nowUs: number,
+  ): Promise<void>;
   /**
    * Ends every Running attempt of a worker as Lost (the worker restarted or vanished) and re-queues the
    * instances without consuming a retry. Returns the attempt ids.
    */
   releaseWorkerAttempts(workerId: string, nowUs: number): Promise<string[]>;
   /** Claims up to `max` queued instances for a worker, highest priority first, FIFO among equals. */
-  claimAttempts(workerId: string, max: number, nowUs: number, leaseUntilUs: number): Promise<ClaimedAttempt[]>;
+  claimAttempts(
+    workerId: string,
+    max: number,
+    nowUs: number,
+    leaseUntilUs: number,
+  ): Promise<ClaimedAttempt[]>;
   /** finishAttempts then claimAttempts in one transaction: the worker's usual round. */
   exchangeAttempts(
     workerId: string,
@@ -216,7 +224,12 @@ export interface Store {
    * Extends the leases of a worker's running attempts and returns those it must cancel (their instance is
    * no longer Running on this worker, e.g. the job was stopped).
    */
-  renewLeases(workerId: string, attemptIds: readonly string[], nowUs: number, leaseUntilUs: number): Promise<string[]>;
+  renewLeases(
+    workerId: string,
+    attemptIds: readonly string[],
+    nowUs: number,
+    leaseUntilUs: number,
+  ): Promise<string[]>;
   /** Re-queues instances whose lease expired (their worker is gone). Returns how many. */
   expireLeases(nowUs: number): Promise<number>;
 
@@ -260,5 +273,3 @@ export interface Store {
 
   close(): Promise<void>;
 }
-
-

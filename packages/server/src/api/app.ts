@@ -2,7 +2,12 @@
  * The HTTP API: BatchCompute 2015-11-11 routes plus Shoal's additions, behind acs signature checks.
  * Every response carries `x-acs-request-id`; every error is `{Code, Message, RequestId, HostId}`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { isShoalError, ShoalError } from '@shoal/core';
 import { newRequestId } from '../ids.js';
@@ -44,7 +49,13 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-acs-request-id', request.id);
-    request.caller = await authenticate(options.keys, ctx.clock, request.method, request.raw.url ?? '/', request.headers);
+    request.caller = await authenticate(
+      options.keys,
+      ctx.clock,
+      request.method,
+      request.raw.url ?? '/',
+      request.headers,
+    );
   });
 
   app.setErrorHandler((error: FastifyError | ShoalError, request, reply) => {
@@ -54,18 +65,36 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
     }
     const status = (error as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) {
-      void reply.status(status).send(errorBody('InvalidParameter', error.message, request.id, options.hostId));
+      void reply
+        .status(status)
+        .send(errorBody('InvalidParameter', error.message, request.id, options.hostId));
       return;
     }
     request.log.error({ err: error, requestId: request.id }, 'unhandled error');
-    void reply.status(500).send(errorBody('InternalError', 'The server hit an internal error; see its log for the request id.', request.id, options.hostId));
+    void reply
+      .status(500)
+      .send(
+        errorBody(
+          'InternalError',
+          'The server hit an internal error; see its log for the request id.',
+          request.id,
+          options.hostId,
+        ),
+      );
   });
 
   app.setNotFoundHandler((request, reply) => {
     const path = (request.raw.url ?? '').split('?')[0];
     void reply
       .status(404)
-      .send(errorBody('InvalidAction.NotFound', `There is no operation ${request.method} ${path}.`, request.id, options.hostId));
+      .send(
+        errorBody(
+          'InvalidAction.NotFound',
+          `There is no operation ${request.method} ${path}.`,
+          request.id,
+          options.hostId,
+        ),
+      );
   });
 
   registerJobRoutes(app, ctx);

@@ -79,19 +79,33 @@ export async function authenticate(
   }
   const parsed = parseAuthorization(authorization);
   if (!parsed) {
-    throw new ShoalError('InvalidAuthorization', `The Authorization header must look like "acs <AccessKeyId>:<Signature>", got ${JSON.stringify(authorization.slice(0, 60))}.`);
+    throw new ShoalError(
+      'InvalidAuthorization',
+      `The Authorization header must look like "acs <AccessKeyId>:<Signature>", got ${JSON.stringify(authorization.slice(0, 60))}.`,
+    );
   }
   const date = signedDate(headers);
-  if (!date) throw new ShoalError('MissingDate', 'The request has neither a Date nor an x-acs-date header; one is required and signed.');
+  if (!date)
+    throw new ShoalError(
+      'MissingDate',
+      'The request has neither a Date nor an x-acs-date header; one is required and signed.',
+    );
   const dateMs = Date.parse(date);
-  if (Number.isNaN(dateMs)) throw new ShoalError('InvalidDate', `The request date ${JSON.stringify(date)} is not an RFC 1123 date.`);
+  if (Number.isNaN(dateMs))
+    throw new ShoalError('InvalidDate', `The request date ${JSON.stringify(date)} is not an RFC 1123 date.`);
   const skew = Math.abs(clock.nowUs() / 1000 - dateMs);
   if (skew > MAX_SKEW_MS) {
-    throw new ShoalError('RequestTimeTooSkewed', `The request date ${date} differs from the server's time by ${Math.round(skew / 1000)} s; at most 900 s is allowed.`);
+    throw new ShoalError(
+      'RequestTimeTooSkewed',
+      `The request date ${date} differs from the server's time by ${Math.round(skew / 1000)} s; at most 900 s is allowed.`,
+    );
   }
   const key = await keys.get(parsed.accessKeyId);
   if (!key || key.disabled) {
-    throw new ShoalError('InvalidAccessKeyId.NotFound', `The AccessKeyId ${JSON.stringify(parsed.accessKeyId)} does not exist or is disabled.`);
+    throw new ShoalError(
+      'InvalidAccessKeyId.NotFound',
+      `The AccessKeyId ${JSON.stringify(parsed.accessKeyId)} does not exist or is disabled.`,
+    );
   }
   if (!verifySignature(key.secret, parsed.signature, method, rawTarget, headers)) {
     throw new ShoalError(
@@ -103,15 +117,34 @@ export async function authenticate(
   if (nonce !== undefined) {
     const text = Array.isArray(nonce) ? nonce.join(',') : nonce;
     if (text.length === 0 || text.length > NONCE_MAX_LENGTH) {
-      throw new ShoalError('InvalidParameter', `The ${NONCE_HEADER} header must be 1 to ${NONCE_MAX_LENGTH} characters, got ${text.length}.`, NONCE_HEADER);
+      throw new ShoalError(
+        'InvalidParameter',
+        `The ${NONCE_HEADER} header must be 1 to ${NONCE_MAX_LENGTH} characters, got ${text.length}.`,
+        NONCE_HEADER,
+      );
     }
     // Checked only after the signature verified, so nobody can burn another key's nonces. The nonce is
     // kept as long as a request signed with this date could still be accepted.
     const nowMs = clock.nowUs() / 1000;
     const untilMs = Math.max(nowMs, dateMs) + MAX_SKEW_MS;
-    if (!(await keys.store.useNonce(parsed.accessKeyId, text, Math.round(nowMs * 1000), Math.round(untilMs * 1000)))) {
-      throw new ShoalError('SignatureNonceUsed', `The signature nonce ${JSON.stringify(text.slice(0, 40))} was already used with this AccessKeyId; sign each request with a new nonce.`);
+    if (
+      !(await keys.store.useNonce(
+        parsed.accessKeyId,
+        text,
+        Math.round(nowMs * 1000),
+        Math.round(untilMs * 1000),
+      ))
+    ) {
+      throw new ShoalError(
+        'SignatureNonceUsed',
+        `The signature nonce ${JSON.stringify(text.slice(0, 40))} was already used with this AccessKeyId; sign each request with a new nonce.`,
+      );
     }
   }
-  return { accessKeyId: parsed.accessKeyId, ownerId: key.ownerId, name: key.ownerName, admin: key.ownerId === ADMIN_OWNER_ID };
+  return {
+    accessKeyId: parsed.accessKeyId,
+    ownerId: key.ownerId,
+    name: key.ownerName,
+    admin: key.ownerId === ADMIN_OWNER_ID,
+  };
 }

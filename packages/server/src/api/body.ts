@@ -17,7 +17,8 @@ export async function readRaw(stream: unknown, limit = JSON_BODY_LIMIT): Promise
   for await (const chunk of stream as Readable) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     size += buffer.length;
-    if (size > limit) throw new ShoalError('RequestEntityTooLarge', `The request body exceeds ${limit} bytes.`);
+    if (size > limit)
+      throw new ShoalError('RequestEntityTooLarge', `The request body exceeds ${limit} bytes.`);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
@@ -31,7 +32,10 @@ export function checkContentMd5(header: string | undefined, body: Buffer): void 
   const base64 = digest.digest('base64');
   const hex = copy.digest('hex');
   if (header.trim() !== base64 && header.trim().toLowerCase() !== hex) {
-    throw new ShoalError('InvalidContentMD5', `The Content-MD5 header ${JSON.stringify(header)} does not match the body (MD5 ${base64}).`);
+    throw new ShoalError(
+      'InvalidContentMD5',
+      `The Content-MD5 header ${JSON.stringify(header)} does not match the body (MD5 ${base64}).`,
+    );
   }
 }
 

@@ -1,5 +1,14 @@
 /** Records -> wire shapes (spec §6): the one place that knows PascalCase field names of responses. */
-import type { InstanceRecord, JobRecord, StateCounts, TaskRecord, WireInstance, WireJob, WireMetrics, WireTask } from '@shoal/core';
+import type {
+  InstanceRecord,
+  JobRecord,
+  StateCounts,
+  TaskRecord,
+  WireInstance,
+  WireJob,
+  WireMetrics,
+  WireTask,
+} from '@shoal/core';
 import { formatTime, joinObjectUri, logObjectName, parseObjectUri } from '@shoal/core';
 
 export function presentMetrics(counts: StateCounts): WireMetrics {
@@ -11,7 +20,6 @@ export function presentMetrics(counts: StateCounts): WireMetrics {
     StoppedCount: counts.stopped,
   };
 }
-
 
 export function presentJob(job: JobRecord): WireJob {
   return {

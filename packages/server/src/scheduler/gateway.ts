@@ -69,7 +69,10 @@ export class WorkerGateway {
    */
   async register(worker: WorkerRegistration): Promise<{ leaseMs: number; requeued: string[] }> {
     const now = this.clock.nowUs();
-    await this.store.registerWorker({ id: worker.workerId, clusterId: worker.clusterId, hostname: worker.hostname, slots: worker.slots }, now);
+    await this.store.registerWorker(
+      { id: worker.workerId, clusterId: worker.clusterId, hostname: worker.hostname, slots: worker.slots },
+      now,
+    );
     const requeued = await this.store.releaseWorkerAttempts(worker.workerId, now);
     if (requeued.length) this.notifyWork();
     return { leaseMs: this.options.leaseMs, requeued };
@@ -82,7 +85,13 @@ export class WorkerGateway {
       if (results.length) await this.store.finishAttempts(workerId, results, now);
       return [];
     }
-    const claimed = await this.store.exchangeAttempts(workerId, results, want, now, now + this.options.leaseMs * 1000);
+    const claimed = await this.store.exchangeAttempts(
+      workerId,
+      results,
+      want,
+      now,
+      now + this.options.leaseMs * 1000,
+    );
     return claimed.map((claim) => toAssignment(claim, this.options));
   }
 

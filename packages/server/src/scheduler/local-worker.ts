@@ -72,7 +72,8 @@ export class LocalWorker {
       hostname: this.options.hostname,
       slots: this.options.slots,
     });
-    if (requeued.length) this.log.warn({ requeued: requeued.length }, 're-queued attempts cut off by a restart');
+    if (requeued.length)
+      this.log.warn({ requeued: requeued.length }, 're-queued attempts cut off by a restart');
     this.gateway.signals.on('work', this.onWork);
     this.gateway.signals.on('cancel', this.onCancel);
     this.timers.push(setInterval(() => this.kick(), this.options.pollMs));
@@ -101,7 +102,8 @@ export class LocalWorker {
     if (this.pending.length) {
       await this.gateway.exchange(this.options.workerId, this.pending, 0).then(
         () => (this.pending = []),
-        (err: unknown) => this.log.error({ err }, 'could not report ended attempts while stopping; they will run again'),
+        (err: unknown) =>
+          this.log.error({ err }, 'could not report ended attempts while stopping; they will run again'),
       );
     }
   }
@@ -138,7 +140,8 @@ export class LocalWorker {
           // Keep the results: they are reported with the next exchange. Back off so a failing database
           // is not hammered, and keep going (unless stopping: stop() makes the last attempt).
           this.pending = results.concat(this.pending);
-          for (const r of results) this.reportFailures.set(r.attemptId, (this.reportFailures.get(r.attemptId) ?? 0) + 1);
+          for (const r of results)
+            this.reportFailures.set(r.attemptId, (this.reportFailures.get(r.attemptId) ?? 0) + 1);
           this.failures++;
           this.log.error({ err, failures: this.failures }, 'worker exchange failed');
           await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** this.failures)));
@@ -167,7 +170,8 @@ export class LocalWorker {
   }
 
   private fillSlots(): void {
-    while (!this.stopped && this.running.size < this.options.slots && this.ready.length > 0) this.launch(this.ready.shift()!);
+    while (!this.stopped && this.running.size < this.options.slots && this.ready.length > 0)
+      this.launch(this.ready.shift()!);
   }
 
   private launch(assignment: Assignment): void {
@@ -249,7 +253,11 @@ export class LocalWorker {
       do {
         this.heartbeatAgain = false;
         // Attempts that ended but are not reported yet are still held: their leases must not run out.
-        const held = [...this.running.keys(), ...this.ready.map((a) => a.attemptId), ...this.pending.map((r) => r.attemptId)];
+        const held = [
+          ...this.running.keys(),
+          ...this.ready.map((a) => a.attemptId),
+          ...this.pending.map((r) => r.attemptId),
+        ];
         const cancel = await this.gateway.heartbeat(this.options.workerId, held);
         for (const attemptId of cancel) {
           this.running.get(attemptId)?.abort.abort();

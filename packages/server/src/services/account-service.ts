@@ -12,7 +12,8 @@ import type { Caller } from './caller.js';
 export const USER_NAME_PATTERN = /^[a-z][a-z0-9_-]{1,31}$/;
 
 export function requireAdmin(caller: Caller): void {
-  if (!caller.admin) throw new ShoalError('Forbidden.AdminOnly', 'Only the admin may manage users and access keys.');
+  if (!caller.admin)
+    throw new ShoalError('Forbidden.AdminOnly', 'Only the admin may manage users and access keys.');
 }
 
 export class AccountService {
@@ -25,7 +26,8 @@ export class AccountService {
 
   async createUser(caller: Caller, body: unknown): Promise<UserRecord> {
     requireAdmin(caller);
-    const name = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).Name : undefined;
+    const name =
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>).Name : undefined;
     if (typeof name !== 'string' || !USER_NAME_PATTERN.test(name)) {
       throw invalidParameter('Name', name, 'must match ^[a-z][a-z0-9_-]{1,31}$');
     }
@@ -39,19 +41,26 @@ export class AccountService {
 
   async deleteUser(caller: Caller, name: string): Promise<void> {
     requireAdmin(caller);
-    if (name === ADMIN_NAME) throw new ShoalError('StateConflict', 'User operation is invalid: the admin user cannot be deleted.');
+    if (name === ADMIN_NAME)
+      throw new ShoalError('StateConflict', 'User operation is invalid: the admin user cannot be deleted.');
     const keys = await this.userKeys(name);
     if (!(await this.store.deleteUser(name))) throw notFound('user', name);
     for (const key of keys) this.keys.forget(key.id);
   }
 
-  async createAccessKey(caller: Caller, userName: string): Promise<{ AccessKeyId: string; AccessKeySecret: string }> {
+  async createAccessKey(
+    caller: Caller,
+    userName: string,
+  ): Promise<{ AccessKeyId: string; AccessKeySecret: string }> {
     requireAdmin(caller);
     const user = await this.store.getUser(userName);
     if (!user) throw notFound('user', userName);
     const key = newAccessKey();
     const secret = this.sealer.seal(key.AccessKeyId, key.AccessKeySecret);
-    await this.store.createAccessKey({ id: key.AccessKeyId, secret, ownerId: user.ownerId, disabled: false }, this.clock.nowUs());
+    await this.store.createAccessKey(
+      { id: key.AccessKeyId, secret, ownerId: user.ownerId, disabled: false },
+      this.clock.nowUs(),
+    );
     return key;
   }
 

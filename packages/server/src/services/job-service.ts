@@ -33,7 +33,13 @@ export class JobService {
     await this.objects.checkJob(caller, spec);
     const now = this.clock.nowUs();
     const { id, created } = await this.store.createJob(
-      { id: newJobId(now), ownerId: caller.ownerId, spec, descriptionJson: JSON.stringify(body), idempotentToken },
+      {
+        id: newJobId(now),
+        ownerId: caller.ownerId,
+        spec,
+        descriptionJson: JSON.stringify(body),
+        idempotentToken,
+      },
       now,
     );
     if (created) this.gateway.notifyWork();
@@ -47,10 +53,14 @@ export class JobService {
     return job;
   }
 
-  async list(caller: Caller, query: { states?: readonly State[]; marker?: string; limit: number }): Promise<Page<JobRecord>> {
-    if (query.marker) await this.get(caller, query.marker).catch(() => {
-      throw invalidParameter('Marker', query.marker, 'must be the Id of a job from a previous page');
-    });
+  async list(
+    caller: Caller,
+    query: { states?: readonly State[]; marker?: string; limit: number },
+  ): Promise<Page<JobRecord>> {
+    if (query.marker)
+      await this.get(caller, query.marker).catch(() => {
+        throw invalidParameter('Marker', query.marker, 'must be the Id of a job from a previous page');
+      });
     return this.store.listJobs({ ...query, ...(caller.admin ? {} : { ownerId: caller.ownerId }) });
   }
 
@@ -72,9 +82,15 @@ export class JobService {
   }
 
   async changePriority(caller: Caller, id: string, body: unknown): Promise<void> {
-    const raw = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).Priority : undefined;
+    const raw =
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>).Priority : undefined;
     const priority = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-    if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < PRIORITY_MIN || priority > PRIORITY_MAX) {
+    if (
+      typeof priority !== 'number' ||
+      !Number.isInteger(priority) ||
+      priority < PRIORITY_MIN ||
+      priority > PRIORITY_MAX
+    ) {
       throw invalidParameter('Priority', raw, `must be an integer in [${PRIORITY_MIN}, ${PRIORITY_MAX}]`);
     }
     await this.get(caller, id);
@@ -107,7 +123,12 @@ export class JobService {
     return task;
   }
 
-  async instances(caller: Caller, id: string, name: string, query: ListChildrenQuery): Promise<Page<InstanceRecord>> {
+  async instances(
+    caller: Caller,
+    id: string,
+    name: string,
+    query: ListChildrenQuery,
+  ): Promise<Page<InstanceRecord>> {
     await this.task(caller, id, name);
     if (query.marker !== undefined && query.marker !== '' && !/^\d+$/.test(query.marker)) {
       throw invalidParameter('Marker', query.marker, 'must be an instance number');
@@ -115,7 +136,12 @@ export class JobService {
     return this.store.listInstances(id, name, query);
   }
 
-  async instance(caller: Caller, id: string, name: string, instanceId: string): Promise<{ task: TaskRecord; instance: InstanceRecord }> {
+  async instance(
+    caller: Caller,
+    id: string,
+    name: string,
+    instanceId: string,
+  ): Promise<{ task: TaskRecord; instance: InstanceRecord }> {
     const task = await this.task(caller, id, name);
     const n = /^\d+$/.test(instanceId) ? Number(instanceId) : NaN;
     const instance = Number.isNaN(n) ? undefined : await this.store.getInstance(id, name, n);

@@ -23,7 +23,8 @@ export function referencedObjects(spec: JobSpec): { field: string; uri: string }
     add(`${at}.Parameters.StdoutRedirectPath`, task.stdoutRedirectPath);
     add(`${at}.Parameters.StderrRedirectPath`, task.stderrRedirectPath);
     for (const m of task.inputMappings) add(`${at}.InputMapping[${JSON.stringify(m.source)}]`, m.source);
-    for (const m of task.outputMappings) add(`${at}.OutputMapping[${JSON.stringify(m.source)}]`, m.destination);
+    for (const m of task.outputMappings)
+      add(`${at}.OutputMapping[${JSON.stringify(m.source)}]`, m.destination);
     for (const m of task.logMappings) add(`${at}.LogMapping[${JSON.stringify(m.source)}]`, m.destination);
   }
   return out;
@@ -53,7 +54,8 @@ export class ObjectAccess {
     for (const { field, uri } of referencedObjects(spec)) {
       const bucket = parseObjectUri(uri).bucket;
       const owner = await this.store.claimBucket(bucket, caller.ownerId, this.clock.nowUs());
-      if (!caller.admin && owner !== caller.ownerId) throw invalidJob(field, uri, `bucket ${bucket} belongs to another user`);
+      if (!caller.admin && owner !== caller.ownerId)
+        throw invalidJob(field, uri, `bucket ${bucket} belongs to another user`);
     }
   }
 }

@@ -1,5 +1,12 @@
 /** Users and their access keys. Secrets arrive sealed by the server; the store never interprets them. */
-import type { AccessKeyInfo, AccessKeyLookup, AccessKeyRecord, ListUsersQuery, Page, UserRecord } from '@shoal/core';
+import type {
+  AccessKeyInfo,
+  AccessKeyLookup,
+  AccessKeyRecord,
+  ListUsersQuery,
+  Page,
+  UserRecord,
+} from '@shoal/core';
 import { ShoalError } from '@shoal/core';
 import type { Row, SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
@@ -13,14 +20,23 @@ const USER_COLUMNS = `u.owner_id, u.name, u.created_us,
   (SELECT COUNT(*) FROM access_keys k WHERE k.owner_id = u.owner_id) AS key_count`;
 
 function userRecord(row: Row): UserRecord {
-  return { ownerId: Number(row.owner_id), name: String(row.name), createdAtUs: Number(row.created_us), keyCount: Number(row.key_count) };
+  return {
+    ownerId: Number(row.owner_id),
+    name: String(row.name),
+    createdAtUs: Number(row.created_us),
+    keyCount: Number(row.key_count),
+  };
 }
 
 export async function createUser(db: SqlDriver, name: string, nowUs: number): Promise<UserRecord> {
   try {
     await db.run('INSERT INTO users (name, created_us) VALUES (?, ?)', [name, nowUs]);
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ShoalError('StateConflict', `User operation is invalid: a user named ${JSON.stringify(name)} already exists.`);
+    if (isUniqueViolation(err))
+      throw new ShoalError(
+        'StateConflict',
+        `User operation is invalid: a user named ${JSON.stringify(name)} already exists.`,
+      );
     throw err;
   }
   const user = await getUser(db, name);
@@ -34,10 +50,10 @@ export async function getUser(db: SqlDriver, name: string): Promise<UserRecord |
 }
 
 export async function listUsers(db: SqlDriver, query: ListUsersQuery): Promise<Page<UserRecord>> {
-  const rows = await db.query(`SELECT ${USER_COLUMNS} FROM users u WHERE u.name > ? ORDER BY u.name LIMIT ?`, [
-    query.marker ?? '',
-    query.limit + 1,
-  ]);
+  const rows = await db.query(
+    `SELECT ${USER_COLUMNS} FROM users u WHERE u.name > ? ORDER BY u.name LIMIT ?`,
+    [query.marker ?? '', query.limit + 1],
+  );
   const items = rows.slice(0, query.limit).map(userRecord);
   return { items, nextMarker: rows.length > query.limit ? items[items.length - 1]!.name : '' };
 }
@@ -62,15 +78,16 @@ export async function putAccessKey(db: SqlDriver, key: AccessKeyRecord, nowUs: n
 
 export async function createAccessKey(db: SqlDriver, key: AccessKeyRecord, nowUs: number): Promise<void> {
   try {
-    await db.run('INSERT INTO access_keys (id, secret, owner_id, disabled, created_us) VALUES (?, ?, ?, ?, ?)', [
-      key.id,
-      key.secret,
-      key.ownerId,
-      key.disabled ? 1 : 0,
-      nowUs,
-    ]);
+    await db.run(
+      'INSERT INTO access_keys (id, secret, owner_id, disabled, created_us) VALUES (?, ?, ?, ?, ?)',
+      [key.id, key.secret, key.ownerId, key.disabled ? 1 : 0, nowUs],
+    );
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ShoalError('StateConflict', `User operation is invalid: the access key ${key.id} already exists.`);
+    if (isUniqueViolation(err))
+      throw new ShoalError(
+        'StateConflict',
+        `User operation is invalid: the access key ${key.id} already exists.`,
+      );
     throw err;
   }
 }
@@ -96,7 +113,10 @@ export async function listAccessKeys(db: SqlDriver, ownerId?: number): Promise<A
   const rows =
     ownerId === undefined
       ? await db.query('SELECT id, owner_id, disabled, created_us FROM access_keys ORDER BY created_us, id')
-      : await db.query('SELECT id, owner_id, disabled, created_us FROM access_keys WHERE owner_id = ? ORDER BY created_us, id', [ownerId]);
+      : await db.query(
+          'SELECT id, owner_id, disabled, created_us FROM access_keys WHERE owner_id = ? ORDER BY created_us, id',
+          [ownerId],
+        );
   return rows.map((row) => ({
     id: String(row.id),
     ownerId: Number(row.owner_id),

@@ -38,12 +38,15 @@ export function startJob(db: SqlDriver, id: string, nowUs: number): Promise<void
        WHERE ${reopen} ORDER BY task_name, instance_id`,
       [nowUs, id, id],
     );
-    await tx.run(`UPDATE instances SET state = 'Waiting', retry_count = 0, ended_us = NULL, lease_until_us = NULL WHERE ${reopen}`, [
-      id,
-      id,
-    ]);
+    await tx.run(
+      `UPDATE instances SET state = 'Waiting', retry_count = 0, ended_us = NULL, lease_until_us = NULL WHERE ${reopen}`,
+      [id, id],
+    );
     await recountTasks(tx, id);
-    const tasks = await tx.query('SELECT name, state, predecessors_json FROM tasks WHERE job_id = ? ORDER BY task_order', [id]);
+    const tasks = await tx.query(
+      'SELECT name, state, predecessors_json FROM tasks WHERE job_id = ? ORDER BY task_order',
+      [id],
+    );
     const finished = new Set(tasks.filter((t) => t.state === 'Finished').map((t) => String(t.name)));
     for (const task of tasks) {
       const name = String(task.name);
@@ -73,7 +76,10 @@ export function changeJobPriority(db: SqlDriver, id: string, priority: number, n
     const job = await jobFor(tx, id, 'changePriority', 'change the priority of');
     await tx.run('UPDATE jobs SET priority = ? WHERE id = ?', [priority, id]);
     await tx.run('UPDATE queue SET priority = ? WHERE job_id = ?', [priority, id]);
-    await appendEvent(tx, nowUs, 'OnPriorityChange', id, '', null, job.state, { From: job.priority, To: priority });
+    await appendEvent(tx, nowUs, 'OnPriorityChange', id, '', null, job.state, {
+      From: job.priority,
+      To: priority,
+    });
   });
 }
 
@@ -89,7 +95,10 @@ export function deleteJob(db: SqlDriver, id: string): Promise<void> {
 }
 
 export async function listAutoReleasable(db: SqlDriver, limit: number): Promise<string[]> {
-  const rows = await db.query("SELECT id FROM jobs WHERE state = 'Finished' AND auto_release = 1 ORDER BY seq LIMIT ?", [limit]);
+  const rows = await db.query(
+    "SELECT id FROM jobs WHERE state = 'Finished' AND auto_release = 1 ORDER BY seq LIMIT ?",
+    [limit],
+  );
   return rows.map((row) => String(row.id));
 }
 

@@ -18,7 +18,11 @@ import { attemptRecord, instanceRecord, jobRecord, taskRecord } from './mappers.
 import { enqueueTask, loadJobContext } from './progress.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
 
-export async function createJob(db: SqlDriver, job: NewJob, nowUs: number): Promise<{ id: string; created: boolean }> {
+export async function createJob(
+  db: SqlDriver,
+  job: NewJob,
+  nowUs: number,
+): Promise<{ id: string; created: boolean }> {
   return db.transaction(async (tx) => {
     if (job.idempotentToken !== null) {
       const existing = await queryOne(tx, 'SELECT id FROM jobs WHERE owner_id = ? AND idempotent_token = ?', [
@@ -86,7 +90,10 @@ export async function createJob(db: SqlDriver, job: NewJob, nowUs: number): Prom
 }
 
 /** Task and instance metrics for a set of jobs, in one query. */
-async function jobMetrics(db: SqlDriver, jobIds: readonly string[]): Promise<Map<string, [StateCounts, StateCounts]>> {
+async function jobMetrics(
+  db: SqlDriver,
+  jobIds: readonly string[],
+): Promise<Map<string, [StateCounts, StateCounts]>> {
   const result = new Map<string, [StateCounts, StateCounts]>();
   if (jobIds.length === 0) return result;
   for (const id of jobIds) result.set(id, [emptyCounts(), emptyCounts()]);
@@ -111,7 +118,10 @@ async function jobMetrics(db: SqlDriver, jobIds: readonly string[]): Promise<Map
 }
 
 async function withMetrics(db: SqlDriver, rows: Row[]): Promise<JobRecord[]> {
-  const metrics = await jobMetrics(db, rows.map((row) => String(row.id)));
+  const metrics = await jobMetrics(
+    db,
+    rows.map((row) => String(row.id)),
+  );
   return rows.map((row) => {
     const [tasks, instances] = metrics.get(String(row.id)) ?? [emptyCounts(), emptyCounts()];
     return jobRecord(row, tasks, instances);
@@ -193,11 +203,11 @@ export async function getInstance(
   taskName: string,
   instanceId: number,
 ): Promise<InstanceRecord | undefined> {
-  const row = await queryOne(db, 'SELECT * FROM instances WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
-    jobId,
-    taskName,
-    instanceId,
-  ]);
+  const row = await queryOne(
+    db,
+    'SELECT * FROM instances WHERE job_id = ? AND task_name = ? AND instance_id = ?',
+    [jobId, taskName, instanceId],
+  );
   return row ? instanceRecord(row) : undefined;
 }
 
@@ -233,5 +243,3 @@ export async function listAttempts(
   );
   return rows.map(attemptRecord);
 }
-
-

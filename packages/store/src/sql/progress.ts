@@ -56,7 +56,12 @@ export async function enqueueTask(tx: SqlDriver, job: JobContext, taskName: stri
 }
 
 /** Puts one Waiting instance back into the dispatch queue (a retry, or work cut off by a lost worker). */
-export async function enqueueInstance(tx: SqlDriver, job: JobContext, taskName: string, instanceId: number): Promise<void> {
+export async function enqueueInstance(
+  tx: SqlDriver,
+  job: JobContext,
+  taskName: string,
+  instanceId: number,
+): Promise<void> {
   await tx.run(
     `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id)
      SELECT ?, name, ?, ?, ?, task_order, cluster_id FROM tasks WHERE job_id = ? AND name = ?
@@ -89,7 +94,15 @@ export async function adjustTask(
     `UPDATE tasks SET waiting_count = waiting_count + ?, running_count = running_count + ?,
        finished_count = finished_count + ?, failed_count = failed_count + ?, stopped_count = stopped_count + ?
      WHERE job_id = ? AND name = ?`,
-    [delta.waiting ?? 0, delta.running ?? 0, delta.finished ?? 0, delta.failed ?? 0, delta.stopped ?? 0, job.id, taskName],
+    [
+      delta.waiting ?? 0,
+      delta.running ?? 0,
+      delta.finished ?? 0,
+      delta.failed ?? 0,
+      delta.stopped ?? 0,
+      job.id,
+      taskName,
+    ],
   );
   const task = await queryOne(
     tx,
@@ -101,11 +114,10 @@ export async function adjustTask(
   let state = task.state as State;
   if ((delta.running ?? 0) > 0 && state === 'Waiting') {
     state = 'Running';
-    await tx.run("UPDATE tasks SET state = 'Running', started_us = COALESCE(started_us, ?) WHERE job_id = ? AND name = ?", [
-      nowUs,
-      job.id,
-      taskName,
-    ]);
+    await tx.run(
+      "UPDATE tasks SET state = 'Running', started_us = COALESCE(started_us, ?) WHERE job_id = ? AND name = ?",
+      [nowUs, job.id, taskName],
+    );
     await appendEvent(tx, nowUs, eventName('Task', 'Running'), job.id, taskName, null, 'Running');
     await markJobRunning(tx, job, nowUs);
   }
@@ -114,16 +126,34 @@ export async function adjustTask(
   if (settled) await settleTask(tx, job, taskName, settled, nowUs);
 }
 
-async function settleTask(tx: SqlDriver, job: JobContext, taskName: string, state: State, nowUs: number): Promise<void> {
-  await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [state, nowUs, job.id, taskName]);
+async function settleTask(
+  tx: SqlDriver,
+  job: JobContext,
+  taskName: string,
+  state: State,
+  nowUs: number,
+): Promise<void> {
+  await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [
+    state,
+    nowUs,
+    job.id,
+    taskName,
+  ]);
   await appendEvent(tx, nowUs, eventName('Task', state), job.id, taskName, null, state);
   if (state === 'Finished') await releaseSuccessors(tx, job, taskName, nowUs);
   await settleJob(tx, job, nowUs);
 }
 
 /** A task whose predecessors have all finished becomes runnable: its instances enter the queue. */
-async function releaseSuccessors(tx: SqlDriver, job: JobContext, finishedTask: string, nowUs: number): Promise<void> {
-  const tasks = await tx.query('SELECT name, predecessors_json, instance_count FROM tasks WHERE job_id = ?', [job.id]);
+async function releaseSuccessors(
+  tx: SqlDriver,
+  job: JobContext,
+  finishedTask: string,
+  nowUs: number,
+): Promise<void> {
+  const tasks = await tx.query('SELECT name, predecessors_json, instance_count FROM tasks WHERE job_id = ?', [
+    job.id,
+  ]);
   for (const row of tasks) {
     const preds = JSON.parse(String(row.predecessors_json)) as string[];
     if (!preds.includes(finishedTask)) continue;
@@ -150,7 +180,9 @@ async function settleJob(tx: SqlDriver, job: JobContext, nowUs: number): Promise
 }
 
 export async function taskStateCounts(tx: SqlDriver, jobId: string): Promise<StateCounts> {
-  const rows = await tx.query('SELECT state, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY state', [jobId]);
+  const rows = await tx.query('SELECT state, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY state', [
+    jobId,
+  ]);
   const counts: StateCounts = { waiting: 0, running: 0, finished: 0, failed: 0, stopped: 0 };
   for (const row of rows) counts[String(row.state).toLowerCase() as keyof StateCounts] = Number(row.n);
   return counts;
@@ -183,10 +215,10 @@ export async function haltJob(
 ): Promise<void> {
   await tx.run('DELETE FROM queue WHERE job_id = ?', [job.id]);
   await appendInstanceEvents(tx, nowUs, job.id, ['Waiting', 'Running'], 'Stopped');
-  await tx.run(
-    `UPDATE attempts SET state = 'Stopped', ended_us = ? WHERE state = 'Running' AND job_id = ?`,
-    [nowUs, job.id],
-  );
+  await tx.run(`UPDATE attempts SET state = 'Stopped', ended_us = ? WHERE state = 'Running' AND job_id = ?`, [
+    nowUs,
+    job.id,
+  ]);
   await tx.run(
     "UPDATE instances SET state = 'Stopped', ended_us = ?, lease_until_us = NULL WHERE job_id = ? AND state IN ('Waiting', 'Running')",
     [nowUs, job.id],
@@ -199,12 +231,27 @@ export async function haltJob(
   for (const row of open) {
     const name = String(row.name);
     const taskState = name === failingTask ? 'Failed' : 'Stopped';
-    await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [taskState, nowUs, job.id, name]);
+    await tx.run('UPDATE tasks SET state = ?, ended_us = ? WHERE job_id = ? AND name = ?', [
+      taskState,
+      nowUs,
+      job.id,
+      name,
+    ]);
     await appendEvent(tx, nowUs, eventName('Task', taskState), job.id, name, null, taskState);
   }
   const changed = await tx.run(
     "UPDATE jobs SET state = ?, ended_us = ?, message = ? WHERE id = ? AND state IN ('Waiting', 'Running')",
     [state, nowUs, message, job.id],
   );
-  if (changed) await appendEvent(tx, nowUs, eventName('Job', state), job.id, '', null, state, message ? { Message: message } : {});
+  if (changed)
+    await appendEvent(
+      tx,
+      nowUs,
+      eventName('Job', state),
+      job.id,
+      '',
+      null,
+      state,
+      message ? { Message: message } : {},
+    );
 }

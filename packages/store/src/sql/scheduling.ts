@@ -35,7 +35,11 @@ export async function claimAttempts(
       const jobId = String(row.job_id);
       const taskName = String(row.task_name);
       const instanceId = Number(row.instance_id);
-      await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', [jobId, taskName, instanceId]);
+      await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
+        jobId,
+        taskName,
+        instanceId,
+      ]);
       const updated = await queryOne(
         tx,
         `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
@@ -57,13 +61,21 @@ export async function claimAttempts(
       });
       let spec = specs.get(jobId, taskName);
       if (!spec) {
-        const taskRow = await queryOne(tx, 'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?', [
-          jobId,
-          taskName,
-        ]);
+        const taskRow = await queryOne(
+          tx,
+          'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?',
+          [jobId, taskName],
+        );
         spec = specs.fromRow(taskRow!);
       }
-      claimed.push({ attemptId: attemptIdOf(jobId, taskName, instanceId, attemptNo), jobId, taskName, instanceId, attemptNo, task: spec });
+      claimed.push({
+        attemptId: attemptIdOf(jobId, taskName, instanceId, attemptNo),
+        jobId,
+        taskName,
+        instanceId,
+        attemptNo,
+        task: spec,
+      });
       const key = `${jobId}\u0000${taskName}`;
       const entry = perTask.get(key) ?? { job: jobId, task: taskName, n: 0 };
       entry.n++;
@@ -229,7 +241,14 @@ async function requeueCutOff(tx: SqlDriver, rows: Row[], nowUs: number, reason: 
       await enqueueInstance(tx, job, taskName, instanceId);
       await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
     } else if (job.failOnInstanceFail) {
-      await haltJob(tx, job, 'Failed', nowUs, taskName, `Instance ${taskName}.${instanceId} failed: ${attemptNo} attempts were cut off`);
+      await haltJob(
+        tx,
+        job,
+        'Failed',
+        nowUs,
+        taskName,
+        `Instance ${taskName}.${instanceId} failed: ${attemptNo} attempts were cut off`,
+      );
     } else {
       await adjustTask(tx, job, taskName, { running: -1, failed: 1 }, nowUs);
     }
@@ -242,14 +261,19 @@ const CUT_OFF_COLUMNS = `i.job_id, i.task_name, i.instance_id, i.attempt_count, 
 
 export function releaseWorkerAttempts(db: SqlDriver, workerId: string, nowUs: number): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query(`SELECT ${CUT_OFF_COLUMNS} WHERE i.worker_id = ? AND i.state = 'Running'`, [workerId]);
+    const rows = await tx.query(`SELECT ${CUT_OFF_COLUMNS} WHERE i.worker_id = ? AND i.state = 'Running'`, [
+      workerId,
+    ]);
     return requeueCutOff(tx, rows, nowUs, `worker ${workerId} restarted while the attempt ran`);
   });
 }
 
 export function expireLeases(db: SqlDriver, nowUs: number): Promise<number> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query(`SELECT ${CUT_OFF_COLUMNS} WHERE i.state = 'Running' AND i.lease_until_us < ?`, [nowUs]);
+    const rows = await tx.query(
+      `SELECT ${CUT_OFF_COLUMNS} WHERE i.state = 'Running' AND i.lease_until_us < ?`,
+      [nowUs],
+    );
     return (await requeueCutOff(tx, rows, nowUs, 'the worker stopped renewing its lease')).length;
   });
 }

@@ -44,10 +44,11 @@ export class SqlStore implements Store {
     } catch (err) {
       // Two creates with one IdempotentToken raced (possible on PostgreSQL): the loser returns the winner.
       if (job.idempotentToken === null || !isUniqueViolation(err)) throw err;
-      const existing = await queryOne(this.db, 'SELECT id FROM jobs WHERE owner_id = ? AND idempotent_token = ?', [
-        job.ownerId,
-        job.idempotentToken,
-      ]);
+      const existing = await queryOne(
+        this.db,
+        'SELECT id FROM jobs WHERE owner_id = ? AND idempotent_token = ?',
+        [job.ownerId, job.idempotentToken],
+      );
       if (!existing) throw err;
       return { id: String(existing.id), created: false };
     }
@@ -100,10 +101,21 @@ export class SqlStore implements Store {
   releaseWorkerAttempts(workerId: string, nowUs: number) {
     return scheduling.releaseWorkerAttempts(this.db, workerId, nowUs);
   }
-  claimAttempts(workerId: string, max: number, nowUs: number, leaseUntilUs: number): Promise<ClaimedAttempt[]> {
+  claimAttempts(
+    workerId: string,
+    max: number,
+    nowUs: number,
+    leaseUntilUs: number,
+  ): Promise<ClaimedAttempt[]> {
     return scheduling.claimAttempts(this.db, this.specs, workerId, max, nowUs, leaseUntilUs);
   }
-  exchangeAttempts(workerId: string, results: readonly AttemptResult[], max: number, nowUs: number, leaseUntilUs: number) {
+  exchangeAttempts(
+    workerId: string,
+    results: readonly AttemptResult[],
+    max: number,
+    nowUs: number,
+    leaseUntilUs: number,
+  ) {
     return this.db.transaction(async (tx) => {
       await scheduling.finishAttempts(tx, workerId, results, nowUs);
       return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs);

@@ -4,7 +4,13 @@ import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { eventRecord } from './mappers.js';
 
-export async function useNonce(db: SqlDriver, accessKeyId: string, nonce: string, nowUs: number, expiresUs: number): Promise<boolean> {
+export async function useNonce(
+  db: SqlDriver,
+  accessKeyId: string,
+  nonce: string,
+  nowUs: number,
+  expiresUs: number,
+): Promise<boolean> {
   // An expired entry that pruning has not reached yet is taken over; a live one makes this a replay
   // (the conditional upsert changes no row). One statement, so two servers cannot both accept a nonce.
   const changed = await db.run(
@@ -24,14 +30,27 @@ export async function getBucketOwner(db: SqlDriver, bucket: string): Promise<num
   return row ? Number(row.owner_id) : undefined;
 }
 
-export async function claimBucket(db: SqlDriver, bucket: string, ownerId: number, nowUs: number): Promise<number> {
-  await db.run('INSERT INTO buckets (name, owner_id, created_us) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [bucket, ownerId, nowUs]);
+export async function claimBucket(
+  db: SqlDriver,
+  bucket: string,
+  ownerId: number,
+  nowUs: number,
+): Promise<number> {
+  await db.run(
+    'INSERT INTO buckets (name, owner_id, created_us) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+    [bucket, ownerId, nowUs],
+  );
   const owner = await getBucketOwner(db, bucket);
   if (owner === undefined) throw new Error(`bucket ${bucket} has no owner right after it was claimed`);
   return owner;
 }
 
-export async function listEvents(db: SqlDriver, afterSeq: number, limit: number, ownerId?: number): Promise<EventRecord[]> {
+export async function listEvents(
+  db: SqlDriver,
+  afterSeq: number,
+  limit: number,
+  ownerId?: number,
+): Promise<EventRecord[]> {
   const rows =
     ownerId === undefined
       ? await db.query('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit])

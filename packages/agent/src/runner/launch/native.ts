@@ -8,12 +8,27 @@ import type { ExitInfo, Launcher, LaunchRequest } from './types.js';
 /** Where `npm ci` (scripts/build-native.mjs) puts the compiled helper. */
 export const NATIVE_SPAWNER_PATH = fileURLToPath(new URL('../../../../native/shoal-spawn', import.meta.url));
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, value]) => [value, name]));
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, value]) => [value, name]),
+);
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, value]) => [value, name]),
+);
 
 function encode(id: number, r: LaunchRequest): Buffer {
   const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`);
-  const fields = [String(id), r.file, r.cwd, r.stdoutFile, r.stderrFile, String(r.args.length + 1), r.file, ...r.args, String(env.length), ...env];
+  const fields = [
+    String(id),
+    r.file,
+    r.cwd,
+    r.stdoutFile,
+    r.stderrFile,
+    String(r.args.length + 1),
+    r.file,
+    ...r.args,
+    String(env.length),
+    ...env,
+  ];
   const body = Buffer.from(fields.map((f) => `${f}\u0000`).join(''));
   const record = Buffer.allocUnsafe(4 + body.length);
   record.writeUInt32LE(body.length, 0);
@@ -58,7 +73,8 @@ export class NativeLauncher implements Launcher {
   }
 
   private hold(on: boolean): void {
-    const child = this.child as (ChildProcess & { stdout: { _handle?: unknown }; stdin: { _handle?: unknown } }) | undefined;
+    const child = this.child as
+      (ChildProcess & { stdout: { _handle?: unknown }; stdin: { _handle?: unknown } }) | undefined;
     if (child) refHelper(child, [child.stdout?._handle, child.stdin?._handle], on);
   }
 
@@ -75,7 +91,12 @@ export class NativeLauncher implements Launcher {
         const errno = Number(a);
         const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
         this.pending.failed(id, (request) =>
-          Object.assign(new Error(`spawn ${request.file} ${code}`), { code, errno: -errno, syscall: 'spawn', path: request.file }),
+          Object.assign(new Error(`spawn ${request.file} ${code}`), {
+            code,
+            errno: -errno,
+            syscall: 'spawn',
+            path: request.file,
+          }),
         );
       } else if (kind === 'X') {
         const signal = Number(b);
@@ -90,7 +111,8 @@ export class NativeLauncher implements Launcher {
   }
 
   start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<number> {
-    if (request.uid !== undefined || request.gid !== undefined || request.statusPipe) return this.fallback.start(request, onExit);
+    if (request.uid !== undefined || request.gid !== undefined || request.statusPipe)
+      return this.fallback.start(request, onExit);
     const child = this.ensureChild();
     this.hold(true);
     return this.pending.add(request, onExit, (id) => child.stdin!.write(encode(id, request)));

@@ -63,7 +63,12 @@ export class PendingLaunches {
       } catch {
         // already gone
       }
-      entry.onExit({ code: null, signal: null, status: '', lost: `the ${helper} helper exited while the command ran` });
+      entry.onExit({
+        code: null,
+        signal: null,
+        status: '',
+        lost: `the ${helper} helper exited while the command ran`,
+      });
     }
   }
 }

@@ -20,7 +20,13 @@ function send(message: unknown): void {
 
 function errorFields(err: unknown) {
   const e = err as NodeJS.ErrnoException;
-  return { message: e?.message ?? String(err), code: e?.code, errno: e?.errno, syscall: e?.syscall, path: e?.path };
+  return {
+    message: e?.message ?? String(err),
+    code: e?.code,
+    errno: e?.errno,
+    syscall: e?.syscall,
+    path: e?.path,
+  };
 }
 
 process.on('message', (message: StartMessage) => {

@@ -17,7 +17,11 @@ export class SpawnerLauncher implements Launcher {
 
   private ensureChild(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
-    const child = fork(MAIN, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json', execArgv: [] });
+    const child = fork(MAIN, [], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'json',
+      execArgv: [],
+    });
     child.on('message', (reply: Reply) => this.onReply(reply));
     child.on('exit', () => {
       if (this.child === child) this.child = undefined;
@@ -34,7 +38,11 @@ export class SpawnerLauncher implements Launcher {
 
   private onReply(reply: Reply): void {
     if ('pid' in reply) this.pending.started(reply.id, reply.pid);
-    else if ('error' in reply) this.pending.failed(reply.id, () => Object.assign(new Error(reply.error.message), reply.error) as LaunchError);
+    else if ('error' in reply)
+      this.pending.failed(
+        reply.id,
+        () => Object.assign(new Error(reply.error.message), reply.error) as LaunchError,
+      );
     else this.pending.exited(reply.id, reply.exit);
     if (this.pending.size === 0) this.hold(false);
   }

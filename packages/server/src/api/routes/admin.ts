@@ -21,7 +21,12 @@ function pageParams(query: Query): { marker?: string; limit: number } {
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/whoami', async (request) => {
     const caller = callerOf(request);
-    return { Name: caller.name, OwnerId: caller.ownerId, AccessKeyId: caller.accessKeyId, Admin: caller.admin };
+    return {
+      Name: caller.name,
+      OwnerId: caller.ownerId,
+      AccessKeyId: caller.accessKeyId,
+      Admin: caller.admin,
+    };
   });
 
   app.post('/users', async (request, reply) => {
@@ -34,7 +39,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const page = await ctx.accounts.listUsers(callerOf(request), pageParams(request.query as Query));
     return {
       NextMarker: page.nextMarker,
-      Items: page.items.map((u) => ({ Name: u.name, OwnerId: u.ownerId, CreationTime: formatTime(u.createdAtUs), KeyCount: u.keyCount })),
+      Items: page.items.map((u) => ({
+        Name: u.name,
+        OwnerId: u.ownerId,
+        CreationTime: formatTime(u.createdAtUs),
+        KeyCount: u.keyCount,
+      })),
     };
   });
 
@@ -53,7 +63,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const keys = await ctx.accounts.listAccessKeys(callerOf(request), request.params.name);
     return {
       NextMarker: '',
-      Items: keys.map((k) => ({ AccessKeyId: k.id, State: k.disabled ? 'Disabled' : 'Active', CreationTime: formatTime(k.createdAtUs) })),
+      Items: keys.map((k) => ({
+        AccessKeyId: k.id,
+        State: k.disabled ? 'Disabled' : 'Active',
+        CreationTime: formatTime(k.createdAtUs),
+      })),
     };
   });
 

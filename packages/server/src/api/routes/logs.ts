@@ -48,27 +48,33 @@ async function* readLog(
 }
 
 export function registerLogRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Params: InstanceParams }>('/jobs/:jobId/tasks/:task/instances/:iid/log', async (request, reply) => {
-    const query = request.query as Query;
-    const stream = one(query, 'stream') ?? 'stdout';
-    if (stream !== 'stdout' && stream !== 'stderr') throw invalidParameter('stream', stream, 'must be stdout or stderr');
-    const offsetText = one(query, 'offset') ?? '0';
-    if (!/^\d+$/.test(offsetText)) throw invalidParameter('offset', offsetText, 'must be a non-negative integer');
-    const follow = ['true', '1', ''].includes(one(query, 'follow') ?? 'false');
-    const { jobId, task } = request.params;
-    const { instance } = await ctx.jobs.instance(callerOf(request), jobId, task, request.params.iid);
-    const attemptText = one(query, 'attempt');
-    if (attemptText !== undefined && !/^\d+$/.test(attemptText)) throw invalidParameter('attempt', attemptText, 'must be an attempt number');
-    const attemptNo = attemptText !== undefined ? Number(attemptText) : instance.attemptCount;
-    const path = ctx.logs.path(jobId, task, instance.instanceId, attemptNo, stream);
-    const stillRunning = async () => {
-      const now: InstanceRecord | undefined = await ctx.store.getInstance(jobId, task, instance.instanceId);
-      return now !== undefined && now.state === 'Running' && now.attemptCount === attemptNo;
-    };
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
-    reply.header('x-shoal-attempt', String(attemptNo));
-    reply.type('text/plain; charset=utf-8');
-    return reply.send(Readable.from(readLog(path, Number(offsetText), follow, stillRunning, gone.signal)));
-  });
+  app.get<{ Params: InstanceParams }>(
+    '/jobs/:jobId/tasks/:task/instances/:iid/log',
+    async (request, reply) => {
+      const query = request.query as Query;
+      const stream = one(query, 'stream') ?? 'stdout';
+      if (stream !== 'stdout' && stream !== 'stderr')
+        throw invalidParameter('stream', stream, 'must be stdout or stderr');
+      const offsetText = one(query, 'offset') ?? '0';
+      if (!/^\d+$/.test(offsetText))
+        throw invalidParameter('offset', offsetText, 'must be a non-negative integer');
+      const follow = ['true', '1', ''].includes(one(query, 'follow') ?? 'false');
+      const { jobId, task } = request.params;
+      const { instance } = await ctx.jobs.instance(callerOf(request), jobId, task, request.params.iid);
+      const attemptText = one(query, 'attempt');
+      if (attemptText !== undefined && !/^\d+$/.test(attemptText))
+        throw invalidParameter('attempt', attemptText, 'must be an attempt number');
+      const attemptNo = attemptText !== undefined ? Number(attemptText) : instance.attemptCount;
+      const path = ctx.logs.path(jobId, task, instance.instanceId, attemptNo, stream);
+      const stillRunning = async () => {
+        const now: InstanceRecord | undefined = await ctx.store.getInstance(jobId, task, instance.instanceId);
+        return now !== undefined && now.state === 'Running' && now.attemptCount === attemptNo;
+      };
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      reply.header('x-shoal-attempt', String(attemptNo));
+      reply.type('text/plain; charset=utf-8');
+      return reply.send(Readable.from(readLog(path, Number(offsetText), follow, stillRunning, gone.signal)));
+    },
+  );
 }

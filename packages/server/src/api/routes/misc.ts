@@ -46,7 +46,8 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const after = one(query, 'After') ?? '0';
     if (!/^\d+$/.test(after)) throw invalidParameter('After', after, 'must be an event sequence number');
     const limitText = one(query, 'MaxItemCount') ?? '100';
-    if (!/^\d+$/.test(limitText) || Number(limitText) > 1000) throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
+    if (!/^\d+$/.test(limitText) || Number(limitText) > 1000)
+      throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
     const limit = Number(limitText) || 100;
     const events = caller.admin
       ? await ctx.store.listEvents(Number(after), limit)

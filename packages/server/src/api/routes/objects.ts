@@ -12,7 +12,14 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ObjectUri } from '@shoal/core';
-import { formatTime, invalidParameter, notFound, objectUriProblem, parseObjectUri, ShoalError } from '@shoal/core';
+import {
+  formatTime,
+  invalidParameter,
+  notFound,
+  objectUriProblem,
+  parseObjectUri,
+  ShoalError,
+} from '@shoal/core';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { one, type Query } from '../query.js';
@@ -24,7 +31,8 @@ function uriOf(bucket: string, key: string, allowPrefix: boolean): ObjectUri {
   const text = `oss://${bucket}/${key}`;
   const problem = objectUriProblem(text);
   if (problem) throw invalidParameter('ObjectKey', text, problem);
-  if (!allowPrefix && (key === '' || key.endsWith('/'))) throw invalidParameter('ObjectKey', text, 'must name an object, not a prefix');
+  if (!allowPrefix && (key === '' || key.endsWith('/')))
+    throw invalidParameter('ObjectKey', text, 'must name an object, not a prefix');
   return parseObjectUri(text);
 }
 
@@ -53,8 +61,14 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
           createWriteStream(file),
         );
         const digest = md5.digest();
-        if (expected.trim() !== digest.toString('base64') && expected.trim().toLowerCase() !== digest.toString('hex')) {
-          throw new ShoalError('InvalidContentMD5', `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes (MD5 ${digest.toString('base64')}); nothing was stored.`);
+        if (
+          expected.trim() !== digest.toString('base64') &&
+          expected.trim().toLowerCase() !== digest.toString('hex')
+        ) {
+          throw new ShoalError(
+            'InvalidContentMD5',
+            `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes (MD5 ${digest.toString('base64')}); nothing was stored.`,
+          );
         }
         await ctx.blobs.uploadFile(file, uri);
       } finally {
@@ -64,21 +78,25 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return reply.status(201).send({ Uri: `oss://${uri.bucket}/${uri.key}` });
   });
 
-  app.get<{ Params: ObjectParams }>('/objects/:bucket/*', { exposeHeadRoute: false }, async (request, reply) => {
-    const caller = callerOf(request);
-    const uri = uriOf(request.params.bucket, request.params['*'], false);
-    const query = request.query as Query;
-    if (['true', '1', ''].includes(one(query, 'Presign') ?? 'false')) {
-      return presignObject(ctx, caller, uri, 'GET', one(query, 'Expires'));
-    }
-    await ctx.objects.checkRead(caller, uri);
-    const info = await ctx.blobs.headObject(uri);
-    if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
-    reply.header('content-length', String(info.size));
-    reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
-    reply.type('application/octet-stream');
-    return reply.send(await ctx.blobs.getObject(uri));
-  });
+  app.get<{ Params: ObjectParams }>(
+    '/objects/:bucket/*',
+    { exposeHeadRoute: false },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const uri = uriOf(request.params.bucket, request.params['*'], false);
+      const query = request.query as Query;
+      if (['true', '1', ''].includes(one(query, 'Presign') ?? 'false')) {
+        return presignObject(ctx, caller, uri, 'GET', one(query, 'Expires'));
+      }
+      await ctx.objects.checkRead(caller, uri);
+      const info = await ctx.blobs.headObject(uri);
+      if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
+      reply.header('content-length', String(info.size));
+      reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
+      reply.type('application/octet-stream');
+      return reply.send(await ctx.blobs.getObject(uri));
+    },
+  );
 
   app.head<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
     const uri = uriOf(request.params.bucket, request.params['*'], false);
@@ -100,7 +118,8 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
   /** `POST /objects/{bucket}/{key}?presign&Method=GET|PUT&Expires=S` */
   app.post<{ Params: ObjectParams }>('/objects/:bucket/*', async (request) => {
     const query = request.query as Query;
-    if (!('presign' in query) && !('Presign' in query)) throw invalidParameter('presign', undefined, 'POST on an object is only ?presign');
+    if (!('presign' in query) && !('Presign' in query))
+      throw invalidParameter('presign', undefined, 'POST on an object is only ?presign');
     const method = (one(query, 'Method') ?? 'GET').toUpperCase();
     if (method !== 'GET' && method !== 'PUT') throw invalidParameter('Method', method, 'must be GET or PUT');
     const uri = uriOf(request.params.bucket, request.params['*'], false);
@@ -125,7 +144,11 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
     });
     return {
       NextMarker: page.nextMarker ?? '',
-      Items: page.objects.map((o) => ({ Key: o.key, Size: o.size, LastModified: formatTime(o.lastModifiedMs * 1000) })),
+      Items: page.objects.map((o) => ({
+        Key: o.key,
+        Size: o.size,
+        LastModified: formatTime(o.lastModifiedMs * 1000),
+      })),
       Prefixes: page.prefixes,
     };
   });

@@ -29,13 +29,20 @@ export async function presignObject(
 ): Promise<{ Url: string; Method: string; Expires: number }> {
   const text = expiresText ?? String(PRESIGN_DEFAULT_SEC);
   const expires = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(expires >= 1 && expires <= PRESIGN_MAX_SEC)) throw invalidParameter('Expires', text, `must be seconds in [1, ${PRESIGN_MAX_SEC}]`);
+  if (!(expires >= 1 && expires <= PRESIGN_MAX_SEC))
+    throw invalidParameter('Expires', text, `must be seconds in [1, ${PRESIGN_MAX_SEC}]`);
   // Ownership first, so an answer never tells whether another user's bucket exists.
   if (method === 'PUT') await ctx.objects.checkWrite(caller, uri);
   else await ctx.objects.checkRead(caller, uri);
   if (!canPresign(ctx.blobs)) {
-    throw new ShoalError('UnsupportedOperation', 'local backend: use GET/PUT /objects directly; presigned URLs need the S3 object store.');
+    throw new ShoalError(
+      'UnsupportedOperation',
+      'local backend: use GET/PUT /objects directly; presigned URLs need the S3 object store.',
+    );
   }
-  const url = method === 'PUT' ? await ctx.blobs.presignPutUrl(uri, expires) : await ctx.blobs.presignGetUrl(uri, expires);
+  const url =
+    method === 'PUT'
+      ? await ctx.blobs.presignPutUrl(uri, expires)
+      : await ctx.blobs.presignGetUrl(uri, expires);
   return { Url: url, Method: method, Expires: expires };
 }

@@ -19,7 +19,11 @@ function children(query: Query, defaultLimit: number, maxLimit: number) {
 
 export function registerTaskRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { jobId: string } }>('/jobs/:jobId/tasks', async (request) => {
-    const page = await ctx.jobs.tasks(callerOf(request), request.params.jobId, children(request.query as Query, 50, 100));
+    const page = await ctx.jobs.tasks(
+      callerOf(request),
+      request.params.jobId,
+      children(request.query as Query, 50, 100),
+    );
     return { NextMarker: page.nextMarker, Items: page.items.map(presentTask) };
   });
 
@@ -32,11 +36,19 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const { jobId, task } = request.params;
     const record = await ctx.jobs.task(caller, jobId, task);
     const page = await ctx.jobs.instances(caller, jobId, task, children(request.query as Query, 50, 200));
-    return { NextMarker: page.nextMarker, Items: page.items.map((instance) => presentInstance(record, instance)) };
+    return {
+      NextMarker: page.nextMarker,
+      Items: page.items.map((instance) => presentInstance(record, instance)),
+    };
   });
 
   app.get<{ Params: InstanceParams }>('/jobs/:jobId/tasks/:task/instances/:iid', async (request) => {
-    const { task, instance } = await ctx.jobs.instance(callerOf(request), request.params.jobId, request.params.task, request.params.iid);
+    const { task, instance } = await ctx.jobs.instance(
+      callerOf(request),
+      request.params.jobId,
+      request.params.task,
+      request.params.iid,
+    );
     return presentInstance(task, instance);
   });
 }
