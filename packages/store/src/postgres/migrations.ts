@@ -160,4 +160,14 @@ CREATE INDEX access_keys_owner ON access_keys (owner_id, created_us);
 CREATE INDEX jobs_owner ON jobs (owner_id, seq);
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- Events are read in commit order: sequence numbers are taken at insert time, so a reader going by seq alone
+-- could pass an event whose transaction commits later. Each event records its transaction id; readers only
+-- take events of transactions older than every transaction still running, ordered by (xid, seq).
+ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX events_commit_order ON events (xid, seq);
+`,
+  },
 ];

@@ -51,13 +51,25 @@ export async function listEvents(
   limit: number,
   ownerId?: number,
 ): Promise<EventRecord[]> {
-  const rows =
-    ownerId === undefined
-      ? await db.query('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit])
-      : await db.query(
-          `SELECT e.* FROM events e JOIN jobs j ON j.id = e.job_id
-           WHERE e.seq > ? AND j.owner_id = ? ORDER BY e.seq LIMIT ?`,
-          [afterSeq, ownerId, limit],
-        );
+  const owner = ownerId === undefined ? '' : ' AND e.job_id IN (SELECT id FROM jobs WHERE owner_id = ?)';
+  const ownerParams = ownerId === undefined ? [] : [ownerId];
+  if (db.dialect === 'sqlite') {
+    // SQLite transactions are serial, so sequence order is commit order.
+    const rows = await db.query(`SELECT e.* FROM events e WHERE e.seq > ?${owner} ORDER BY e.seq LIMIT ?`, [
+      afterSeq,
+      ...ownerParams,
+      limit,
+    ]);
+    return rows.map(eventRecord);
+  }
+  // PostgreSQL: in commit order (see migration 3). The cursor is the last event seen, located by its seq; only
+  // events of transactions older than every running one are visible, so none can appear behind the cursor.
+  const rows = await db.query(
+    `SELECT e.seq, e.time_us, e.type, e.job_id, e.task_name, e.instance_id, e.state, e.detail_json FROM events e
+     WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())
+       AND (e.xid, e.seq) > (COALESCE((SELECT xid FROM events WHERE seq = ?), '0'::xid8), ?)${owner}
+     ORDER BY e.xid, e.seq LIMIT ?`,
+    [afterSeq, afterSeq, ...ownerParams, limit],
+  );
   return rows.map(eventRecord);
 }
