@@ -5,7 +5,10 @@
  * other descriptor (glibc >= 2.34), and the given working directory and environment.
  *
  * Protocol on stdin: records of a 4-byte little-endian length followed by NUL-terminated fields:
- *   id, file, cwd, stdout path, stderr path, argc, argv[0..argc), envc, env[0..envc)
+ *   id, file, cwd, stdout path, stderr path, uid, gid, status path, argc, argv[0..argc), envc, env[0..envc)
+ * uid, gid and status path may be empty. With a uid or gid the command is forked and drops to that user
+ * (sandboxed commands: bubblewrap must never run as root); with a status path, that file is the command's
+ * fd 3 (bubblewrap's JSON status). Plain commands use posix_spawn.
  * Replies on stdout, one line each:
  *   P <id> <pid>          started
  *   E <id> <errno>        could not start (EINVAL for a malformed record)
@@ -15,6 +18,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,7 +117,8 @@ static int fields(char **p, char *end, char **slots, long n) {
 }
 
 struct request {
-  char *id, *file, *cwd, *out, *err;
+  char *id, *file, *cwd, *out, *err, *status;
+  long uid, gid; /* -1: keep the helper's */
   char **argv, **envp; /* allocated: freed by the caller, also after a failed parse */
 };
 
@@ -129,7 +136,12 @@ static int parse(char *body, size_t len, struct request *r) {
   r->cwd = field(&p, end);
   r->out = field(&p, end);
   r->err = field(&p, end);
-  if (!r->file || !r->cwd || !r->out || !r->err) return EINVAL;
+  char *uid_text = field(&p, end), *gid_text = field(&p, end);
+  r->status = field(&p, end);
+  if (!r->file || !r->cwd || !r->out || !r->err || !uid_text || !gid_text || !r->status) return EINVAL;
+  r->uid = r->gid = -1;
+  if (*uid_text && !count(uid_text, 0x7fffffffL, &r->uid)) return EINVAL;
+  if (*gid_text && !count(gid_text, 0x7fffffffL, &r->gid)) return EINVAL;
   long argc, envc;
   char *argc_text = field(&p, end);
   if (!count(argc_text, end - p, &argc) || argc < 1) return EINVAL;
@@ -142,11 +154,97 @@ static int parse(char *body, size_t len, struct request *r) {
   return 0;
 }
 
+/* Opens `path` onto descriptor `target`. */
+static int open_onto(const char *path, int flags, mode_t mode, int target) {
+  int fd = open(path, flags, mode);
+  if (fd < 0) return errno;
+  if (fd != target) {
+    if (dup2(fd, target) < 0) return errno;
+    close(fd);
+  }
+  return 0;
+}
+
+/* In the forked child: set up the command's process and exec it. Returns an errno only on failure. */
+static int child_exec(const struct request *r, const char *exe) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (setsid() < 0 || chdir(r->cwd) < 0) return errno;
+  int rc;
+  if ((rc = open_onto("/dev/null", O_RDONLY, 0, 0))) return rc;
+  if ((rc = open_onto(r->out, O_WRONLY | O_CREAT | O_TRUNC, 0644, 1))) return rc;
+  if (strcmp(r->out, r->err) == 0) {
+    if (dup2(1, 2) < 0) return errno;
+  } else if ((rc = open_onto(r->err, O_WRONLY | O_CREAT | O_TRUNC, 0644, 2))) {
+    return rc;
+  }
+  int first = 3;
+  if (*r->status) {
+    if ((rc = open_onto(r->status, O_WRONLY | O_CREAT | O_TRUNC, 0600, 3))) return rc;
+    first = 4;
+  }
+  /* Nothing else reaches the command: every other descriptor closes on exec (the error pipe too). */
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    long max = sysconf(_SC_OPEN_MAX);
+    for (int fd = first; fd < (max > 0 ? max : 65536); fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (r->gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)r->gid) < 0)) return errno;
+  if (r->uid >= 0 && setuid((uid_t)r->uid) < 0) return errno;
+  execve(exe, r->argv, r->envp);
+  return errno;
+}
+
+/*
+ * Forks (cheap from this small process) for what posix_spawn cannot do: change user, give fd 3. A
+ * close-on-exec pipe tells whether exec happened: EOF means it did, an int is the errno it failed with.
+ */
+static int launch_forked(const struct request *r, const char *exe, pid_t *pid) {
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) < 0) return errno;
+  /* Keep the error pipe clear of 0..3, which the child rearranges. */
+  int hi = fcntl(ep[1], F_DUPFD_CLOEXEC, 100);
+  close(ep[1]);
+  if (hi < 0) {
+    int e = errno;
+    close(ep[0]);
+    return e;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    int e = errno;
+    close(ep[0]);
+    close(hi);
+    return e;
+  }
+  if (child == 0) {
+    close(ep[0]);
+    int e = child_exec(r, exe);
+    ssize_t ignored = write(hi, &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+  }
+  close(hi);
+  int e = 0;
+  ssize_t n;
+  do n = read(ep[0], &e, sizeof e);
+  while (n < 0 && errno == EINTR);
+  close(ep[0]);
+  if (n == (ssize_t)sizeof e) {
+    waitpid(child, NULL, 0);
+    return e ? e : EIO;
+  }
+  *pid = child;
+  return 0;
+}
+
 /* Starts the command: 0 with *pid set, or an errno. */
 static int launch(const struct request *r, pid_t *pid) {
   char pathbuf[PATH_MAX];
   const char *exe = resolve(r->file, r->envp, r->cwd, pathbuf, sizeof pathbuf);
   if (!exe) return ENOENT;
+  if (r->uid >= 0 || r->gid >= 0 || *r->status) return launch_forked(r, exe, pid);
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t none, all;

@@ -36,8 +36,7 @@ const launchers: [string, () => Launcher][] = [
   ['direct', () => new DirectLauncher()],
   ['node spawner', () => new SpawnerLauncher()],
 ];
-if (NativeLauncher.available())
-  launchers.push(['native shoal-spawn', () => new NativeLauncher(new DirectLauncher())]);
+if (NativeLauncher.available()) launchers.push(['native shoal-spawn', () => new NativeLauncher()]);
 else it.skip('native shoal-spawn: not built (no C compiler during npm ci)');
 
 for (const [name, make] of launchers) {
@@ -76,3 +75,28 @@ for (const [name, make] of launchers) {
     });
   });
 }
+
+describe('native shoal-spawn: sandboxed launches', () => {
+  const root = process.getuid?.() === 0;
+  it(
+    'drops to the given user, gives fd 3 as the status file, and nothing else',
+    { skip: !NativeLauncher.available() || !root ? 'needs root and the built helper' : false },
+    async () => {
+      const l = new NativeLauncher();
+      const req = request('sh', ['-c', 'id -u; id -g; ls /proc/self/fd; echo \'{"exit-code": 0}\' >&3'], {
+        cwd: '/tmp',
+        uid: 65534,
+        gid: 65534,
+        statusPipe: true,
+      });
+      const { exit } = await run(l, req);
+      assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null });
+      const [uid, gid, ...fds] = readFileSync(join(dir, 'out'), 'utf8').trim().split('\n');
+      assert.deepEqual([uid, gid], ['65534', '65534']);
+      // 0, 1, 2, 3 and the descriptor ls uses to read the directory.
+      assert.equal(fds.filter((fd) => Number(fd) > 3).length, 1, fds.join(' '));
+      assert.equal(exit.status.trim(), '{"exit-code": 0}');
+      await l.close();
+    },
+  );
+});

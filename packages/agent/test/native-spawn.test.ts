@@ -25,7 +25,21 @@ function record(
 }
 
 function command(id: string, file: string, args: string[], out: string): string[] {
-  return [id, file, dir, out, out, String(args.length + 1), file, ...args, '1', 'PATH=/usr/bin:/bin'];
+  return [
+    id,
+    file,
+    dir,
+    out,
+    out,
+    '',
+    '',
+    '',
+    String(args.length + 1),
+    file,
+    ...args,
+    '1',
+    'PATH=/usr/bin:/bin',
+  ];
 }
 
 /** Starts the helper and collects its reply lines; `extra` are more stdio slots (fd 3 onwards). */
@@ -98,20 +112,22 @@ describe('native shoal-spawn', suite, () => {
       // The last field has no NUL: the walk must stop at the end of the record.
       record(
         [],
-        Buffer.from('2\u0000sh\u0000/\u0000/dev/null\u0000/dev/null\u00001\u0000sh\u00000\u0000PATH=/bin'),
+        Buffer.from(
+          '2\u0000sh\u0000/\u0000/dev/null\u0000/dev/null\u0000\u0000\u0000\u00001\u0000sh\u00000\u0000PATH=/bin',
+        ),
       ),
       // argc larger than the record could hold.
-      record(['3', 'sh', dir, out, out, '999999', 'sh', '0']),
+      record(['3', 'sh', dir, out, out, '', '', '', '999999', 'sh', '0']),
       // envc too large, and a count that is not a number.
-      record(['4', 'sh', dir, out, out, '1', 'sh', '5', 'A=1']),
-      record(['5', 'sh', dir, out, out, '-1', 'sh', '0']),
-      record(['6', 'sh', dir, out, out, '1x', 'sh', '0']),
+      record(['4', 'sh', dir, out, out, '', '', '', '1', 'sh', '5', 'A=1']),
+      record(['5', 'sh', dir, out, out, '', '', '', '-1', 'sh', '0']),
+      record(['6', 'sh', dir, out, out, '', '', '', '1x', 'sh', '0']),
       // Fields missing altogether, and bytes after the environment.
       record(['7', 'sh']),
       record([...trailing, 'extra']),
       // No readable id: nothing to answer.
       record([], Buffer.from('8')),
-      record(['not-an-id', 'sh', dir, out, out, '1', 'sh', '0']),
+      record(['not-an-id', 'sh', dir, out, out, '', '', '', '1', 'sh', '0']),
       record(good),
     ];
     child.stdin!.write(Buffer.concat(records));

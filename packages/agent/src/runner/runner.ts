@@ -58,8 +58,8 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.options = resolveRunnerOptions(options);
-    const node = this.options.spawner ? new SpawnerLauncher() : new DirectLauncher();
-    this.launcher = this.options.spawner && NativeLauncher.available() ? new NativeLauncher(node) : node;
+    if (!this.options.spawner) this.launcher = new DirectLauncher();
+    else this.launcher = NativeLauncher.available() ? new NativeLauncher() : new SpawnerLauncher();
   }
 
   /** Stops the spawner helper process, if any. Attempts still running are not waited for. */

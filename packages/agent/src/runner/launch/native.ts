@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PendingLaunches, refHelper } from './pending.js';
@@ -15,6 +16,11 @@ const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(constants.signals).map(([name, value]) => [value, name]),
 );
 
+/** Where a command's fd 3 output (bwrap's JSON status) is collected; read and removed at its exit. */
+function statusFileOf(r: LaunchRequest): string {
+  return `${r.stdoutFile}.status`;
+}
+
 function encode(id: number, r: LaunchRequest): Buffer {
   const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`);
   const fields = [
@@ -23,6 +29,9 @@ function encode(id: number, r: LaunchRequest): Buffer {
     r.cwd,
     r.stdoutFile,
     r.stderrFile,
+    r.uid === undefined ? '' : String(r.uid),
+    r.gid === undefined ? '' : String(r.gid),
+    r.statusPipe ? statusFileOf(r) : '',
     String(r.args.length + 1),
     r.file,
     ...r.args,
@@ -37,19 +46,17 @@ function encode(id: number, r: LaunchRequest): Buffer {
 }
 
 /**
- * Starts commands through `shoal-spawn`, a small C helper using posix_spawn: no fork() of the worker and
- * no Node process per command, so a 2-slot worker keeps both slots busy. It handles plain commands;
- * sandboxed ones (another uid, bwrap's status pipe) go to the fallback launcher.
+ * Starts commands through `shoal-spawn`, a small C helper: no fork() of the worker and no Node process per
+ * command, so a 2-slot worker keeps both slots busy. Plain commands start with posix_spawn; sandboxed ones
+ * (another uid, bwrap's status on fd 3) are forked by the helper, which is small enough for that to be
+ * cheap. Either way no descriptor of the agent's but stdin/stdout/stderr (and fd 3) reaches the command.
  */
 export class NativeLauncher implements Launcher {
   private child: ChildProcess | undefined;
   private buffered = '';
   private readonly pending = new PendingLaunches();
 
-  constructor(
-    private readonly fallback: Launcher,
-    private readonly helperPath = NATIVE_SPAWNER_PATH,
-  ) {}
+  constructor(private readonly helperPath = NATIVE_SPAWNER_PATH) {}
 
   static available(path = NATIVE_SPAWNER_PATH): boolean {
     return existsSync(path);
@@ -111,17 +118,22 @@ export class NativeLauncher implements Launcher {
   }
 
   start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<number> {
-    if (request.uid !== undefined || request.gid !== undefined || request.statusPipe)
-      return this.fallback.start(request, onExit);
     const child = this.ensureChild();
     this.hold(true);
-    return this.pending.add(request, onExit, (id) => child.stdin!.write(encode(id, request)));
+    const report = request.statusPipe
+      ? (exit: ExitInfo) => {
+          const file = statusFileOf(request);
+          void readFile(file, 'utf8')
+            .catch(() => '')
+            .then((status) => rm(file, { force: true }).then(() => onExit({ ...exit, status })));
+        }
+      : onExit;
+    return this.pending.add(request, report, (id) => child.stdin!.write(encode(id, request)));
   }
 
   async close(): Promise<void> {
     const child = this.child;
     this.child = undefined;
     child?.stdin?.end();
-    await this.fallback.close();
   }
 }
