@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { resolveRunnerOptions } from '../src/index.js';
 import { assignment, fixture, text, type Fixture } from './support.js';
 
@@ -208,12 +208,33 @@ test('a missing input object is InputMappingFailed', async () => {
   assert.match(r.errorMessage, /oss:\/\/data\/nope.txt not found/);
 });
 
-test('working directories are removed afterwards unless keepWorkDirs', async () => {
-  await fx.runner().runAttempt(assignment(), fx.io('clean'));
+test('a working directory is always fresh: an empty one is reused, anything else removed', async () => {
+  const root = `${fx.dir}/fresh-root`;
+  const runner = fx.runner({ workRoot: root });
+  const pwdOf = async (commandLine: string, name: string) => {
+    const io = fx.io(name);
+    const result = await runner.runAttempt(assignment({ commandLine }), io);
+    assert.equal(result.errorCode, '', result.errorMessage);
+    return (await readFile(io.stdoutFile, 'utf8')).split('\n');
+  };
+  const [first] = await pwdOf('/bin/pwd', 'fresh-1');
+  assert.deepEqual(await readdir(root), [first!.slice(root.length + 1)], 'one empty spare is kept');
+  const [second, ...listing] = await pwdOf(`/bin/sh -c 'pwd; ls -A; echo x > marker'`, 'fresh-2');
+  assert.equal(second, first, 'the empty directory was reused');
+  assert.deepEqual(listing.filter(Boolean), [], 'and it was empty');
+  assert.deepEqual(await readdir(root), [], 'a directory with leftovers is removed');
+  const [third] = await pwdOf(`/bin/sh -c 'pwd; chmod 700 .'`, 'fresh-3');
+  assert.notEqual(third, first);
+  assert.deepEqual(await readdir(root), [], 'a directory whose mode changed is removed');
+  await pwdOf('/bin/true', 'fresh-4');
+  assert.equal((await readdir(root)).length, 1);
+  await runner.close();
+  assert.deepEqual(await readdir(root), [], 'close() removes the spares');
+});
+
+test('keepWorkDirs keeps the directory of each attempt', async () => {
   const kept = assignment({ commandLine: `/bin/sh -c 'echo x > marker'` });
   await fx.runner({ keepWorkDirs: true }).runAttempt(kept, fx.io('keep'));
-  const names = await readdir(fx.workRoot);
-  assert.deepEqual(names, [kept.attemptId]);
   assert.ok(existsSync(`${fx.workRoot}/${kept.attemptId}/marker`));
 });
 

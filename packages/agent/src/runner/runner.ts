@@ -1,4 +1,4 @@
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandLineError, splitCommandLine, type Assignment, type AttemptResult } from '@shoal/core';
@@ -43,6 +43,7 @@ export interface AttemptIo {
 }
 
 const STATUS_FD = 3;
+const MAX_SPARE_WORK_DIRS = 64;
 
 /**
  * Executes attempts on this machine: fresh working directory, package, mappings, the command (directly or
@@ -55,6 +56,10 @@ export class Runner {
   private workRootReady: Promise<unknown> | undefined;
 
   private readonly launcher: Launcher;
+  /** Empty working directories of finished attempts, ready for the next ones. */
+  private readonly spareWorkDirs: string[] = [];
+  /** The mode a new working directory gets (umask applied), learnt from the first one. */
+  private freshMode: number | undefined;
 
   constructor(options: RunnerOptions) {
     this.options = resolveRunnerOptions(options);
@@ -62,9 +67,24 @@ export class Runner {
     else this.launcher = NativeLauncher.available() ? new NativeLauncher() : new SpawnerLauncher();
   }
 
-  /** Stops the spawner helper process, if any. Attempts still running are not waited for. */
-  close(): Promise<void> {
-    return this.launcher.close();
+  /**
+   * Stops the spawn helper and removes the spare working directories. Attempts still running are not
+   * waited for.
+   */
+  async close(): Promise<void> {
+    for (const dir of this.spareWorkDirs.splice(0)) await removeDir(dir);
+    await this.launcher.close();
+  }
+
+  /**
+   * Empties the work root: what is there was left by a process that ended (a crash cut its attempts off).
+   * Only for a runner that owns its work root, before it runs anything.
+   */
+  async clearWorkRoot(): Promise<void> {
+    await rm(this.options.workRoot, { recursive: true, force: true });
+    this.spareWorkDirs.length = 0;
+    this.workRootReady = undefined;
+    this.probe = undefined; // the probe also prepares the work root's permissions
   }
 
   /** Whether sandboxed attempts can run here; probed once per runner. */
@@ -88,7 +108,10 @@ export class Runner {
 
   private async execute(a: Assignment, io: AttemptIo, startedAtUs: number): Promise<AttemptResult> {
     const o = this.options;
-    const workDir = path.join(o.workRoot, dirName(a.attemptId));
+    // A clean directory left by an earlier attempt is reused when there is one: mkdir and rmdir are
+    // journalled metadata operations, the most expensive part of a short attempt on the main thread.
+    const spare = o.keepWorkDirs ? undefined : this.spareWorkDirs.pop();
+    const workDir = spare ?? path.join(o.workRoot, dirName(a.attemptId));
     const stagePath = `${workDir}.stage`;
     let staged: Promise<string> | undefined;
     const stageDir = (): Promise<string> =>
@@ -97,7 +120,8 @@ export class Runner {
     let failure: AttemptFailure | undefined;
     let plan: MappingPlan | undefined;
     let binds: Bind[] = [];
-    let workDirMade = false;
+    let workDirMade = spare !== undefined;
+    let sandboxed = false;
     // The program was started (even if it then failed); before that there are no logs to collect.
     let started = false;
     const report: UploadReport = { failure: undefined, notes: [] };
@@ -108,10 +132,13 @@ export class Runner {
       const env = attemptEnv(a, o.workerId, workDir);
       const sandbox = await this.chooseSandbox(plan);
       const ids = sandbox ? sandboxIds(o) : undefined;
+      sandboxed = sandbox !== undefined;
       checkNotStopped(io.signal);
 
-      await this.makeWorkDir(workDir);
-      workDirMade = true;
+      if (!spare) {
+        await this.makeWorkDir(workDir);
+        workDirMade = true;
+      }
       if (a.packagePath !== '') await stagePackage(o.blobs, a.packagePath, workDir, stageDir);
       binds = await stageMappings({ plan, blobs: o.blobs, stageDir, ids });
       if (ids) {
@@ -181,7 +208,13 @@ export class Runner {
       if (tail) detail.push(`stderr (last lines):\n${tail}`);
     }
     if (!o.keepWorkDirs) {
-      if (workDirMade) await removeDir(workDir);
+      if (workDirMade) {
+        if (!sandboxed && this.spareWorkDirs.length < MAX_SPARE_WORK_DIRS && this.asFresh(workDir)) {
+          this.spareWorkDirs.push(workDir);
+        } else {
+          await removeDir(workDir);
+        }
+      }
       if (staged) await rm(stagePath, { recursive: true, force: true }).catch(() => undefined);
     }
     return attemptResult(a.attemptId, startedAtUs, o.clock.nowUs(), outcome, failure, detail.join('\n'));
@@ -221,12 +254,27 @@ export class Runner {
     return this.probe;
   }
 
+  /**
+   * Whether a used working directory is as good as a new one: still a directory of ours, with the mode a
+   * new one gets, and empty. (Sandboxed attempts change its owner, so theirs are never reused.)
+   */
+  private asFresh(dir: string): boolean {
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || st.uid !== process.getuid?.() || this.freshMode === undefined) return false;
+      return (st.mode & 0o7777) === this.freshMode && readdirSync(dir).length === 0;
+    } catch {
+      return false;
+    }
+  }
+
   private async makeWorkDir(workDir: string): Promise<void> {
     await (this.workRootReady ??= mkdir(this.options.workRoot, { recursive: true }));
     try {
       // Synchronous on purpose: one mkdir costs microseconds, a thread-pool round trip costs more, and it
       // sits on every attempt's critical path.
       mkdirSync(workDir);
+      this.freshMode ??= lstatSync(workDir).mode & 0o7777;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       // Left over by a run of the same attempt that crashed: start clean.

@@ -66,6 +66,8 @@ export class LocalWorker {
   async start(): Promise<void> {
     const killed = await killOrphans(this.options.workerId);
     if (killed) this.log.warn({ killed }, 'killed commands left running by a previous server process');
+    // With those gone, working directories left by the previous process belong to nobody.
+    await this.runner.clearWorkRoot();
     const { requeued } = await this.gateway.register({
       workerId: this.options.workerId,
       clusterId: 'auto',
