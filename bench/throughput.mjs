@@ -4,7 +4,7 @@
  * `xargs -P <slots>` measured in the same invocation (xargs first, then Shoal, alternating per run).
  * Target (issue): Shoal >= 600 instances/s and >= 0.35 x xargs, with 2 slots.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import {
   assertFinished,
@@ -110,7 +110,11 @@ async function main() {
   );
 
   const results = [];
+  const settleFilesystem = () => spawnSync('sync', { stdio: 'ignore' });
   for (let i = 0; i < runs; i++) {
+    // Each Shoal run leaves tens of thousands of files (logs) that its cleanup deletes; let the kernel
+    // write that back before measuring again, so no run pays for the one before it.
+    settleFilesystem();
     const seconds = await timeXargs(instances, slots);
     const xargs = { seconds, rate: instances / seconds };
     const shoal = await timeShoal(instances, slots);
