@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// Compiles the agent's shoal-spawn helper (a small C program) during `npm ci`/`npm run build`.
-// Optional: without a C compiler the runner falls back to spawning from a Node helper process, slower
-// (about 500 instead of 700+ short commands per second on 2 cores) but otherwise identical.
+// Compiles the agent's two small C programs during `npm ci`/`npm run build`:
+// - shoal-spawn, the helper that starts commands and keeps the warm sandboxes;
+// - shoal-sandbox-init, the first process inside each sandbox, linked statically because it also runs on
+//   root-filesystem images whose C library may not be the host's.
+// Without a C compiler, plain (unsandboxed) commands still start through a slower Node launcher, but no
+// sandbox can run: the worker then refuses to start unless --sandbox off (and says to install gcc).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const source = join(root, 'packages/agent/native/shoal-spawn.c');
-const target = join(root, 'packages/agent/native/shoal-spawn');
+const dir = join(root, 'packages/agent/native');
 
 function mtime(path) {
   try {
@@ -18,13 +20,45 @@ function mtime(path) {
   }
 }
 
-if (mtime(target) > mtime(source)) process.exit(0);
-mkdirSync(dirname(target), { recursive: true });
-for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
-  const result = spawnSync(cc, ['-O2', '-Wall', '-o', target, source], { stdio: 'inherit' });
-  if (result.status === 0) process.exit(0);
-  if (result.error?.code !== 'ENOENT') break;
+const headers = readdirSync(dir).filter((f) => f.endsWith('.h'));
+const programs = [
+  {
+    name: 'shoal-spawn',
+    sources: ['shoal-spawn.c', 'spawn-plain.c', 'spawn-cgroup.c', 'spawn-sandbox.c'],
+    flags: [[]],
+  },
+  // Static first; a dynamic init still serves the worker's own OS.
+  { name: 'shoal-sandbox-init', sources: ['shoal-sandbox-init.c'], flags: [['-static'], []] },
+];
+
+const compilers = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);
+let failed = false;
+for (const program of programs) {
+  const target = join(dir, program.name);
+  const inputs = [...program.sources, ...headers].map((f) => join(dir, f));
+  if (inputs.every((f) => mtime(target) > mtime(f))) continue;
+  mkdirSync(dirname(target), { recursive: true });
+  let built = false;
+  for (const extra of program.flags) {
+    for (const cc of compilers) {
+      const args = ['-O2', '-Wall', ...extra, '-o', target, ...program.sources.map((f) => join(dir, f))];
+      const result = spawnSync(cc, args, { stdio: 'inherit' });
+      if (result.status === 0) {
+        built = true;
+        if (extra.length === 0 && program.flags.length > 1)
+          console.warn(
+            `shoal: ${program.name} is linked dynamically (no static C library): root-filesystem images need the host's libc`,
+          );
+        break;
+      }
+      if (result.error?.code !== 'ENOENT') break;
+    }
+    if (built) break;
+  }
+  if (!built) failed = true;
 }
-console.warn(
-  'shoal: could not compile packages/agent/native/shoal-spawn.c; commands will start through the slower Node launcher',
-);
+if (failed)
+  console.warn(
+    'shoal: could not compile packages/agent/native/*.c (install gcc and libc6-dev): sandboxed attempts cannot run, ' +
+      'and plain commands start through the slower Node launcher',
+  );

@@ -1,334 +1,118 @@
 /*
- * shoal-spawn: starts commands for the Shoal runner with posix_spawn (vfork-fast, no copy of a large
- * parent's page tables) and reports their exits. Each command gets its own session (so the runner can
- * signal the whole process group), stdin from /dev/null, stdout/stderr opened on the given files, no
- * other descriptor (glibc >= 2.34), and the given working directory and environment.
+ * shoal-spawn: the agent's helper for starting commands. It runs as the agent's user (root on a worker),
+ * small enough that forking it is cheap, and does the work that must not sit on the agent's main thread
+ * or needs privileges the sandbox drops: plain launches (spawn-plain.c), one cgroup per sandboxed attempt
+ * (spawn-cgroup.c) and warm bubblewrap sandboxes that run attempts (spawn-sandbox.c).
  *
- * Protocol on stdin: records of a 4-byte little-endian length followed by NUL-terminated fields:
- *   id, file, cwd, stdout path, stderr path, uid, gid, status path, argc, argv[0..argc), envc, env[0..envc)
- * uid, gid and status path may be empty. With a uid or gid the command is forked and drops to that user
- * (sandboxed commands: bubblewrap must never run as root); with a status path, that file is the command's
- * fd 3 (bubblewrap's JSON status). Plain commands use posix_spawn.
- * Replies on stdout, one line each:
- *   P <id> <pid>          started
- *   E <id> <errno>        could not start (EINVAL for a malformed record)
- *   X <id> <code> <sig>   ended (code -1 when killed by signal <sig>); its process group is then killed
- * When stdin closes (the runner's process died), every process group it started is killed and it exits.
+ * Usage: shoal-spawn [--cgroup-v1 memory=DIR cpu=DIR cpuacct=DIR pids=DIR [kill=DIR] | --cgroup-v2 DIR]
+ *
+ * Protocol on stdin: records of a 4-byte little-endian length followed by NUL-terminated fields, the
+ * first of which is the kind: L (plain launch), O (open a sandbox), R (run an attempt in a sandbox),
+ * K id signal (signal an attempt), C sid (close a sandbox). Replies on stdout, one line each:
+ *   P id pid                       started (pid 0 inside a sandbox)
+ *   E id errno                     could not start (EINVAL for a malformed record)
+ *   F id text                      a sandboxed attempt's sandbox could not be set up
+ *   L id text                      lost: its sandbox ended under it
+ *   X id code signal cpu-us peak-bytes oom-kills pids-hits
+ *                                  ended (code -1 when killed by a signal; usage -1 when not measured)
+ *   O sid pid                      a sandbox is ready
+ *   D sid code signal [text]       a sandbox ended (or could not be opened)
+ * When stdin closes (the runner's process died), every process it started is killed and it exits.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <linux/close_range.h>
-#include <limits.h>
-#include <poll.h>
+#include "spawn.h"
+
 #include <signal.h>
-#include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-struct child {
-  pid_t pid;
-  char id[32];
-};
+#define MAX_POLL 300
 
-static struct child *children;
-static size_t nchildren, capchildren;
-
-static void reply(const char *line) {
-  size_t len = strlen(line), off = 0;
-  while (off < len) {
-    ssize_t n = write(1, line + off, len - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      exit(1);
-    }
-    off += (size_t)n;
+void reply(const char *fmt, ...) {
+  char line[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) {
+    n = sizeof line - 1;
+    line[n - 1] = '\n';
   }
-}
-
-static void remember(pid_t pid, const char *id) {
-  if (nchildren == capchildren) {
-    capchildren = capchildren ? capchildren * 2 : 64;
-    children = realloc(children, capchildren * sizeof *children);
-    if (!children) exit(1);
-  }
-  children[nchildren].pid = pid;
-  snprintf(children[nchildren].id, sizeof children[nchildren].id, "%s", id);
-  nchildren++;
-}
-
-/* Resolves `file` like execvp would, but with the command's own PATH (found in its environment). */
-static const char *resolve(const char *file, char *const envp[], const char *cwd, char *buf, size_t size) {
-  if (strchr(file, '/')) return file;
-  const char *path = "/usr/local/bin:/usr/bin:/bin";
-  for (char *const *e = envp; *e; e++)
-    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
-  while (*path) {
-    const char *end = strchr(path, ':');
-    size_t dirlen = end ? (size_t)(end - path) : strlen(path);
-    int n;
-    if (dirlen == 0) n = snprintf(buf, size, "%s/%s", cwd, file);
-    else if (path[0] == '/') n = snprintf(buf, size, "%.*s/%s", (int)dirlen, path, file);
-    else n = snprintf(buf, size, "%s/%.*s/%s", cwd, (int)dirlen, path, file);
-    if (n > 0 && (size_t)n < size) {
-      struct stat st;
-      if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return buf;
-    }
-    if (!end) break;
-    path = end + 1;
-  }
-  return NULL;
-}
-
-/* The next NUL-terminated field at *p, or NULL when the record ends before its NUL. */
-static char *field(char **p, char *end) {
-  if (*p >= end) return NULL;
-  char *nul = memchr(*p, '\0', (size_t)(end - *p));
-  if (!nul) return NULL;
-  char *f = *p;
-  *p = nul + 1;
-  return f;
-}
-
-/* A count field: decimal digits only, at most `max` (each counted field takes at least one byte). */
-static int count(const char *text, long max, long *out) {
-  if (!text || *text < '0' || *text > '9') return 0;
-  char *rest;
-  errno = 0;
-  long n = strtol(text, &rest, 10);
-  if (errno || *rest || n > max) return 0;
-  *out = n;
-  return 1;
-}
-
-/* Fills `slots` (n + 1 entries, the last left NULL) with the next n fields. */
-static int fields(char **p, char *end, char **slots, long n) {
-  for (long i = 0; i < n; i++)
-    if (!(slots[i] = field(p, end))) return 0;
-  return 1;
-}
-
-struct request {
-  char *id, *file, *cwd, *out, *err, *status;
-  long uid, gid; /* -1: keep the helper's */
-  char **argv, **envp; /* allocated: freed by the caller, also after a failed parse */
-};
-
-/*
- * Parses a record: 0, or EINVAL when malformed, or ENOMEM. Records come only from the runner, but a
- * malformed one must not read past the buffer: every walk is bounded by `end`. r->id stays NULL unless
- * the id is readable (without one there is nobody to answer; the runner only sends decimal ids).
- */
-static int parse(char *body, size_t len, struct request *r) {
-  char *p = body, *end = body + len;
-  char *id = field(&p, end);
-  if (!id || !*id || strlen(id) >= sizeof children[0].id || strspn(id, "0123456789") != strlen(id)) return EINVAL;
-  r->id = id;
-  r->file = field(&p, end);
-  r->cwd = field(&p, end);
-  r->out = field(&p, end);
-  r->err = field(&p, end);
-  char *uid_text = field(&p, end), *gid_text = field(&p, end);
-  r->status = field(&p, end);
-  if (!r->file || !r->cwd || !r->out || !r->err || !uid_text || !gid_text || !r->status) return EINVAL;
-  r->uid = r->gid = -1;
-  if (*uid_text && !count(uid_text, 0x7fffffffL, &r->uid)) return EINVAL;
-  if (*gid_text && !count(gid_text, 0x7fffffffL, &r->gid)) return EINVAL;
-  long argc, envc;
-  char *argc_text = field(&p, end);
-  if (!count(argc_text, end - p, &argc) || argc < 1) return EINVAL;
-  if (!(r->argv = calloc((size_t)argc + 1, sizeof *r->argv))) return ENOMEM;
-  if (!fields(&p, end, r->argv, argc)) return EINVAL;
-  char *envc_text = field(&p, end);
-  if (!count(envc_text, end - p, &envc)) return EINVAL;
-  if (!(r->envp = calloc((size_t)envc + 1, sizeof *r->envp))) return ENOMEM;
-  if (!fields(&p, end, r->envp, envc) || p != end) return EINVAL;
-  return 0;
-}
-
-/* Opens `path` onto descriptor `target`. */
-static int open_onto(const char *path, int flags, mode_t mode, int target) {
-  int fd = open(path, flags, mode);
-  if (fd < 0) return errno;
-  if (fd != target) {
-    if (dup2(fd, target) < 0) return errno;
-    close(fd);
-  }
-  return 0;
-}
-
-/* In the forked child: set up the command's process and exec it. Returns an errno only on failure. */
-static int child_exec(const struct request *r, const char *exe) {
-  sigset_t none;
-  sigemptyset(&none);
-  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  if (setsid() < 0 || chdir(r->cwd) < 0) return errno;
-  int rc;
-  if ((rc = open_onto("/dev/null", O_RDONLY, 0, 0))) return rc;
-  if ((rc = open_onto(r->out, O_WRONLY | O_CREAT | O_TRUNC, 0644, 1))) return rc;
-  if (strcmp(r->out, r->err) == 0) {
-    if (dup2(1, 2) < 0) return errno;
-  } else if ((rc = open_onto(r->err, O_WRONLY | O_CREAT | O_TRUNC, 0644, 2))) {
-    return rc;
-  }
-  int first = 3;
-  if (*r->status) {
-    if ((rc = open_onto(r->status, O_WRONLY | O_CREAT | O_TRUNC, 0600, 3))) return rc;
-    first = 4;
-  }
-  /* Nothing else reaches the command: every other descriptor closes on exec (the error pipe too). */
-  if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    long max = sysconf(_SC_OPEN_MAX);
-    for (int fd = first; fd < (max > 0 ? max : 65536); fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-  if (r->gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)r->gid) < 0)) return errno;
-  if (r->uid >= 0 && setuid((uid_t)r->uid) < 0) return errno;
-  execve(exe, r->argv, r->envp);
-  return errno;
-}
-
-/*
- * Forks (cheap from this small process) for what posix_spawn cannot do: change user, give fd 3. A
- * close-on-exec pipe tells whether exec happened: EOF means it did, an int is the errno it failed with.
- */
-static int launch_forked(const struct request *r, const char *exe, pid_t *pid) {
-  int ep[2];
-  if (pipe2(ep, O_CLOEXEC) < 0) return errno;
-  /* Keep the error pipe clear of 0..3, which the child rearranges. */
-  int hi = fcntl(ep[1], F_DUPFD_CLOEXEC, 100);
-  close(ep[1]);
-  if (hi < 0) {
-    int e = errno;
-    close(ep[0]);
-    return e;
-  }
-  pid_t child = fork();
-  if (child < 0) {
-    int e = errno;
-    close(ep[0]);
-    close(hi);
-    return e;
-  }
-  if (child == 0) {
-    close(ep[0]);
-    int e = child_exec(r, exe);
-    ssize_t ignored = write(hi, &e, sizeof e);
-    (void)ignored;
-    _exit(127);
-  }
-  close(hi);
-  int e = 0;
-  ssize_t n;
-  do n = read(ep[0], &e, sizeof e);
-  while (n < 0 && errno == EINTR);
-  close(ep[0]);
-  if (n == (ssize_t)sizeof e) {
-    waitpid(child, NULL, 0);
-    return e ? e : EIO;
-  }
-  *pid = child;
-  return 0;
-}
-
-/* Starts the command: 0 with *pid set, or an errno. */
-static int launch(const struct request *r, pid_t *pid) {
-  char pathbuf[PATH_MAX];
-  const char *exe = resolve(r->file, r->envp, r->cwd, pathbuf, sizeof pathbuf);
-  if (!exe) return ENOENT;
-  if (r->uid >= 0 || r->gid >= 0 || *r->status) return launch_forked(r, exe, pid);
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t none, all;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, r->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (strcmp(r->out, r->err) == 0) posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  else posix_spawn_file_actions_addopen(&fa, 2, r->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
-  /* Descriptors the agent inherited without FD_CLOEXEC (from whatever started it) stay out of commands. */
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-  posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
-  posix_spawnattr_init(&attr);
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  int rc = posix_spawn(pid, exe, &fa, &attr, r->argv, r->envp);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return rc;
-}
-
-static void start(char *body, size_t len) {
-  struct request r = {0};
-  pid_t pid = 0;
-  int rc = parse(body, len, &r);
-  if (rc == 0) rc = launch(&r, &pid);
-  if (r.id) {
-    char line[128];
-    if (rc == 0) {
-      remember(pid, r.id);
-      snprintf(line, sizeof line, "P %s %d\n", r.id, (int)pid);
-    } else {
-      snprintf(line, sizeof line, "E %s %d\n", r.id, rc);
-    }
-    reply(line);
-  }
-  free(r.argv);
-  free(r.envp);
+  if (write_all(1, line, (size_t)n) < 0) exit(1);
 }
 
 static void reap(void) {
   int status;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    for (size_t i = 0; i < nchildren; i++) {
-      if (children[i].pid != pid) continue;
-      char line[128];
-      kill(-pid, SIGKILL); /* whatever the command left in its group dies with it */
-      if (WIFSIGNALED(status)) snprintf(line, sizeof line, "X %s -1 %d\n", children[i].id, WTERMSIG(status));
-      else snprintf(line, sizeof line, "X %s %d 0\n", children[i].id, WEXITSTATUS(status));
-      children[i] = children[--nchildren];
-      reply(line);
-      break;
-    }
+    if (!plain_reap(pid, status)) sandbox_reap(pid, status);
   }
 }
 
-int main(void) {
+static void dispatch(char *body, size_t len) {
+  struct cursor c = {body, body + len};
+  char *kind = next_field(&c);
+  if (!kind) return;
+  if (!strcmp(kind, "L")) plain_launch(&c);
+  else if (!strcmp(kind, "O")) sandbox_open(&c);
+  else if (!strcmp(kind, "R")) sandbox_run(&c, body + len);
+  else if (!strcmp(kind, "C")) sandbox_close(&c);
+  else if (!strcmp(kind, "K")) {
+    char *id = next_field(&c);
+    long sig;
+    if (id && next_count(&c, 64, &sig) && !sandbox_signal(id, (int)sig)) plain_signal(id, (int)sig);
+  }
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc;) {
+    int used = cgroup_configure(argc - i, argv + i);
+    if (used <= 0) {
+      fprintf(stderr, "shoal-spawn: bad argument %s\n", argv[i]);
+      return 2;
+    }
+    i += used;
+  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sfd < 0) return 1;
+  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (sfd < 0 || tfd < 0) return 1;
+  int ticking = 0;
 
   size_t cap = 1 << 16, used = 0;
   char *buf = malloc(cap);
   if (!buf) return 1;
-  struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   for (;;) {
-    if (poll(fds, 2, -1) < 0) {
+    struct pollfd fds[MAX_POLL];
+    fds[0] = (struct pollfd){.fd = 0, .events = POLLIN};
+    fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    fds[2] = (struct pollfd){.fd = tfd, .events = POLLIN};
+    int nsb = sandbox_poll_fds(fds + 3, MAX_POLL - 3);
+    if (poll(fds, (nfds_t)(3 + nsb), -1) < 0) {
       if (errno == EINTR) continue;
       return 1;
     }
+    /* Sandbox messages before exits: an attempt's result must be read before its sandbox's end. */
+    sandbox_poll_events(fds + 3, nsb);
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
       while (read(sfd, &info, sizeof info) == sizeof info) {
       }
       reap();
+    }
+    if (fds[2].revents & POLLIN) {
+      uint64_t expirations;
+      if (read(tfd, &expirations, sizeof expirations) < 0) {
+      }
+      ticking = sandbox_tick();
+      if (!ticking) timerfd_settime(tfd, 0, &(struct itimerspec){0}, NULL);
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       if (cap - used < 4096) {
@@ -339,7 +123,8 @@ int main(void) {
       ssize_t n = read(0, buf + used, cap - used);
       if (n <= 0) {
         if (n < 0 && errno == EINTR) continue;
-        for (size_t i = 0; i < nchildren; i++) kill(-children[i].pid, SIGKILL);
+        plain_kill_all();
+        sandbox_kill_all();
         return 0;
       }
       used += (size_t)n;
@@ -347,6 +132,7 @@ int main(void) {
       while (used - off >= 4) {
         uint32_t len = (uint32_t)(unsigned char)buf[off] | (uint32_t)(unsigned char)buf[off + 1] << 8 |
                        (uint32_t)(unsigned char)buf[off + 2] << 16 | (uint32_t)(unsigned char)buf[off + 3] << 24;
+        if (len > SHOAL_MAX_RECORD) return 1; /* the runner never sends these: the stream is broken */
         if (used - off - 4 < len) {
           if ((size_t)len + 4 > cap) {
             cap = (size_t)len + 4 + 4096;
@@ -355,11 +141,17 @@ int main(void) {
           }
           break;
         }
-        start(buf + off + 4, len);
+        dispatch(buf + off + 4, len);
         off += 4 + len;
       }
       memmove(buf, buf + off, used - off);
       used -= off;
+    }
+    /* Attempts with cgroups are watched (process limit) and their cgroups removed on a 100 ms tick. */
+    if (!ticking && cgroup_enabled() && sandbox_tick()) {
+      ticking = 1;
+      struct itimerspec every = {{0, 100 * 1000 * 1000}, {0, 100 * 1000 * 1000}};
+      timerfd_settime(tfd, 0, &every, NULL);
     }
   }
 }

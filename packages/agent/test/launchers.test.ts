@@ -20,7 +20,6 @@ function request(file: string, args: string[], extra: Partial<LaunchRequest> = {
     env: { PATH: '/usr/bin:/bin', MARK: 'x y' },
     stdoutFile: join(dir, 'out'),
     stderrFile: join(dir, 'err'),
-    statusPipe: false,
     ...extra,
   };
 }
@@ -28,7 +27,7 @@ function request(file: string, args: string[], extra: Partial<LaunchRequest> = {
 async function run(launcher: Launcher, req: LaunchRequest): Promise<{ pid: number; exit: ExitInfo }> {
   let done!: (e: ExitInfo) => void;
   const exited = new Promise<ExitInfo>((resolve) => (done = resolve));
-  const pid = await launcher.start(req, done);
+  const { pid } = await launcher.start(req, done);
   return { pid, exit: await exited };
 }
 
@@ -67,6 +66,17 @@ for (const [name, make] of launchers) {
       await l.close();
     });
 
+    it('signals the whole process group', async () => {
+      const l = make();
+      let done!: (e: ExitInfo) => void;
+      const exited = new Promise<ExitInfo>((resolve) => (done = resolve));
+      const launched = await l.start(request('sh', ['-c', 'sleep 30 & wait']), done);
+      launched.signal('SIGTERM');
+      const exit = await exited;
+      assert.equal(exit.signal, 'SIGTERM');
+      await l.close();
+    });
+
     it('gives each command its own process group', async () => {
       const l = make();
       const { exit } = await run(l, request('sh', ['-c', 'test "$(ps -o pgid= -p $$ | tr -d " ")" = "$$"']));
@@ -75,28 +85,3 @@ for (const [name, make] of launchers) {
     });
   });
 }
-
-describe('native shoal-spawn: sandboxed launches', () => {
-  const root = process.getuid?.() === 0;
-  it(
-    'drops to the given user, gives fd 3 as the status file, and nothing else',
-    { skip: !NativeLauncher.available() || !root ? 'needs root and the built helper' : false },
-    async () => {
-      const l = new NativeLauncher();
-      const req = request('sh', ['-c', 'id -u; id -g; ls /proc/self/fd; echo \'{"exit-code": 0}\' >&3'], {
-        cwd: '/tmp',
-        uid: 65534,
-        gid: 65534,
-        statusPipe: true,
-      });
-      const { exit } = await run(l, req);
-      assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null });
-      const [uid, gid, ...fds] = readFileSync(join(dir, 'out'), 'utf8').trim().split('\n');
-      assert.deepEqual([uid, gid], ['65534', '65534']);
-      // 0, 1, 2, 3 and the descriptor ls uses to read the directory.
-      assert.equal(fds.filter((fd) => Number(fd) > 3).length, 1, fds.join(' '));
-      assert.equal(exit.status.trim(), '{"exit-code": 0}');
-      await l.close();
-    },
-  );
-});

@@ -25,21 +25,7 @@ function record(
 }
 
 function command(id: string, file: string, args: string[], out: string): string[] {
-  return [
-    id,
-    file,
-    dir,
-    out,
-    out,
-    '',
-    '',
-    '',
-    String(args.length + 1),
-    file,
-    ...args,
-    '1',
-    'PATH=/usr/bin:/bin',
-  ];
+  return ['L', id, file, dir, out, out, String(args.length + 1), file, ...args, '1', 'PATH=/usr/bin:/bin'];
 }
 
 /** Starts the helper and collects its reply lines; `extra` are more stdio slots (fd 3 onwards). */
@@ -76,7 +62,7 @@ describe('native shoal-spawn', suite, () => {
     child.stdin!.write(record(command('1', 'ls', ['-l', `/proc/${child.pid}/fd`, '/proc/self/fd'], out)));
     const [started, ended] = await replies(2);
     assert.match(started ?? '', /^P 1 \d+$/);
-    assert.equal(ended, `X 1 0 0`);
+    assert.equal(ended, `X 1 0 0 -1 -1 -1 -1`);
     child.stdin!.end();
     // ls prints one section per directory, headed by its name.
     const sections = new Map(
@@ -113,21 +99,21 @@ describe('native shoal-spawn', suite, () => {
       record(
         [],
         Buffer.from(
-          '2\u0000sh\u0000/\u0000/dev/null\u0000/dev/null\u0000\u0000\u0000\u00001\u0000sh\u00000\u0000PATH=/bin',
+          'L\u00002\u0000sh\u0000/\u0000/dev/null\u0000/dev/null\u00001\u0000sh\u00000\u0000PATH=/bin',
         ),
       ),
       // argc larger than the record could hold.
-      record(['3', 'sh', dir, out, out, '', '', '', '999999', 'sh', '0']),
+      record(['L', '3', 'sh', dir, out, out, '999999', 'sh', '0']),
       // envc too large, and a count that is not a number.
-      record(['4', 'sh', dir, out, out, '', '', '', '1', 'sh', '5', 'A=1']),
-      record(['5', 'sh', dir, out, out, '', '', '', '-1', 'sh', '0']),
-      record(['6', 'sh', dir, out, out, '', '', '', '1x', 'sh', '0']),
+      record(['L', '4', 'sh', dir, out, out, '1', 'sh', '5', 'A=1']),
+      record(['L', '5', 'sh', dir, out, out, '-1', 'sh', '0']),
+      record(['L', '6', 'sh', dir, out, out, '1x', 'sh', '0']),
       // Fields missing altogether, and bytes after the environment.
-      record(['7', 'sh']),
+      record(['L', '7', 'sh']),
       record([...trailing, 'extra']),
       // No readable id: nothing to answer.
-      record([], Buffer.from('8')),
-      record(['not-an-id', 'sh', dir, out, out, '', '', '', '1', 'sh', '0']),
+      record([], Buffer.from('L\u00008')),
+      record(['L', 'not-an-id', 'sh', dir, out, out, '1', 'sh', '0']),
       record(good),
     ];
     child.stdin!.write(Buffer.concat(records));
@@ -142,7 +128,7 @@ describe('native shoal-spawn', suite, () => {
       'E 9 22',
     ]);
     assert.match(lines[7] ?? '', /^P 10 \d+$/);
-    assert.equal(lines[8], 'X 10 0 0');
+    assert.equal(lines[8], 'X 10 0 0 -1 -1 -1 -1');
     child.stdin!.end();
     assert.equal(readFileSync(out, 'utf8'), 'fine\n');
   });

@@ -79,7 +79,7 @@ test('the environment is the base, EnvVars and BATCH_COMPUTE_*, never the agent 
     assert.equal(env.SECRET_TEST, undefined);
     assert.equal(env.PATH, '/usr/local/bin:/usr/bin:/bin');
     assert.equal(env.LANG, 'C.UTF-8');
-    assert.ok(env.HOME?.startsWith(fx.workRoot));
+    assert.equal(env.HOME, '/batchcompute/workdir');
     assert.equal(env.GREETING, 'hello world');
     assert.equal(env.BATCH_COMPUTE_DAG_JOB_ID, a.jobId);
     assert.equal(env.BATCH_COMPUTE_DAG_TASK_ID, 'task');
@@ -117,7 +117,11 @@ test('the program is found through PATH from EnvVars, and runs in the working di
   const io = fx.io('pwd');
   const r = await fx.runner().runAttempt(assignment({ commandLine: 'pwd', envVars: { PATH: '/bin' } }), io);
   assert.equal(r.errorCode, '');
-  assert.ok((await text(io.stdoutFile)).startsWith(fx.workRoot));
+  assert.equal(await text(io.stdoutFile), '/batchcompute/workdir\n');
+  const off = fx.io('pwd-off');
+  const r2 = await fx.runner({ sandbox: 'off' }).runAttempt(assignment({ commandLine: 'pwd' }), off);
+  assert.equal(r2.errorCode, '');
+  assert.ok((await text(off.stdoutFile)).startsWith(fx.workRoot), 'unsandboxed: the host directory');
 });
 
 test('a missing program is CommandNotFound, and the reason is written to stderr', async () => {
@@ -185,13 +189,12 @@ test('outputs of a failed attempt are not uploaded, its logs are', async () => {
   assert.equal(await fx.read(`oss://logs/failed/app.log.${a.jobId}.task.0`), 'why\n');
 });
 
-test("an absolute mapping with sandbox 'off' is SandboxUnavailable with the fix", async () => {
+test("an absolute mapping with sandbox 'off' is SandboxUnavailable, saying what to do", async () => {
   const a = assignment({ inputMappings: [{ source: 'oss://data/in/', destination: '/home/input/' }] });
   const r = await fx.runner({ sandbox: 'off' }).runAttempt(a, fx.io('off'));
   assert.equal(r.errorCode, 'SandboxUnavailable');
   assert.match(r.errorMessage, /\/home\/input/);
-  assert.match(r.errorMessage, /apt-get install bubblewrap/);
-  assert.match(r.errorMessage, /user namespaces/);
+  assert.match(r.errorMessage, /map paths relative to the working directory, or run with the sandbox/);
 });
 
 test('a mapping climbing out of the working directory is refused', async () => {
@@ -208,9 +211,9 @@ test('a missing input object is InputMappingFailed', async () => {
   assert.match(r.errorMessage, /oss:\/\/data\/nope.txt not found/);
 });
 
-test('a working directory is always fresh: an empty one is reused, anything else removed', async () => {
+test('unsandboxed, a working directory is always fresh: an empty one is reused, anything else removed', async () => {
   const root = `${fx.dir}/fresh-root`;
-  const runner = fx.runner({ workRoot: root });
+  const runner = fx.runner({ workRoot: root, sandbox: 'off' });
   const pwdOf = async (commandLine: string, name: string) => {
     const io = fx.io(name);
     const result = await runner.runAttempt(assignment({ commandLine }), io);
@@ -234,20 +237,21 @@ test('a working directory is always fresh: an empty one is reused, anything else
 
 test('keepWorkDirs keeps the directory of each attempt', async () => {
   const kept = assignment({ commandLine: `/bin/sh -c 'echo x > marker'` });
-  await fx.runner({ keepWorkDirs: true }).runAttempt(kept, fx.io('keep'));
-  assert.ok(existsSync(`${fx.workRoot}/${kept.attemptId}/marker`));
+  const runner = fx.runner({ keepWorkDirs: true, sandbox: 'off' });
+  await runner.runAttempt(kept, fx.io('keep'));
+  assert.ok(existsSync(`${runner.options.workRoot}/${kept.attemptId}/marker`));
 });
 
-test('resolveRunnerOptions fills defaults and refuses root as the sandbox user', () => {
+test('resolveRunnerOptions fills defaults and refuses a sandbox uid range starting at root', () => {
   const o = resolveRunnerOptions({ workRoot: 'rel/work', blobs: fx.blobs, workerId: 'w' });
-  assert.equal(o.sandbox, 'auto');
-  assert.equal(o.sandboxUid, 65534);
+  assert.equal(o.sandbox, 'bwrap');
+  assert.equal(o.sandboxUidBase, 2_147_400_000);
   assert.equal(o.killGraceMs, 2000);
   assert.equal(o.keepWorkDirs, false);
   assert.ok(o.workRoot.startsWith('/'));
   assert.ok(Object.isFrozen(o));
   assert.throws(
-    () => resolveRunnerOptions({ workRoot: '/w', blobs: fx.blobs, workerId: 'w', sandboxUid: 0 }),
-    /not root/,
+    () => resolveRunnerOptions({ workRoot: '/w', blobs: fx.blobs, workerId: 'w', sandboxUidBase: 0 }),
+    /sandboxUidBase must be an integer >= 1/,
   );
 });

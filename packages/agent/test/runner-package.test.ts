@@ -32,7 +32,7 @@ test('a .tar.gz package is unpacked into the working directory and ./run.sh runs
   const a = assignment({ packagePath: 'oss://pkgs/worker.tar.gz', commandLine: `./run.sh` });
   const r = await fx.runner().runAttempt(a, io);
   assert.equal(r.errorCode, '', r.errorMessage);
-  assert.equal(await text(io.stdoutFile), `run from ${a.attemptId}\npayload\n`);
+  assert.equal(await text(io.stdoutFile), `run from workdir\npayload\n`);
 });
 
 test('a .zip package is unpacked with its modes, and interpreters find scripts relative to it', async () => {

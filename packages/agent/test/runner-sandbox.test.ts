@@ -3,29 +3,32 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Runner } from '../src/index.js';
-import { assignment, fixture, liveGroupMembers, text, type Fixture } from './support.js';
+import { assignment, fixture, text, type Fixture } from './support.js';
 
 let fx: Fixture;
 let runner: Runner;
 let unavailable = '';
+let limits = false;
 
 before(async () => {
   fx = await fixture();
   runner = fx.runner();
-  const probe = await runner.sandboxAvailable();
-  if (!probe.ok) unavailable = `bubblewrap sandbox unavailable on this machine: ${probe.reason}`;
+  const status = await runner.prepare();
+  if (!status.ok) unavailable = `bubblewrap sandbox unavailable on this machine: ${status.reason}`;
+  limits = status.limits;
 });
 after(async () => {
+  await runner.close();
   await fx.cleanup();
 });
 
-/** bwrap tests are skipped only when the probe says bwrap truly cannot work here. */
+/** Sandbox tests are skipped only when the probe says the sandbox truly cannot work here. */
 function needsSandbox(t: TestContext): boolean {
   if (unavailable) t.skip(unavailable);
   return unavailable === '';
 }
 
-test('an input prefix mapped at /home/input/ is visible read-only inside the sandbox', async (t) => {
+test('an input prefix mapped at /home/input/ is visible read-only, to a non-root user', async (t) => {
   if (!needsSandbox(t)) return;
   await fx.put('oss://data/in1/a.txt', 'from-in1\n');
   const io = fx.io('ro');
@@ -55,19 +58,18 @@ test('a single object mapped to a file path is visible at that path', async (t) 
   assert.equal(await text(io.stdoutFile), '>seq\nACGT\n>seq\nACGT\n');
 });
 
-test('inputs the sandbox user cannot read in place are copied in instead of bound', async (t) => {
+test('inputs in a bucket directory nobody else may read still reach the command', async (t) => {
   if (!needsSandbox(t)) return;
-  await fx.put('oss://private/in/secret.txt', 'copied\n');
-  const bucketDir = path.join(fx.dir, 'blobs', 'private');
-  await chmod(bucketDir, 0o700);
-  const io = fx.io('copied');
+  await fx.put('oss://private/in/secret.txt', 'linked\n');
+  await chmod(path.join(fx.dir, 'blobs', 'private'), 0o700);
+  const io = fx.io('private');
   const a = assignment({
     commandLine: `/bin/sh -c 'cat /home/input/secret.txt'`,
     inputMappings: [{ source: 'oss://private/in/', destination: '/home/input/' }],
   });
   const r = await runner.runAttempt(a, io);
   assert.equal(r.errorCode, '', `${r.errorMessage}\n${await text(io.stderrFile)}`);
-  assert.equal(await text(io.stdoutFile), 'copied\n');
+  assert.equal(await text(io.stdoutFile), 'linked\n');
 });
 
 test('an output directory at /home/output/ is uploaded to its prefix after success', async (t) => {
@@ -114,42 +116,83 @@ test('a log file outside the working directory is uploaded under its LogMapping 
   assert.equal(await fx.read(`oss://logs/sandbox/run.log.${a.jobId}.task.3`), 'log-line\n');
 });
 
-test('the sandbox hides the host: private /tmp, no other files of the agent, relative paths in the working directory', async (t) => {
+test('a log file in /tmp is uploaded too (its directory is bound over the private /tmp)', async (t) => {
   if (!needsSandbox(t)) return;
-  const io = fx.io('hidden');
   const a = assignment({
-    commandLine: `/bin/sh -c 'test -e ${fx.dir}/blobs && echo blobs-visible; test -e /root && echo root-visible; echo hi > rel.txt; cat rel.txt'`,
-    inputMappings: [{ source: 'oss://data/in1/', destination: '/home/input/' }],
+    commandLine: `/bin/sh -c 'echo in-tmp > /tmp/app.log'`,
+    logMappings: [{ source: '/tmp/app.log', destination: 'oss://logs/tmp/' }],
   });
-  const r = await runner.runAttempt(a, io);
-  assert.equal(r.errorCode, '');
-  assert.equal(await text(io.stdoutFile), 'hi\n');
+  const r = await runner.runAttempt(a, fx.io('tmplog'));
+  assert.equal(r.errorCode, '', r.errorMessage);
+  assert.equal(await fx.read(`oss://logs/tmp/app.log.${a.jobId}.task.0`), 'in-tmp\n');
 });
 
-test("sandbox 'bwrap' runs every attempt sandboxed, and a timeout kills the sandboxed tree", async (t) => {
+test('the sandbox hides the host: no data directory, no /root, a read-only system, a private /tmp', async (t) => {
   if (!needsSandbox(t)) return;
-  let pid = 0;
-  const started = Date.now();
-  const r = await fx
-    .runner({ sandbox: 'bwrap' })
-    .runAttempt(assignment({ commandLine: `/bin/sh -c 'sleep 30 & sleep 30'`, timeoutMs: 500 }), {
-      ...fx.io('sbx-timeout'),
-      onSpawn: (p) => (pid = p),
-    });
-  assert.equal(r.errorCode, 'Timeout');
-  assert.ok(Date.now() - started < 3000);
-  for (let i = 0; i < 50 && (await liveGroupMembers(pid)).length > 0; i++)
-    await new Promise((res) => setTimeout(res, 20));
-  assert.deepEqual(await liveGroupMembers(pid), []);
+  const io = fx.io('hidden');
+  const probe = [
+    `test -e ${fx.dir} && echo data-visible`,
+    'test -e /root && echo root-visible',
+    'touch /usr/x 2>/dev/null && echo usr-writable',
+    'touch /x 2>/dev/null && echo root-writable',
+    'ls /tmp | wc -l',
+    'echo hi > rel.txt; cat rel.txt',
+  ].join('; ');
+  const r = await runner.runAttempt(assignment({ commandLine: `/bin/sh -c '${probe}'` }), io);
+  assert.equal(r.errorCode, '', r.errorMessage);
+  assert.equal(await text(io.stdoutFile), '0\nhi\n');
+});
+
+test('a warm sandbox is reused, yet each attempt starts with a fresh working directory and /tmp', async (t) => {
+  if (!needsSandbox(t)) return;
+  const r1 = await runner.runAttempt(
+    assignment({
+      commandLine: `/bin/sh -c 'echo left > mine; echo left > /tmp/mine; sleep 30 & echo'`,
+      ownerId: 7,
+    }),
+    fx.io('warm-1'),
+  );
+  assert.equal(r1.errorCode, '');
+  const before = await runner.sandboxCounts();
+  const io = fx.io('warm-2');
+  const r2 = await runner.runAttempt(
+    assignment({ commandLine: `/bin/sh -c 'ls -A; ls -A /tmp; ps -e -o comm= | sort'`, ownerId: 7 }),
+    io,
+  );
+  assert.equal(r2.errorCode, '', r2.errorMessage);
+  assert.equal((await runner.sandboxCounts()).opened, before.opened, 'the same sandbox ran both');
+  // Nothing of the first attempt: no files, and of processes only this attempt's own.
+  assert.deepEqual((await text(io.stdoutFile)).trim().split('\n'), ['ps', 'sh', 'shoal-init', 'sort']);
+});
+
+test('attempts of different owners never share a sandbox', async (t) => {
+  if (!needsSandbox(t)) return;
+  await runner.runAttempt(assignment({ ownerId: 11 }), fx.io('owner-11'));
+  const before = (await runner.sandboxCounts()).opened;
+  await runner.runAttempt(assignment({ ownerId: 12 }), fx.io('owner-12'));
+  assert.equal((await runner.sandboxCounts()).opened, before + 1);
+});
+
+test('a task without network access sees only a loopback interface', async (t) => {
+  if (!needsSandbox(t)) return;
+  const io = fx.io('nonet');
+  const r = await runner.runAttempt(
+    assignment({
+      commandLine: `/bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'`,
+      networkAccess: false,
+    }),
+    io,
+  );
+  assert.equal(r.errorCode, '', r.errorMessage);
+  assert.equal(await text(io.stdoutFile), 'lo\n');
 });
 
 test('exit codes and missing programs are reported through the sandbox', async (t) => {
   if (!needsSandbox(t)) return;
-  const sandboxed = fx.runner({ sandbox: 'bwrap' });
-  const r = await sandboxed.runAttempt(assignment({ commandLine: `/bin/sh -c 'exit 5'` }), fx.io('sbx-exit'));
+  const r = await runner.runAttempt(assignment({ commandLine: `/bin/sh -c 'exit 5'` }), fx.io('sbx-exit'));
   assert.equal(r.errorCode, 'NonZeroExitCode');
   assert.equal(r.exitCode, 5);
-  const r2 = await sandboxed.runAttempt(
+  const r2 = await runner.runAttempt(
     assignment({ commandLine: 'no-such-program-xyz' }),
     fx.io('sbx-missing'),
   );
@@ -157,26 +200,50 @@ test('exit codes and missing programs are reported through the sandbox', async (
   assert.match(r2.errorMessage, /no-such-program-xyz/);
 });
 
-test('the work root is made reachable by the sandbox user; a blocked ancestor is named in the reason', async (t) => {
+test('usage of a sandboxed attempt is measured: CPU time and peak memory', async (t) => {
   if (!needsSandbox(t)) return;
-  const st = await stat(fx.workRoot);
-  assert.equal(st.mode & 0o001, 0o001);
-  const closed = path.join(fx.dir, 'closed');
-  await mkdir(closed, { mode: 0o700 });
-  const probe = await fx.runner({ workRoot: path.join(closed, 'work') }).sandboxAvailable();
-  assert.equal(probe.ok, false);
-  assert.match(probe.reason, new RegExp(`${closed} is not searchable`));
+  if (!limits) return t.skip('no cgroups here: usage is not measured');
+  const r = await runner.runAttempt(
+    assignment({ commandLine: `/bin/sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'` }),
+    fx.io('usage'),
+  );
+  assert.equal(r.errorCode, '');
+  assert.ok((r.usage?.cpuMs ?? 0) > 10, `cpu ${r.usage?.cpuMs}`);
+  assert.ok((r.usage?.peakMemoryBytes ?? 0) > 100_000, `peak ${r.usage?.peakMemoryBytes}`);
 });
 
-test('an unusable bwrap makes absolute mappings SandboxUnavailable, with the reason and the fix', async () => {
+test('a work root under a 0700 directory works, and nothing on the way is opened up', async (t) => {
+  if (!needsSandbox(t)) return;
+  const closed = path.join(fx.dir, 'closed');
+  await mkdir(closed, { mode: 0o700 });
+  const inner = fx.runner({ workRoot: path.join(closed, 'work') });
+  try {
+    await fx.put('oss://data/closed/x.txt', 'through a closed door\n');
+    const io = fx.io('closed');
+    const r = await inner.runAttempt(
+      assignment({
+        commandLine: `/bin/sh -c 'cat /home/input/x.txt > /home/output/y.txt; cat /home/output/y.txt'`,
+        inputMappings: [{ source: 'oss://data/closed/', destination: '/home/input/' }],
+        outputMappings: [{ source: '/home/output/', destination: 'oss://results/closed/' }],
+      }),
+      io,
+    );
+    assert.equal(r.errorCode, '', `${r.errorMessage}\n${await text(io.stderrFile)}`);
+    assert.equal(await text(io.stdoutFile), 'through a closed door\n');
+    assert.equal(await fx.read('oss://results/closed/y.txt'), 'through a closed door\n');
+    assert.equal((await stat(closed)).mode & 0o777, 0o700);
+  } finally {
+    await inner.close();
+  }
+});
+
+test('an unusable bwrap makes the sandbox unavailable, with the reason and the fix', async () => {
   const broken = fx.runner({ bwrapPath: '/nonexistent/bwrap' });
   const probe = await broken.sandboxAvailable();
   assert.equal(probe.ok, false);
-  const r = await broken.runAttempt(
-    assignment({ outputMappings: [{ source: '/home/output/', destination: 'oss://results/x/' }] }),
-    fx.io('broken'),
-  );
+  assert.match(probe.reason, /not installed/);
+  const r = await broken.runAttempt(assignment(), fx.io('broken'));
   assert.equal(r.errorCode, 'SandboxUnavailable');
-  assert.match(r.errorMessage, /not installed/);
   assert.match(r.errorMessage, /apt-get install bubblewrap/);
+  await broken.close();
 });

@@ -36,7 +36,7 @@ function stage(
   workDir: string,
   overrides: Parameters<typeof assignment>[0],
 ): ReturnType<typeof stageMappings> {
-  const plan = planMappings(assignment(overrides), workDir);
+  const plan = planMappings(assignment(overrides), { visible: workDir, host: workDir });
   return stageMappings({
     plan,
     blobs: fx.blobs,

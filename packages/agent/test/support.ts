@@ -28,20 +28,30 @@ export async function fixture(): Promise<Fixture> {
   const workRoot = path.join(dir, 'work');
   const logDir = path.join(dir, 'logs');
   await mkdir(logDir);
+  // Every runner is closed at cleanup: its helper, sandboxes and cgroups go with it.
+  const runners: Runner[] = [];
   return {
     dir,
     blobs,
     workRoot,
     logDir,
-    runner: (options = {}) =>
-      new Runner({ workRoot, blobs, workerId: 'w-test', killGraceMs: 300, ...options }),
+    runner: (options = {}) => {
+      // One work root per runner: a work root (its sandboxes, its cgroups) belongs to one runner.
+      const own = path.join(workRoot, `r${runners.length + 1}`);
+      const runner = new Runner({ workRoot: own, blobs, workerId: 'w-test', killGraceMs: 300, ...options });
+      runners.push(runner);
+      return runner;
+    },
     io: (name) => ({
       stdoutFile: path.join(logDir, `${name}.out`),
       stderrFile: path.join(logDir, `${name}.err`),
     }),
     put: (uri, body) => blobs.putObject(parseObjectUri(uri), body),
     read: async (uri) => (await blobs.readObject(parseObjectUri(uri))).toString('utf8'),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      for (const runner of runners.splice(0)) await runner.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -69,6 +79,9 @@ export function assignment(overrides: Partial<Assignment> = {}): Assignment {
     clusterId: 'cls-test',
     region: 'local-1',
     ossHost: 'oss.local',
+    ownerId: 2,
+    limits: { instanceType: 'test.small', cpuMillis: 1000, memoryBytes: 512 * 1024 * 1024, processes: 256 },
+    networkAccess: true,
     ...overrides,
   };
 }
@@ -167,15 +180,30 @@ function crc32(data: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** Live (not zombie) processes whose process group is `pgid`. */
-export async function liveGroupMembers(pgid: number): Promise<number[]> {
+/**
+ * Live (not zombie) processes of an attempt, found by the job id in their environment: this works
+ * whether the attempt ran directly or in a sandbox (whose pids are its own namespace's).
+ */
+export async function liveAttemptProcesses(jobId: string): Promise<number[]> {
+  const marker = Buffer.from(`\u0000BATCH_COMPUTE_DAG_JOB_ID=${jobId}\u0000`);
   const pids: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
+    const environ = await readFile(`/proc/${name}/environ`).catch(() => undefined);
+    if (!environ || !Buffer.concat([Buffer.from([0]), environ]).includes(marker)) continue;
     const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    // Fields after the parenthesised command: state ppid pgrp ...
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] !== 'Z' && rest[0] !== 'X' && Number(rest[2]) === pgid) pids.push(Number(name));
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    if (state && state !== 'Z' && state !== 'X') pids.push(Number(name));
   }
   return pids;
+}
+
+/** Waits (up to a second) until no process of the attempt is left; fails naming those that are. */
+export async function waitAttemptGone(jobId: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if ((await liveAttemptProcesses(jobId)).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const left = await liveAttemptProcesses(jobId);
+  if (left.length) throw new Error(`processes of ${jobId} still alive: ${left.join(', ')}`);
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,16 +36,11 @@ function cleanEnv(root: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts the server in a fresh temp dir (mode 0711, so the sandbox user can reach <dataDir>/work). The
- * default serverArgs turn the sandbox off; pass [] for the server's default (bubblewrap).
+ * Starts the server in a fresh temp dir (mkdtemp's 0700: the sandbox needs no path it can walk), with the
+ * server's defaults (every attempt sandboxed) unless serverArgs say otherwise.
  */
-export async function startServer(
-  prefix: string,
-  serverArgs: string[] = ['--sandbox', 'off'],
-): Promise<Harness> {
+export async function startServer(prefix: string, serverArgs: string[] = []): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), prefix));
-  // The sandbox user (nobody) must be able to pass through to the data directory's work folder.
-  await chmod(root, 0o711);
   const dataDir = join(root, 'data');
   let serverLog = '';
   const child: ChildProcess = spawn(

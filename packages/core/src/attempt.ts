@@ -15,9 +15,24 @@ export interface OutputMappingEntry {
   readonly destination: string;
 }
 
+/**
+ * The shape an attempt runs within, from its instance type: the sandbox enforces these with cgroups.
+ * Limits are caps on one attempt, not reservations (each attempt takes one slot of its worker).
+ */
+export interface AttemptLimits {
+  readonly instanceType: string;
+  /** CPU time per wall-clock second, in thousandths of a core (1500 = one and a half cores). */
+  readonly cpuMillis: number;
+  readonly memoryBytes: number;
+  /** Processes and threads alive at once. */
+  readonly processes: number;
+}
+
 export interface Assignment {
   /** `<jobId>.<task>.<instanceId>.<attemptNo>`: unique per attempt. */
   readonly attemptId: string;
+  /** The job's owner: attempts of different owners never share a sandbox. */
+  readonly ownerId: number;
   readonly jobId: string;
   readonly taskName: string;
   readonly instanceId: number;
@@ -40,6 +55,9 @@ export interface Assignment {
   readonly clusterId: string;
   readonly region: string;
   readonly ossHost: string;
+  readonly limits: AttemptLimits;
+  /** Whether the command may use the network (Shoal's TaskDescription.NetworkAccess). */
+  readonly networkAccess: boolean;
 }
 
 /** Why an attempt failed, as stored in `Instance.Result.ErrorCode`. '' means it did not fail. */
@@ -57,6 +75,8 @@ export type AttemptErrorCode =
   | 'OutputUploadFailed'
   | 'LogUploadFailed'
   | 'SandboxUnavailable'
+  | 'OutOfMemory'
+  | 'ProcessLimitExceeded'
   | 'WorkerLost'
   | 'InternalError';
 
@@ -73,6 +93,15 @@ export interface AttemptResult {
   readonly errorMessage: string;
   /** Free text for humans (last lines of stderr on failure, staging details). */
   readonly detail: string;
+  /** What the attempt's processes used, when its cgroup measured it. */
+  readonly usage?: AttemptUsage;
+}
+
+export interface AttemptUsage {
+  /** CPU time (user + system) of all its processes, in milliseconds; null when not measured. */
+  readonly cpuMs: number | null;
+  /** Highest memory use at any moment, in bytes; null when not measured. */
+  readonly peakMemoryBytes: number | null;
 }
 
 export function attemptSucceeded(result: AttemptResult): boolean {

@@ -13,3 +13,4 @@ export * from './cmdline.js';
 export * from './dag.js';
 export { validateJobDescription } from './validate/job.js';
 export { LIMITS, JOB_DEFAULTS, JOB_EVENTS } from './validate/limits.js';
+export * from './instance-types.js';

@@ -33,6 +33,15 @@ export interface TaskSpec {
   readonly outputMappings: readonly OutputMappingEntry[];
   readonly logMappings: readonly OutputMappingEntry[];
   readonly writeSupport: boolean;
+  /**
+   * Whether commands may use the network (Shoal's TaskDescription.NetworkAccess, default true). Specs
+   * stored before the field existed lack it: read it with `taskNetworkAccess`.
+   */
+  readonly networkAccess?: boolean;
+}
+
+export function taskNetworkAccess(spec: TaskSpec): boolean {
+  return spec.networkAccess ?? true;
 }
 
 export interface NotificationSpec {

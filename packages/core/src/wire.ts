@@ -64,6 +64,11 @@ export interface WireInstance {
   AttemptCount: number;
   /** Shoal addition: worker (cluster instance) that ran the latest attempt. */
   WorkerId: string;
+  /**
+   * Shoal addition: what the last ended attempt used, measured by its cgroup; null fields where it was not
+   * measured (unsandboxed, or no cgroups on its worker).
+   */
+  Usage: { CpuSeconds: number | null; PeakMemoryBytes: number | null };
 }
 
 export interface WireList<T> {
@@ -104,9 +109,25 @@ export interface WireQuota {
 
 export interface WireInstanceType {
   InstanceType: string;
+  /** Whole cores, as in BatchCompute; `Cpu` has the exact figure. */
   CpuCore: number;
+  /** GiB, rounded as in BatchCompute; `MemoryMiB` has the exact figure. */
   MemorySize: number;
   Network: { Classic: boolean; Vpc: boolean };
+  /** Shoal additions: the exact limits an attempt of this type runs within. */
+  Cpu: number;
+  MemoryMiB: number;
+  ProcessLimit: number;
+}
+
+/** Shoal addition to `GET /available`: how this server's attempts are confined. */
+export interface WireSandbox {
+  /** 'bwrap', or 'off' when commands run unconfined as the server's user. */
+  Mode: 'bwrap' | 'off';
+  /** Whether instance-type limits are enforced (cgroups). */
+  Limits: boolean;
+  /** What an operator should know: why the sandbox is off, or why limits are not enforced; '' if nothing. */
+  Warning: string;
 }
 
 export interface WireAvailable {
@@ -116,4 +137,5 @@ export interface WireAvailable {
   AvailableResourceType: string[];
   AvailableSystemDiskType: string[];
   AvailableDataDiskType: string[];
+  Sandbox: WireSandbox;
 }

@@ -18,7 +18,11 @@ export class LogFiles {
     return join(this.root, jobId, `${taskName}.${instanceId}.${attemptNo}.${stream}`);
   }
 
+  /**
+   * Removes a job's logs. An attempt cut off by the stop that preceded the delete may still be writing its
+   * last lines: a directory that gained a file while it was being emptied is emptied again.
+   */
   async deleteJob(jobId: string): Promise<void> {
-    await rm(this.jobDir(jobId), { recursive: true, force: true });
+    await rm(this.jobDir(jobId), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
 }

@@ -19,7 +19,19 @@ export interface ShoalServerOptions {
   s3AccessKeyId?: string;
   s3SecretAccessKey?: string;
   s3SessionToken?: string;
-  sandbox?: 'auto' | 'off' | 'bwrap';
+  /**
+   * 'bwrap' (default): every attempt runs in a bubblewrap sandbox with its instance type's limits; the
+   * server refuses to start where that cannot work. 'off': commands run unconfined as the server's own
+   * user, an explicit choice the server announces, and refuses while it has users other than the admin
+   * unless allowUnsandboxedUsers is set too.
+   */
+  sandbox?: 'bwrap' | 'off';
+  allowUnsandboxedUsers?: boolean;
+  /** First of the host uids sandboxes run as (one per sandbox, sandboxUidCount of them). */
+  sandboxUidBase?: number;
+  sandboxUidCount?: number;
+  /** A JSON file of instance types (see parseInstanceTypes) added to the built-in `shoal.local`. */
+  instanceTypesFile?: string;
   /** pino level: fatal, error, warn, info, debug; default info. */
   logLevel?: string;
   /** Region name reported to commands as BATCH_COMPUTE_REGION; default `local`. */
@@ -56,7 +68,11 @@ export interface ResolvedServerOptions {
         sessionToken?: string;
       }
     | undefined;
-  readonly sandbox: 'auto' | 'off' | 'bwrap';
+  readonly sandbox: 'bwrap' | 'off';
+  readonly allowUnsandboxedUsers: boolean;
+  readonly sandboxUidBase: number | undefined;
+  readonly sandboxUidCount: number | undefined;
+  readonly instanceTypesFile: string | undefined;
   readonly logLevel: string;
   readonly region: string;
   readonly leaseMs: number;
@@ -93,9 +109,11 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
       ...(o.s3SessionToken ? { sessionToken: o.s3SessionToken } : {}),
     };
   }
-  const sandbox = o.sandbox ?? 'auto';
-  if (!['auto', 'off', 'bwrap'].includes(sandbox))
-    throw new TypeError(`sandbox must be auto, off or bwrap, got ${sandbox}`);
+  const sandbox = o.sandbox ?? 'bwrap';
+  if (sandbox !== 'bwrap' && sandbox !== 'off') {
+    const hint = String(sandbox) === 'auto' ? ' (auto was removed: every attempt is sandboxed now)' : '';
+    throw new TypeError(`sandbox must be bwrap or off, got ${String(sandbox)}${hint}`);
+  }
   return Object.freeze({
     dataDir: resolve(o.dataDir),
     port: nonNegativeInt('port', o.port, 7720),
@@ -105,6 +123,10 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     objectStore,
     s3,
     sandbox,
+    allowUnsandboxedUsers: o.allowUnsandboxedUsers ?? false,
+    sandboxUidBase: o.sandboxUidBase,
+    sandboxUidCount: o.sandboxUidCount,
+    instanceTypesFile: o.instanceTypesFile ? resolve(o.instanceTypesFile) : undefined,
     logLevel: o.logLevel ?? 'info',
     region: o.region ?? 'local',
     leaseMs: nonNegativeInt('leaseMs', o.leaseMs, 30_000),

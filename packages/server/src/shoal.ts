@@ -3,15 +3,17 @@
  * wired from resolved options. `startShoal` returns once the API listens and the local worker runs.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { BlobStore, Store } from '@shoal/core';
-import { systemClock } from '@shoal/core';
+import type { BlobStore, InstanceTypeSpec, Store, WireSandbox } from '@shoal/core';
+import { buildCatalog, parseInstanceTypes, slotShare, systemClock } from '@shoal/core';
 import { openStore } from '@shoal/store';
 import { createBlobStore } from '@shoal/blobs';
 import { Runner } from '@shoal/agent';
 import { buildApi } from './api/app.js';
+import { UNSANDBOXED_WARNING, type ExecutionInfo } from './execution.js';
 import { KeyRing } from './api/auth.js';
 import {
   ensureAdminCredentials,
@@ -39,6 +41,27 @@ export interface RunningShoal {
   close(): Promise<void>;
 }
 
+/** The catalog: `shoal.local` (one slot's share of this machine) and the operator's file, if any. */
+function instanceTypes(file: string | undefined, slots: number): InstanceTypeSpec[] {
+  const local = slotShare(availableParallelism(), totalmem(), slots || availableParallelism());
+  if (!file) return [local];
+  return buildCatalog(local, parseInstanceTypes(readFileSync(file, 'utf8'), file));
+}
+
+/** Unsandboxed, any user's command can read everyone's data: only the admin may exist, unless allowed. */
+async function refuseUnsandboxedUsers(store: Store, allowed: boolean): Promise<void> {
+  if (allowed) return;
+  const users = await store.listUsers({ limit: 2 });
+  if (users.items.length > 1) {
+    await store.close();
+    throw new Error(
+      'refusing to run with --sandbox off: this server has users other than the admin, and unsandboxed ' +
+        "commands can read every user's data and the server's keys. Run with the sandbox, or add " +
+        '--allow-unsandboxed-users',
+    );
+  }
+}
+
 export async function startShoal(input: ShoalServerOptions): Promise<RunningShoal> {
   const options = resolveServerOptions(input);
   const clock = systemClock;
@@ -58,18 +81,73 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   if (resealed)
     logger.info({ keys: resealed }, 'sealed access-key secrets stored in plaintext by an older version');
   let credentials = await ensureAdminCredentials(options.dataDir, store, sealer, clock);
+  const catalog = instanceTypes(options.instanceTypesFile, options.slots);
+  const unsandboxed = options.sandbox === 'off';
+  if (unsandboxed) {
+    logger.warn(`SANDBOX OFF: ${UNSANDBOXED_WARNING}`);
+    await refuseUnsandboxedUsers(store, options.allowUnsandboxedUsers);
+  }
   const logs = new LogFiles(join(options.dataDir, 'logs'));
   const gateway = new WorkerGateway(store, clock, {
     leaseMs: options.leaseMs,
     region: options.region,
     ossHost: `${options.host}:${options.port}`,
+    catalog,
   });
   const objects = new ObjectAccess(store, clock);
-  const jobs = new JobService(store, gateway, logs, clock, objects);
+  const jobs = new JobService(store, gateway, logs, clock, objects, catalog);
   const keys = new KeyRing(store, sealer);
-  const accounts = new AccountService(store, keys, sealer, clock);
+  const accounts = new AccountService(
+    store,
+    keys,
+    sealer,
+    clock,
+    unsandboxed && !options.allowUnsandboxedUsers
+      ? "the server runs with --sandbox off, where any user could read every other user's data; " +
+          'restart it with the sandbox, or add --allow-unsandboxed-users'
+      : '',
+  );
+
+  // The local worker's runner is set up, and its sandbox proven, before the server takes any request.
+  // The worker id is stable per host and data dir, so a restarted server recognises (and re-queues) its
+  // own cut-off attempts.
+  const workerId = `i-${createHash('sha1').update(`${options.hostname}\u0000${options.dataDir}`).digest('hex').slice(0, 20)}`;
+  let runner: Runner | undefined;
+  let sandbox: WireSandbox = unsandboxed
+    ? { Mode: 'off', Limits: false, Warning: UNSANDBOXED_WARNING }
+    : { Mode: 'bwrap', Limits: false, Warning: 'no local worker: limits are enforced by the workers' };
+  if (options.slots > 0) {
+    runner = new Runner({
+      workRoot: join(options.dataDir, 'work'),
+      blobs,
+      workerId,
+      sandbox: options.sandbox,
+      keepWorkDirs: options.keepWorkDirs,
+      ...(options.sandboxUidBase !== undefined ? { sandboxUidBase: options.sandboxUidBase } : {}),
+      ...(options.sandboxUidCount !== undefined ? { sandboxUidCount: options.sandboxUidCount } : {}),
+    });
+    if (!unsandboxed) {
+      const status = await runner.prepare();
+      if (!status.ok) {
+        await runner.close();
+        await store.close();
+        throw new Error(
+          `the sandbox does not work on this machine: ${status.reason}. Fix that, or start with --sandbox off ` +
+            "(commands then run unconfined as the server's user)",
+        );
+      }
+      if (!status.limits) logger.warn(`instance-type limits are not enforced: ${status.limitsProblem}`);
+      sandbox = {
+        Mode: 'bwrap',
+        Limits: status.limits,
+        Warning: status.limits ? '' : `limits are not enforced: ${status.limitsProblem}`,
+      };
+      logger.info({ sandbox: status.reason }, 'sandbox ready');
+    }
+  }
+  const execution: ExecutionInfo = { catalog, sandbox };
   const app = buildApi(
-    { jobs, accounts, objects, store, blobs, logs, clock, slots: options.slots },
+    { jobs, accounts, objects, store, blobs, logs, clock, execution },
     { hostId: options.hostname, keys, logger },
   );
 
@@ -79,18 +157,8 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   credentials = publishEndpoint(options.dataDir, credentials, url);
 
-  // Stable per host and data dir, so a restarted server recognises (and re-queues) its own cut-off attempts.
-  const workerId = `i-${createHash('sha1').update(`${options.hostname}\u0000${options.dataDir}`).digest('hex').slice(0, 20)}`;
   let worker: LocalWorker | undefined;
-  let runner: Runner | undefined;
-  if (options.slots > 0) {
-    runner = new Runner({
-      workRoot: join(options.dataDir, 'work'),
-      blobs,
-      workerId,
-      sandbox: options.sandbox,
-      keepWorkDirs: options.keepWorkDirs,
-    });
+  if (runner) {
     worker = new LocalWorker(gateway, runner, logs, clock, logger.child({ component: 'local-worker' }), {
       workerId,
       hostname: options.hostname,

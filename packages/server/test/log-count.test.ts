@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +30,9 @@ let shoal: TestShoal | undefined;
 
 before(async () => {
   if (noBwrap) return;
+  // mkdtemp makes the data dir 0700, as under /root: the sandbox must not need a path it can walk.
   dataDir = await mkdtemp(join(tmpdir(), 'shoal-log-count-api-'));
-  // The sandbox user (nobody) must be able to pass through to the work folder inside.
-  await chmod(dataDir, 0o711);
-  shoal = await startTestShoal({ slots: 3, sandbox: 'auto' }, dataDir);
+  shoal = await startTestShoal({ slots: 3 }, dataDir);
 });
 
 after(async () => {
@@ -142,4 +141,8 @@ test('log-count: the guide job submitted as a hand-written JobDescription', { sk
   assert.equal(merged.status, 200, merged.text);
   assert.match(merged.text, /^merge: added up 3 count results from \/home\/input\/count_results\n/);
   assert.ok(merged.text.includes(`merge: wrote /home/output/merge_result.txt: ${JSON.stringify(expected)}`));
+  // It ran in the sandbox, with nothing opened up on the way to the data dir.
+  assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+  const instance = await s.api('GET', `/jobs/${id}/tasks/count/instances/0`);
+  assert.ok(instance.json.Usage.PeakMemoryBytes > 0, instance.text);
 });

@@ -1,15 +1,16 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isPrefix, objectUriProblem, parseObjectUri, type Assignment, type ObjectUri } from '@shoal/core';
+import { RESERVED_PATHS } from '../sandbox/system.js';
 import { AttemptFailure } from './results.js';
 
 /**
  * The mapping plan of one attempt: where each InputMapping, OutputMapping and LogMapping lives as the
- * program sees it ("visible" paths) and on the host. Mappings under the working directory need nothing
- * special; any other absolute path exists only inside the attempt's own mount namespace, so that two
- * attempts mapping `/home/input/` side by side each see their own. planMappings is pure (no I/O): that
- * a mapping inside stays inside on disk (no symlink leading out) is checked where the disk is used, with
- * staysWithin.
+ * program sees it ("visible" paths) and, for those inside the working directory, on the host. Mappings
+ * under the working directory need nothing special; any other absolute path exists only inside the
+ * attempt's own mount namespace, so that two attempts mapping `/home/input/` side by side each see their
+ * own. planMappings is pure (no I/O): that a mapping inside stays inside on disk (no symlink leading out)
+ * is checked where the disk is used, with staysWithin.
  */
 export interface InputPlan {
   readonly source: ObjectUri;
@@ -18,23 +19,33 @@ export interface InputPlan {
   readonly directory: boolean;
   readonly visible: string;
   readonly inside: boolean;
+  /** The host path of an inside mapping; '' for one outside the working directory. */
+  readonly host: string;
 }
 
 export interface OutputPlan {
   readonly destination: ObjectUri;
   readonly visible: string;
   readonly inside: boolean;
+  readonly host: string;
 }
 
 export interface LogPlan {
   readonly destination: ObjectUri;
   readonly visible: string;
   readonly inside: boolean;
+  readonly host: string;
+}
+
+/** The working directory as the command sees it and where it is on the host (the same when unsandboxed). */
+export interface WorkDirs {
+  readonly visible: string;
+  readonly host: string;
 }
 
 export interface MappingPlan {
   /** The working directory the plan was made for: "inside" means within it. */
-  readonly workDir: string;
+  readonly workDir: WorkDirs;
   readonly inputs: readonly InputPlan[];
   readonly outputs: readonly OutputPlan[];
   readonly logs: readonly LogPlan[];
@@ -42,31 +53,19 @@ export interface MappingPlan {
   readonly firstOutside: string;
 }
 
-// The sandbox mounts these itself (read-only system directories, /proc, /dev): a mapping may not land there.
-const RESERVED = [
-  '/usr',
-  '/bin',
-  '/sbin',
-  '/lib',
-  '/lib32',
-  '/lib64',
-  '/libx32',
-  '/etc',
-  '/opt',
-  '/proc',
-  '/dev',
-  '/sys',
-];
-
-export function planMappings(a: Assignment, workDir: string): MappingPlan {
+export function planMappings(a: Assignment, workDir: WorkDirs): MappingPlan {
   const inputs = a.inputMappings.map((m, i): InputPlan => {
     const field = `InputMapping[${i}]`;
     const source = objectUri(m.source, field, 'InputMappingFailed');
     const directory = isPrefix(source);
     let local = m.destination;
     if (!directory && local.endsWith('/')) local += path.posix.basename(source.key);
-    const { visible, inside } = localPath(local, workDir, field, 'InputMappingFailed');
-    return { source, sourceText: m.source, directory, visible, inside };
+    return {
+      source,
+      sourceText: m.source,
+      directory,
+      ...localPath(local, workDir, field, 'InputMappingFailed'),
+    };
   });
   const outputs = a.outputMappings.map((m, i): OutputPlan => {
     const field = `OutputMapping[${i}]`;
@@ -77,7 +76,7 @@ export function planMappings(a: Assignment, workDir: string): MappingPlan {
     const field = `LogMapping[${i}]`;
     const destination = asPrefix(objectUri(m.destination, field, 'LogUploadFailed'));
     const where = localPath(m.source, workDir, field, 'LogUploadFailed');
-    if (where.visible === workDir)
+    if (where.visible === workDir.visible)
       throw new AttemptFailure('LogUploadFailed', `${field} local path ${m.source} must name a file`);
     return { destination, ...where };
   });
@@ -109,10 +108,12 @@ export async function staysWithin(host: string, root: string): Promise<boolean> 
 
 function localPath(
   text: string,
-  workDir: string,
+  dirs: WorkDirs,
   field: string,
   code: 'InputMappingFailed' | 'OutputUploadFailed' | 'LogUploadFailed',
-): { visible: string; inside: boolean } {
+): { visible: string; inside: boolean; host: string } {
+  const workDir = dirs.visible;
+  const hostOf = (visible: string): string => dirs.host + visible.slice(workDir.length);
   if (typeof text !== 'string' || text === '' || text.includes('\0')) {
     throw new AttemptFailure(code, `${field} local path ${JSON.stringify(text)} is not a path`);
   }
@@ -124,11 +125,11 @@ function localPath(
         `${field} local path ${text} is relative but climbs out of the working directory`,
       );
     }
-    return { visible, inside: true };
+    return { visible, inside: true, host: hostOf(visible) };
   }
   const visible = path.resolve(text);
-  if (isWithin(visible, workDir)) return { visible, inside: true };
-  if (visible === '/' || RESERVED.some((r) => isWithin(visible, r))) {
+  if (isWithin(visible, workDir)) return { visible, inside: true, host: hostOf(visible) };
+  if (visible === '/' || RESERVED_PATHS.some((r) => isWithin(visible, r))) {
     throw new AttemptFailure(
       code,
       `${field} local path ${text} is inside a system directory the sandbox mounts itself; choose a path such as /home/...`,
@@ -140,7 +141,7 @@ function localPath(
       `${field} local path ${text} contains the working directory and would hide it`,
     );
   }
-  return { visible, inside: false };
+  return { visible, inside: false, host: '' };
 }
 
 function objectUri(

@@ -1,29 +1,36 @@
 import path from 'node:path';
 import { systemClock, type BlobStore, type Clock } from '@shoal/core';
+import { NATIVE_SPAWNER_PATH, SANDBOX_INIT_PATH } from './launch/native.js';
 
 /**
  * How a Runner executes attempts.
  *
  * sandbox:
- * - 'auto' (default): commands whose mappings stay inside the working directory run directly as the
- *   agent's own user (the fast path); an attempt mapping a path outside it runs in a bubblewrap sandbox
- *   as `sandboxUid`/`sandboxGid`, or fails with SandboxUnavailable when bwrap does not work here.
- * - 'bwrap': every attempt runs in the sandbox (SandboxUnavailable when bwrap does not work).
- * - 'off': never sandbox; an attempt mapping a path outside its working directory fails with SandboxUnavailable.
+ * - 'bwrap' (default): every attempt runs in a bubblewrap sandbox, as an unprivileged uid, in namespaces
+ *   and a cgroup of its own (see ../sandbox). Where the sandbox cannot work, attempts fail with
+ *   SandboxUnavailable; a worker checks `prepare()` first and refuses to start.
+ * - 'off': commands run directly as the agent's own user, unconfined: an explicit operator choice. An
+ *   attempt mapping a path outside its working directory then fails with SandboxUnavailable.
  */
 export interface RunnerOptions {
-  /** Directory holding one working directory per running attempt. Created if missing. */
+  /** Directory holding the attempts' working directories. Created if missing. */
   workRoot: string;
   blobs: BlobStore;
   /** Passed to commands as BATCH_COMPUTE_WORKER_ID. */
   workerId: string;
-  sandbox?: 'auto' | 'off' | 'bwrap';
-  /** Unprivileged user the sandbox runs as; default 65534 (nobody). Never 0: bwrap started as root is no sandbox. */
-  sandboxUid?: number;
-  /** Default 65534 (nogroup). */
-  sandboxGid?: number;
-  /** Whether sandboxed commands may use the network (bwrap --share-net); default true, like the fast path. */
-  sandboxNetwork?: boolean;
+  sandbox?: 'bwrap' | 'off';
+  /**
+   * First host uid of the sandbox range: sandbox k runs as uid (and gid) sandboxUidBase + k. The range
+   * must belong to nobody else on the machine. Default 2147400000. Only a root agent switches uids; an
+   * unprivileged agent runs its sandboxes as itself.
+   */
+  sandboxUidBase?: number;
+  /** Size of the uid range: how many sandboxes may exist at once; default 64. */
+  sandboxUidCount?: number;
+  /** Idle sandboxes kept warm for the next attempts of the same profile; default 4. */
+  warmSandboxes?: number;
+  /** Whether attempts get cgroups with their instance type's limits; default true where cgroups work. */
+  cgroups?: boolean;
   /** The bubblewrap executable; default /usr/bin/bwrap. */
   bwrapPath?: string;
   /** Time between SIGTERM and SIGKILL of the process group on timeout or stop; default 2000. */
@@ -33,46 +40,54 @@ export interface RunnerOptions {
   /** Source of AttemptResult.startedAtUs / endedAtUs; default the system clock. */
   clock?: Clock;
   /**
-   * Start commands through a small helper process (default true): fork() from a large worker process
-   * costs its main thread about a millisecond per command; the helper forks on another core.
+   * Start unsandboxed commands through a small helper process (default true): fork() from a large worker
+   * process costs its main thread about a millisecond per command; the helper forks on another core.
    */
   spawner?: boolean;
+  /** The compiled helpers (default: where `npm ci` builds them). */
+  helperPath?: string;
+  initPath?: string;
 }
 
 export interface ResolvedRunnerOptions {
   readonly workRoot: string;
   readonly blobs: BlobStore;
   readonly workerId: string;
-  readonly sandbox: 'auto' | 'off' | 'bwrap';
-  readonly sandboxUid: number;
-  readonly sandboxGid: number;
-  readonly sandboxNetwork: boolean;
+  readonly sandbox: 'bwrap' | 'off';
+  readonly sandboxUidBase: number;
+  readonly sandboxUidCount: number;
+  readonly warmSandboxes: number;
+  readonly cgroups: boolean;
   readonly bwrapPath: string;
   readonly killGraceMs: number;
   readonly keepWorkDirs: boolean;
   readonly clock: Clock;
   readonly spawner: boolean;
+  readonly helperPath: string;
+  readonly initPath: string;
 }
 
-const NOBODY = 65534;
+export const DEFAULT_SANDBOX_UID_BASE = 2_147_400_000;
+
+function count(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min)
+    throw new TypeError(`RunnerOptions.${name} must be an integer >= ${min}, got ${String(value)}`);
+  return v;
+}
 
 export function resolveRunnerOptions(o: RunnerOptions): Readonly<ResolvedRunnerOptions> {
   if (typeof o.workRoot !== 'string' || o.workRoot === '')
     throw new TypeError('RunnerOptions.workRoot must be a directory path');
   if (typeof o.workerId !== 'string' || o.workerId === '')
     throw new TypeError('RunnerOptions.workerId must be a non-empty string');
-  const sandbox = o.sandbox ?? 'auto';
-  if (!['auto', 'off', 'bwrap'].includes(sandbox))
-    throw new TypeError(`RunnerOptions.sandbox must be auto, off or bwrap, got ${String(sandbox)}`);
-  const sandboxUid = o.sandboxUid ?? NOBODY;
-  const sandboxGid = o.sandboxGid ?? NOBODY;
-  for (const [name, id] of [
-    ['sandboxUid', sandboxUid],
-    ['sandboxGid', sandboxGid],
-  ] as const) {
-    if (!Number.isInteger(id) || id <= 0)
-      throw new TypeError(`RunnerOptions.${name} must be a positive integer (not root), got ${id}`);
-  }
+  const sandbox = o.sandbox ?? 'bwrap';
+  if (sandbox !== 'bwrap' && sandbox !== 'off')
+    throw new TypeError(`RunnerOptions.sandbox must be bwrap or off, got ${String(sandbox)}`);
+  const sandboxUidBase = count('sandboxUidBase', o.sandboxUidBase, DEFAULT_SANDBOX_UID_BASE, 1);
+  const sandboxUidCount = count('sandboxUidCount', o.sandboxUidCount, 64, 1);
+  if (sandboxUidBase + sandboxUidCount > 2 ** 32 - 2)
+    throw new TypeError(`RunnerOptions.sandboxUidBase + sandboxUidCount must stay below 2^32 - 2`);
   const killGraceMs = o.killGraceMs ?? 2000;
   if (!Number.isFinite(killGraceMs) || killGraceMs < 0)
     throw new TypeError(`RunnerOptions.killGraceMs must be >= 0, got ${killGraceMs}`);
@@ -81,13 +96,16 @@ export function resolveRunnerOptions(o: RunnerOptions): Readonly<ResolvedRunnerO
     blobs: o.blobs,
     workerId: o.workerId,
     sandbox,
-    sandboxUid,
-    sandboxGid,
-    sandboxNetwork: o.sandboxNetwork ?? true,
+    sandboxUidBase,
+    sandboxUidCount,
+    warmSandboxes: count('warmSandboxes', o.warmSandboxes, 4, 0),
+    cgroups: o.cgroups ?? true,
     bwrapPath: o.bwrapPath ?? '/usr/bin/bwrap',
     killGraceMs,
     keepWorkDirs: o.keepWorkDirs ?? false,
     clock: o.clock ?? systemClock,
     spawner: o.spawner ?? true,
+    helperPath: o.helperPath ?? NATIVE_SPAWNER_PATH,
+    initPath: o.initPath ?? SANDBOX_INIT_PATH,
   });
 }

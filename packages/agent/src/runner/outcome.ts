@@ -1,13 +1,14 @@
-import { constants } from 'node:os';
+import type { AttemptLimits } from '@shoal/core';
 import type { ProcessOutcome } from './process.js';
-import { AttemptFailure, readTail } from './results.js';
+import { AttemptFailure } from './results.js';
 
 export interface OutcomeContext {
   readonly argv0: string;
   readonly path: string;
   readonly sandboxed: boolean;
   readonly timeoutMs: number;
-  readonly stderrFile: string;
+  /** The limits the attempt ran within (sandboxed attempts only). */
+  readonly limits: AttemptLimits | undefined;
 }
 
 export interface InterpretedOutcome {
@@ -15,15 +16,17 @@ export interface InterpretedOutcome {
   readonly failure: AttemptFailure | undefined;
 }
 
+const MiB = 1024 * 1024;
+
 /** Turns how the process ended into the attempt's exit code and error (undefined error = success). */
-export async function interpretOutcome(p: ProcessOutcome, ctx: OutcomeContext): Promise<InterpretedOutcome> {
+export function interpretOutcome(p: ProcessOutcome, ctx: OutcomeContext): InterpretedOutcome {
   if (p.spawnError) return { exitCode: null, failure: spawnFailure(p.spawnError, ctx) };
   if (p.lost)
     return { exitCode: null, failure: new AttemptFailure('InternalError', `${p.lost}; process tree killed`) };
   if (p.ended === 'timeout') {
     return {
       exitCode: p.exitCode,
-      failure: new AttemptFailure('Timeout', `timed out after ${ctx.timeoutMs} ms; process tree killed`),
+      failure: new AttemptFailure('Timeout', `timed out after ${ctx.timeoutMs} ms; ${killed(ctx)}`),
     };
   }
   if (p.ended === 'stopped') {
@@ -31,15 +34,30 @@ export async function interpretOutcome(p: ProcessOutcome, ctx: OutcomeContext): 
       exitCode: p.exitCode,
       failure: new AttemptFailure(
         'Stopped',
-        `stopped after ${p.durationMs} ms (job stopped); process tree killed`,
+        `stopped after ${p.durationMs} ms (job stopped); ${killed(ctx)}`,
       ),
     };
   }
-  let exitCode = p.exitCode;
-  if (ctx.sandboxed && p.signal === null) {
-    const reported = sandboxExitCode(p.status);
-    if (reported === undefined) return { exitCode: null, failure: await sandboxFailure(ctx) };
-    exitCode = reported;
+  const failed = p.signal !== null || p.exitCode !== 0;
+  // The limits explain a failure better than the signal or exit code they caused.
+  if (failed && ctx.limits && p.usage.pidsHits > 0) {
+    return {
+      exitCode: p.exitCode,
+      failure: new AttemptFailure(
+        'ProcessLimitExceeded',
+        `the attempt reached its limit of ${ctx.limits.processes} processes (instance type ${ctx.limits.instanceType}) and was ended`,
+      ),
+    };
+  }
+  if (failed && ctx.limits && p.usage.oomKills > 0) {
+    return {
+      exitCode: p.exitCode,
+      failure: new AttemptFailure(
+        'OutOfMemory',
+        `the attempt used more than its memory limit of ${Math.round(ctx.limits.memoryBytes / MiB)} MiB ` +
+          `(instance type ${ctx.limits.instanceType}); the kernel killed its largest process`,
+      ),
+    };
   }
   if (p.signal !== null) {
     return {
@@ -47,66 +65,48 @@ export async function interpretOutcome(p: ProcessOutcome, ctx: OutcomeContext): 
       failure: new AttemptFailure('KilledBySignal', `command was killed by signal ${p.signal}`),
     };
   }
-  if (exitCode !== 0) {
+  if (p.exitCode !== 0) {
     return {
-      exitCode,
-      failure: new AttemptFailure(
-        'NonZeroExitCode',
-        `command exited with code ${exitCode}${signalHint(exitCode, ctx)}`,
-      ),
+      exitCode: p.exitCode,
+      failure: new AttemptFailure('NonZeroExitCode', `command exited with code ${p.exitCode}`),
     };
   }
-  return { exitCode, failure: undefined };
+  return { exitCode: p.exitCode, failure: undefined };
 }
 
-/** bwrap writes `{ "exit-code": N }` on its status fd only when the command itself ran. */
-function sandboxExitCode(status: string): number | undefined {
-  const m = /"exit-code"\s*:\s*(\d+)/.exec(status);
-  return m ? Number(m[1]) : undefined;
-}
-
-/** The command never ran inside the sandbox: bwrap's own last complaint says why. */
-async function sandboxFailure(ctx: OutcomeContext): Promise<AttemptFailure> {
-  const tail = await readTail(ctx.stderrFile, 4096);
-  const line =
-    tail
-      .split('\n')
-      .reverse()
-      .find((l) => l.startsWith('bwrap: ')) ?? 'bwrap: exited without running the command';
-  const why = line.slice('bwrap: '.length);
-  if (why.startsWith('execvp ')) {
-    return new AttemptFailure(
-      'CommandNotFound',
-      `command ${ctx.argv0} could not be started in the sandbox: ${why.slice('execvp '.length)}`,
-    );
-  }
-  return new AttemptFailure('SandboxUnavailable', `the sandbox could not be set up: ${why}`);
+function killed(ctx: OutcomeContext): string {
+  return ctx.sandboxed ? 'every process of the attempt was killed' : 'its process group was killed';
 }
 
 function spawnFailure(err: NodeJS.ErrnoException, ctx: OutcomeContext): AttemptFailure {
   const cmd = JSON.stringify(ctx.argv0);
+  const where = ctx.sandboxed ? ' in the sandbox' : '';
   switch (err.code) {
+    case 'ESANDBOX':
+      return new AttemptFailure(
+        'SandboxUnavailable',
+        `the attempt's sandbox could not be set up: ${err.message}`,
+      );
     case 'ENOENT':
       return new AttemptFailure(
         'CommandNotFound',
         ctx.argv0.includes('/')
-          ? `command ${cmd} not found (no such file in the working directory, or its #! interpreter is missing)`
-          : `command ${cmd} not found in PATH ${ctx.path}`,
+          ? `command ${cmd} not found${where} (no such file in the working directory, or its #! interpreter is missing)`
+          : `command ${cmd} not found in PATH ${ctx.path}${where}`,
       );
     case 'EACCES':
-      return new AttemptFailure('CommandNotFound', `command ${cmd} is not executable (permission denied)`);
+      return new AttemptFailure(
+        'CommandNotFound',
+        `command ${cmd} is not executable${where} (permission denied)`,
+      );
     case 'ENOTDIR':
     case 'ENOEXEC':
     case 'ELOOP':
-      return new AttemptFailure('CommandNotFound', `command ${cmd} cannot be executed: ${err.message}`);
+      return new AttemptFailure(
+        'CommandNotFound',
+        `command ${cmd} cannot be executed${where}: ${err.message}`,
+      );
     default:
       return new AttemptFailure('InternalError', `command ${cmd} could not be started: ${err.message}`);
   }
-}
-
-/** Through bwrap a command killed by signal N shows as exit code 128+N, as in a shell. */
-function signalHint(code: number | null, ctx: OutcomeContext): string {
-  if (!ctx.sandboxed || code === null || code <= 128) return '';
-  const name = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
-  return name ? ` (128+${code - 128}: probably killed by ${name})` : '';
 }

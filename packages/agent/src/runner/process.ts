@@ -1,11 +1,9 @@
-import type { ExitInfo, Launcher, LaunchRequest } from './launch/types.js';
-import type { SandboxIds } from './sandbox.js';
+import { NO_USAGE, type ExitInfo, type Launched, type MeasuredUsage } from './launch/types.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** What to launch (the launcher's request, with the sandbox user as one field) and how to supervise it. */
-export interface ProcessSpec extends Omit<LaunchRequest, 'uid' | 'gid'> {
-  readonly ids: SandboxIds | undefined;
+/** How a started command is watched over. */
+export interface Supervision {
   /** 0 = no limit. */
   readonly timeoutMs: number;
   readonly killGraceMs: number;
@@ -19,68 +17,58 @@ export interface ProcessOutcome {
   readonly durationMs: number;
   /** Why the runner ended the process, if it did. */
   readonly ended: 'exited' | 'timeout' | 'stopped';
-  /** Set when the program could not be started at all (ENOENT, EACCES, ...). */
+  /** Set when the program could not be started at all (ENOENT, EACCES, ESANDBOX, ...). */
   readonly spawnError: NodeJS.ErrnoException | undefined;
-  readonly status: string;
   /** Set when the launcher lost track of the process; the outcome is unknown. */
   readonly lost?: string;
+  readonly usage: MeasuredUsage;
 }
 
 /**
- * Runs one process in its own process group (detached) so that the whole tree can be signalled. On
- * timeout or abort the group gets SIGTERM, then SIGKILL after killGraceMs. When the leader exits, whatever
- * is left in its group is killed too (by the launcher): an attempt's processes never outlive it.
+ * Starts a command through `start` and waits for its end. On timeout or abort the command gets SIGTERM,
+ * then SIGKILL after killGraceMs, through its launcher: the process group of a plain command, every
+ * process of a sandboxed attempt (its pid namespace and cgroup, so setsid cannot escape it).
  */
-export async function runProcess(spec: ProcessSpec, launcher: Launcher): Promise<ProcessOutcome> {
+export async function supervise(
+  start: (onExit: (exit: ExitInfo) => void) => Promise<Launched>,
+  s: Supervision,
+): Promise<ProcessOutcome> {
   const started = performance.now();
   let ended: ProcessOutcome['ended'] = 'exited';
   let exited = false;
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
-  let pid: number | undefined;
+  let launched: Launched | undefined;
   let resolveExit!: (exit: ExitInfo) => void;
   const exit = new Promise<ExitInfo>((resolve) => (resolveExit = resolve));
 
-  const killGroup = (sig: NodeJS.Signals): void => {
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
-  };
   const terminate = (why: 'timeout' | 'stopped'): void => {
     if (exited || ended !== 'exited') return;
     ended = why;
-    killGroup('SIGTERM');
-    graceTimer = setTimeout(() => killGroup('SIGKILL'), Math.min(spec.killGraceMs, MAX_TIMER_MS));
+    launched?.signal('SIGTERM');
+    graceTimer = setTimeout(() => launched?.signal('SIGKILL'), Math.min(s.killGraceMs, MAX_TIMER_MS));
   };
   const onAbort = (): void => terminate('stopped');
 
   try {
-    pid = await launcher.start(
-      {
-        file: spec.file,
-        args: spec.args,
-        cwd: spec.cwd,
-        env: spec.env,
-        stdoutFile: spec.stdoutFile,
-        stderrFile: spec.stderrFile,
-        ...(spec.ids ? { uid: spec.ids.uid, gid: spec.ids.gid } : {}),
-        statusPipe: spec.statusPipe,
-      },
-      (info) => resolveExit(info),
-    );
+    launched = await start((info) => resolveExit(info));
   } catch (err) {
-    return notStarted(err as NodeJS.ErrnoException, started);
+    return {
+      exitCode: null,
+      signal: null,
+      durationMs: Math.round(performance.now() - started),
+      ended: 'exited',
+      spawnError: err as NodeJS.ErrnoException,
+      usage: NO_USAGE,
+    };
   }
   try {
-    spec.onSpawn?.(pid);
+    s.onSpawn?.(launched.pid);
   } catch {
     // The caller's bookkeeping must not break the run.
   }
-  if (spec.timeoutMs > 0) {
-    const deadline = performance.now() + spec.timeoutMs;
+  if (s.timeoutMs > 0) {
+    const deadline = performance.now() + s.timeoutMs;
     // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): re-arm in steps instead.
     const arm = (): void => {
       const left = deadline - performance.now();
@@ -89,32 +77,21 @@ export async function runProcess(spec: ProcessSpec, launcher: Launcher): Promise
     };
     arm();
   }
-  if (spec.signal?.aborted) terminate('stopped');
-  else spec.signal?.addEventListener('abort', onAbort, { once: true });
+  if (s.signal?.aborted) terminate('stopped');
+  else s.signal?.addEventListener('abort', onAbort, { once: true });
 
   const info = await exit;
   exited = true;
   clearTimeout(timer);
   clearTimeout(graceTimer);
-  spec.signal?.removeEventListener('abort', onAbort);
+  s.signal?.removeEventListener('abort', onAbort);
   return {
     exitCode: info.code,
     signal: info.signal,
     durationMs: Math.round(performance.now() - started),
     ended,
     spawnError: undefined,
-    status: info.status,
+    usage: info.usage,
     ...(info.lost ? { lost: info.lost } : {}),
-  };
-}
-
-function notStarted(err: NodeJS.ErrnoException, started: number): ProcessOutcome {
-  return {
-    exitCode: null,
-    signal: null,
-    durationMs: Math.round(performance.now() - started),
-    ended: 'exited',
-    spawnError: err,
-    status: '',
   };
 }

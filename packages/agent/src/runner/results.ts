@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { AttemptErrorCode, AttemptResult } from '@shoal/core';
+import type { AttemptErrorCode, AttemptResult, AttemptUsage } from '@shoal/core';
 
 /**
  * A reason an attempt failed, thrown inside the runner and turned into an AttemptResult at its edge:
@@ -37,8 +37,10 @@ export function attemptResult(
   outcome: CommandOutcome,
   failure: AttemptFailure | undefined,
   detail: string,
+  usage?: AttemptUsage,
 ): AttemptResult {
   return {
+    ...(usage ? { usage } : {}),
     attemptId,
     exitCode: outcome.exitCode,
     signal: outcome.signal,

@@ -1,9 +1,15 @@
 import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { CommandLineError, splitCommandLine, type Assignment, type AttemptResult } from '@shoal/core';
+import {
+  CommandLineError,
+  splitCommandLine,
+  type Assignment,
+  type AttemptResult,
+  type AttemptUsage,
+} from '@shoal/core';
 import { attemptEnv } from './env.js';
-import { planMappings, type MappingPlan } from './mappings.js';
+import { planMappings, type MappingPlan, type WorkDirs } from './mappings.js';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { interpretOutcome } from './outcome.js';
 import { stagePackage } from './package.js';
@@ -11,7 +17,7 @@ import { DirectLauncher } from './launch/direct.js';
 import { NativeLauncher } from './launch/native.js';
 import { SpawnerLauncher } from './launch/spawner.js';
 import type { Launcher } from './launch/types.js';
-import { runProcess } from './process.js';
+import { supervise, type ProcessOutcome } from './process.js';
 import {
   AttemptFailure,
   asFailure,
@@ -20,17 +26,12 @@ import {
   readTail,
   type CommandOutcome,
 } from './results.js';
-import {
-  bwrapArgs,
-  hostPathOf,
-  probeSandbox,
-  SANDBOX_FIX,
-  type Bind,
-  type SandboxIds,
-  type SandboxProbe,
-} from './sandbox.js';
-import { chownTree, stageMappings } from './staging.js';
+import { chownTree, hostPathOf, stageMappings, type Bind, type SandboxIds } from './staging.js';
 import { uploadLogs, uploadOutputs, uploadStreams, type HostResolver, type UploadReport } from './uploads.js';
+import { attemptRootOps, WORKDIR_VISIBLE } from '../sandbox/attempt-root.js';
+import { SLOT_INSIDE } from '../sandbox/outer.js';
+import type { WarmSandbox } from '../sandbox/pool.js';
+import { SandboxRuntime, USERNS_FIX, type SandboxStatus } from '../sandbox/runtime.js';
 
 export interface AttemptIo {
   /** Files receiving the command's stdout and stderr (truncated first; may be the same file). */
@@ -38,42 +39,88 @@ export interface AttemptIo {
   readonly stderrFile: string;
   /** Aborting stops the attempt: the process tree is killed and the result says 'Stopped'. */
   readonly signal?: AbortSignal;
-  /** Called with the pid of the started process, which is also its process group id. */
+  /** Called with the pid of a started plain command (also its process group id); 0 when sandboxed. */
   readonly onSpawn?: (pid: number) => void;
 }
 
-const STATUS_FD = 3;
+/** Where one attempt's files are and how its command is started: directly, or in a warm sandbox. */
+interface Site {
+  readonly workDirs: WorkDirs;
+  readonly sandboxed: boolean;
+  readonly ids: SandboxIds | undefined;
+  stageDir(): Promise<string>;
+  run(
+    argv: string[],
+    env: Record<string, string>,
+    binds: readonly Bind[],
+    io: AttemptIo,
+    a: Assignment,
+  ): Promise<ProcessOutcome>;
+  /** After the uploads: remove the attempt's files, give its sandbox back. */
+  finish(outcome: ProcessOutcome | undefined): Promise<void>;
+}
+
 const MAX_SPARE_WORK_DIRS = 64;
 
 /**
- * Executes attempts on this machine: fresh working directory, package, mappings, the command (directly or
- * in a bubblewrap sandbox), then uploads. runAttempt never throws: every failure, the user's or the
- * machine's, comes back as an AttemptResult with an errorCode.
+ * Executes attempts on this machine: fresh working directory, package, mappings, the command (in a warm
+ * bubblewrap sandbox, or directly when the sandbox is off), then uploads. runAttempt never throws: every
+ * failure, the user's or the machine's, comes back as an AttemptResult with an errorCode.
  */
 export class Runner {
   readonly options: Readonly<ResolvedRunnerOptions>;
-  private probe: Promise<SandboxProbe> | undefined;
+  private runtime: Promise<SandboxRuntime> | undefined;
+  private status: Promise<SandboxStatus> | undefined;
+  private plainLauncher: Launcher | undefined;
   private workRootReady: Promise<unknown> | undefined;
-
-  private readonly launcher: Launcher;
-  /** Empty working directories of finished attempts, ready for the next ones. */
+  private attemptSeq = 0;
+  /** Empty working directories of finished unsandboxed attempts, ready for the next ones. */
   private readonly spareWorkDirs: string[] = [];
   /** The mode a new working directory gets (umask applied), learnt from the first one. */
   private freshMode: number | undefined;
 
   constructor(options: RunnerOptions) {
     this.options = resolveRunnerOptions(options);
-    if (!this.options.spawner) this.launcher = new DirectLauncher();
-    else this.launcher = NativeLauncher.available() ? new NativeLauncher() : new SpawnerLauncher();
   }
 
   /**
-   * Stops the spawn helper and removes the spare working directories. Attempts still running are not
-   * waited for.
+   * Sets up and proves the sandbox (bwrap, cgroups, a real attempt in a warm sandbox); a worker calls it
+   * before it takes work and refuses to start when it fails. Probed once per runner.
    */
+  prepare(): Promise<SandboxStatus> {
+    if (this.options.sandbox === 'off') {
+      return Promise.resolve({
+        ok: false,
+        reason:
+          "the sandbox is off (RunnerOptions.sandbox = 'off'): commands run unconfined as the agent's user",
+        limits: false,
+        limitsProblem: 'the sandbox is off',
+        cgroupVersion: null,
+      });
+    }
+    this.status ??= this.probe();
+    return this.status;
+  }
+
+  /** Whether sandboxed attempts can run here (prepare's verdict). */
+  async sandboxAvailable(): Promise<{ ok: boolean; reason: string }> {
+    const { ok, reason } = await this.prepare();
+    return { ok, reason };
+  }
+
+  /** How many warm sandboxes were opened so far and how many are open now. */
+  async sandboxCounts(): Promise<{ opened: number; open: number }> {
+    const pool = this.runtime ? (await this.runtime).pool : undefined;
+    return { opened: pool?.opened ?? 0, open: pool?.size ?? 0 };
+  }
+
+  /** Stops the helpers and their sandboxes; attempts still running are not waited for. */
   async close(): Promise<void> {
     for (const dir of this.spareWorkDirs.splice(0)) await removeDir(dir);
-    await this.launcher.close();
+    await this.plainLauncher?.close();
+    if (this.runtime) await (await this.runtime).close();
+    this.runtime = undefined;
+    this.status = undefined;
   }
 
   /**
@@ -84,15 +131,6 @@ export class Runner {
     await rm(this.options.workRoot, { recursive: true, force: true });
     this.spareWorkDirs.length = 0;
     this.workRootReady = undefined;
-    this.probe = undefined; // the probe also prepares the work root's permissions
-  }
-
-  /** Whether sandboxed attempts can run here; probed once per runner. */
-  async sandboxAvailable(): Promise<{ ok: boolean; reason: string }> {
-    if (this.options.sandbox === 'off')
-      return { ok: false, reason: "the sandbox is off (RunnerOptions.sandbox = 'off')" };
-    const { ok, reason } = await this.sandboxProbe();
-    return { ok, reason };
   }
 
   async runAttempt(a: Assignment, io: AttemptIo): Promise<AttemptResult> {
@@ -106,83 +144,56 @@ export class Runner {
     }
   }
 
-  private async execute(a: Assignment, io: AttemptIo, startedAtUs: number): Promise<AttemptResult> {
+  private async execute(
+    a: Assignment,
+    io: AttemptIo,
+    startedAtUs: number,
+    makeSite = (): Promise<Site> => this.siteFor(a),
+  ): Promise<AttemptResult> {
     const o = this.options;
-    // A clean directory left by an earlier attempt is reused when there is one: mkdir and rmdir are
-    // journalled metadata operations, the most expensive part of a short attempt on the main thread.
-    const spare = o.keepWorkDirs ? undefined : this.spareWorkDirs.pop();
-    const workDir = spare ?? path.join(o.workRoot, dirName(a.attemptId));
-    const stagePath = `${workDir}.stage`;
-    let staged: Promise<string> | undefined;
-    const stageDir = (): Promise<string> =>
-      (staged ??= mkdir(stagePath, { recursive: true }).then(() => stagePath));
     let outcome: CommandOutcome = NOT_RUN;
+    let processOutcome: ProcessOutcome | undefined;
     let failure: AttemptFailure | undefined;
     let plan: MappingPlan | undefined;
     let binds: Bind[] = [];
-    let workDirMade = spare !== undefined;
-    let sandboxed = false;
+    let site: Site | undefined;
     // The program was started (even if it then failed); before that there are no logs to collect.
     let started = false;
     const report: UploadReport = { failure: undefined, notes: [] };
 
     try {
       const argv = splitArgv(a.commandLine);
-      plan = planMappings(a, workDir);
-      const env = attemptEnv(a, o.workerId, workDir);
-      const sandbox = await this.chooseSandbox(plan);
-      const ids = sandbox ? sandboxIds(o) : undefined;
-      sandboxed = sandbox !== undefined;
+      site = await makeSite();
+      plan = planMappings(a, site.workDirs);
+      if (!site.sandboxed && plan.firstOutside !== '') {
+        throw new AttemptFailure(
+          'SandboxUnavailable',
+          `${plan.firstOutside} is outside the working directory, which needs the sandbox, but it is off ` +
+            `(--sandbox off); map paths relative to the working directory, or run with the sandbox`,
+        );
+      }
+      const env = attemptEnv(a, o.workerId, site.workDirs.visible);
+      checkNotStopped(io.signal);
+      if (a.packagePath !== '')
+        await stagePackage(o.blobs, a.packagePath, site.workDirs.host, () => site!.stageDir());
+      binds = await stageMappings({ plan, blobs: o.blobs, stageDir: () => site!.stageDir(), ids: site.ids });
+      if (site.ids) await chownTree(site.workDirs.host, site.ids);
       checkNotStopped(io.signal);
 
-      if (!spare) {
-        await this.makeWorkDir(workDir);
-        workDirMade = true;
-      }
-      if (a.packagePath !== '') await stagePackage(o.blobs, a.packagePath, workDir, stageDir);
-      binds = await stageMappings({ plan, blobs: o.blobs, stageDir, ids });
-      if (ids) {
-        await chownTree(workDir, ids);
-        if (staged) await chownTree(await staged, ids);
-      }
-      checkNotStopped(io.signal);
-
-      const p = await runProcess(
-        {
-          file: sandbox ? o.bwrapPath : argv[0]!,
-          args: sandbox
-            ? bwrapArgs({
-                systemArgs: sandbox.systemArgs,
-                workDir,
-                binds,
-                network: o.sandboxNetwork,
-                argv,
-                statusFd: STATUS_FD,
-              })
-            : argv.slice(1),
-          cwd: workDir,
-          env,
-          stdoutFile: io.stdoutFile,
-          stderrFile: io.stderrFile,
-          ids,
-          timeoutMs: a.timeoutMs,
-          killGraceMs: o.killGraceMs,
-          signal: io.signal,
-          onSpawn: io.onSpawn,
-          statusPipe: sandbox !== undefined,
-        },
-        this.launcher,
-      );
-      started = p.spawnError === undefined;
-      const ctx = {
+      processOutcome = await site.run(argv, env, binds, io, a);
+      started = processOutcome.spawnError === undefined;
+      const interpreted = interpretOutcome(processOutcome, {
         argv0: argv[0]!,
         path: env.PATH ?? '',
-        sandboxed: sandbox !== undefined,
+        sandboxed: site.sandboxed,
         timeoutMs: a.timeoutMs,
-        stderrFile: io.stderrFile,
+        limits: site.sandboxed ? a.limits : undefined,
+      });
+      outcome = {
+        exitCode: interpreted.exitCode,
+        signal: processOutcome.signal,
+        durationMs: processOutcome.durationMs,
       };
-      const interpreted = await interpretOutcome(p, ctx);
-      outcome = { exitCode: interpreted.exitCode, signal: p.signal, durationMs: p.durationMs };
       failure = interpreted.failure;
     } catch (err) {
       failure = asFailure(err);
@@ -194,8 +205,8 @@ export class Runner {
       await appendFile(io.stderrFile, `shoal: ${failure.message}\n`).catch(() => undefined);
     }
 
-    const resolve = hostResolver(workDir, binds);
-    if (plan) {
+    if (plan && site) {
+      const resolve = hostResolver(site.workDirs, binds);
       if (!failure && outcome.exitCode === 0) await uploadOutputs(plan, resolve, o.blobs, report);
       if (started) await uploadLogs(plan, resolve, o.blobs, a, report);
     }
@@ -207,57 +218,188 @@ export class Runner {
       const tail = await readTail(io.stderrFile, 1024);
       if (tail) detail.push(`stderr (last lines):\n${tail}`);
     }
-    if (!o.keepWorkDirs) {
-      if (workDirMade) {
-        if (!sandboxed && this.spareWorkDirs.length < MAX_SPARE_WORK_DIRS && this.asFresh(workDir)) {
-          this.spareWorkDirs.push(workDir);
-        } else {
-          await removeDir(workDir);
-        }
-      }
-      if (staged) await rm(stagePath, { recursive: true, force: true }).catch(() => undefined);
-    }
-    return attemptResult(a.attemptId, startedAtUs, o.clock.nowUs(), outcome, failure, detail.join('\n'));
+    await site?.finish(processOutcome);
+    const usage = site?.sandboxed && processOutcome ? usageOf(processOutcome) : undefined;
+    return attemptResult(
+      a.attemptId,
+      startedAtUs,
+      o.clock.nowUs(),
+      outcome,
+      failure,
+      detail.join('\n'),
+      usage,
+    );
   }
 
-  /** undefined: run directly. A probe: run in bwrap (it works). Throws SandboxUnavailable otherwise. */
-  private async chooseSandbox(plan: MappingPlan): Promise<SandboxProbe | undefined> {
-    const o = this.options;
-    const outside = plan.firstOutside;
-    if (o.sandbox === 'off' || (o.sandbox === 'auto' && outside === '')) {
-      if (outside === '') return undefined;
+  private async siteFor(a: Assignment): Promise<Site> {
+    if (this.options.sandbox === 'off') return this.plainSite(a);
+    const status = await this.prepare();
+    if (!status.ok)
       throw new AttemptFailure(
         'SandboxUnavailable',
-        `${outside} is outside the working directory, which needs a private mount namespace, but the sandbox is off ` +
-          `(RunnerOptions.sandbox = 'off'). Fix: ${SANDBOX_FIX}; or map paths relative to the working directory`,
+        `the sandbox is unavailable on this worker: ${status.reason}`,
       );
+    return this.sandboxSite(a, await this.runtimeOf());
+  }
+
+  private runtimeOf(): Promise<SandboxRuntime> {
+    this.runtime ??= SandboxRuntime.create(this.options);
+    return this.runtime;
+  }
+
+  /** Runs a trivial attempt through the whole sandbox path: the parts exist and really work together. */
+  private async probe(): Promise<SandboxStatus> {
+    const runtime = await this.runtimeOf();
+    const base = { limits: false, limitsProblem: runtime.limitsProblem, cgroupVersion: null } as const;
+    if (runtime.problem) return { ok: false, reason: runtime.problem, ...base };
+    await mkdir(this.options.workRoot, { recursive: true, mode: 0o700 });
+    const io = {
+      stdoutFile: path.join(this.options.workRoot, 'probe.out'),
+      stderrFile: path.join(this.options.workRoot, 'probe.err'),
+    };
+    const a = probeAssignment();
+    const result = await this.execute(a, io, this.options.clock.nowUs(), () => this.sandboxSite(a, runtime));
+    await rm(io.stdoutFile, { force: true });
+    await rm(io.stderrFile, { force: true });
+    const limits = runtime.cgroups !== undefined;
+    const cgroupVersion = runtime.cgroups?.version ?? null;
+    if (result.errorCode !== '') {
+      const hint = /namespace|permission|Operation not permitted/i.test(result.errorMessage)
+        ? `; ${USERNS_FIX}`
+        : '';
+      return { ok: false, reason: `a test attempt failed: ${result.errorMessage}${hint}`, ...base };
     }
-    const probe = await this.sandboxProbe();
-    if (probe.ok) return probe;
-    const why =
-      outside === '' ? "the runner's sandbox mode is 'bwrap'" : `${outside} is outside the working directory`;
-    throw new AttemptFailure(
-      'SandboxUnavailable',
-      `${why}, which needs a bubblewrap sandbox, but it is unavailable: ${probe.reason}`,
-    );
+    const who = process.getuid?.() === 0 ? `uids from ${this.options.sandboxUidBase}` : 'the agent user';
+    const how = limits ? `cgroup v${cgroupVersion} limits` : `no limits (${runtime.limitsProblem})`;
+    return {
+      ok: true,
+      reason: `bubblewrap sandbox as ${who}, ${how}`,
+      limits,
+      limitsProblem: runtime.limitsProblem,
+      cgroupVersion,
+    };
   }
 
-  private sandboxProbe(): Promise<SandboxProbe> {
+  private async sandboxSite(a: Assignment, runtime: SandboxRuntime): Promise<Site> {
     const o = this.options;
-    this.probe ??= probeSandbox({ bwrapPath: o.bwrapPath, workRoot: o.workRoot, ids: sandboxIds(o) }).catch(
-      (err: unknown) => ({
-        ok: false,
-        reason: `probe failed: ${err instanceof Error ? err.message : String(err)}`,
-        systemArgs: [],
-      }),
-    );
-    return this.probe;
+    const pool = runtime.pool!;
+    const launcher = runtime.launcher!;
+    const sb: WarmSandbox = await pool.acquire({ ownerId: a.ownerId, networkAccess: a.networkAccess });
+    const n = ++this.attemptSeq;
+    const attemptDir = path.join(sb.slotDir, `a${n}`);
+    const workHost = path.join(attemptDir, 'w');
+    const stagePath = path.join(attemptDir, 's');
+    const ids = process.getuid?.() === 0 ? { uid: sb.uid, gid: sb.uid } : undefined;
+    let staged: Promise<string> | undefined;
+    try {
+      // Synchronous on purpose: a few microseconds each, on every attempt's critical path.
+      mkdirSync(attemptDir, { mode: 0o711 });
+      mkdirSync(workHost, { mode: 0o700 });
+    } catch (err) {
+      pool.release(sb, false);
+      throw err;
+    }
+    const inside = (host: string): string => SLOT_INSIDE + host.slice(sb.slotDir.length);
+    return {
+      workDirs: { visible: WORKDIR_VISIBLE, host: workHost },
+      sandboxed: true,
+      ids,
+      stageDir: () => (staged ??= mkdir(stagePath, { mode: 0o711 }).then(() => stagePath)),
+      run: (argv, env, binds, io, attempt) =>
+        supervise(
+          (onExit) =>
+            launcher.run(
+              {
+                sandboxId: sb.id,
+                stdoutFile: io.stdoutFile,
+                stderrFile: io.stderrFile,
+                cgroupName: runtime.cgroups ? `${sb.id}-a${n}` : '',
+                limits: {
+                  memoryBytes: attempt.limits.memoryBytes,
+                  cpuMillis: attempt.limits.cpuMillis,
+                  pids: attempt.limits.processes,
+                },
+                cwd: WORKDIR_VISIBLE,
+                ops: attemptRootOps(
+                  inside(workHost),
+                  binds.map((b) => ({ source: inside(b.host), visible: b.visible, writable: b.writable })),
+                ),
+                argv,
+                env,
+              },
+              onExit,
+            ),
+          {
+            timeoutMs: attempt.timeoutMs,
+            killGraceMs: o.killGraceMs,
+            signal: io.signal,
+            onSpawn: io.onSpawn,
+          },
+        ),
+      finish: async (p) => {
+        pool.release(sb, p?.lost === undefined && !sb.dead);
+        if (!o.keepWorkDirs) await rm(attemptDir, { recursive: true, force: true }).catch(() => undefined);
+      },
+    };
   }
 
-  /**
-   * Whether a used working directory is as good as a new one: still a directory of ours, with the mode a
-   * new one gets, and empty. (Sandboxed attempts change its owner, so theirs are never reused.)
-   */
+  private async plainSite(a: Assignment): Promise<Site> {
+    const o = this.options;
+    // A clean directory left by an earlier attempt is reused when there is one: mkdir and rmdir are
+    // journalled metadata operations, the most expensive part of a short attempt on the main thread.
+    const spare = o.keepWorkDirs ? undefined : this.spareWorkDirs.pop();
+    const workDir = spare ?? path.join(o.workRoot, dirName(a.attemptId));
+    const stagePath = `${workDir}.stage`;
+    let staged: Promise<string> | undefined;
+    if (!spare) await this.makeWorkDir(workDir);
+    return {
+      workDirs: { visible: workDir, host: workDir },
+      sandboxed: false,
+      ids: undefined,
+      stageDir: () => (staged ??= mkdir(stagePath, { recursive: true }).then(() => stagePath)),
+      run: (argv, env, _binds, io, attempt) => {
+        const launcher = this.launcherForPlain();
+        return supervise(
+          (onExit) =>
+            launcher.start(
+              {
+                file: argv[0]!,
+                args: argv.slice(1),
+                cwd: workDir,
+                env,
+                stdoutFile: io.stdoutFile,
+                stderrFile: io.stderrFile,
+              },
+              onExit,
+            ),
+          {
+            timeoutMs: attempt.timeoutMs,
+            killGraceMs: o.killGraceMs,
+            signal: io.signal,
+            onSpawn: io.onSpawn,
+          },
+        );
+      },
+      finish: async () => {
+        if (o.keepWorkDirs) return;
+        if (this.spareWorkDirs.length < MAX_SPARE_WORK_DIRS && this.asFresh(workDir))
+          this.spareWorkDirs.push(workDir);
+        else await removeDir(workDir);
+        if (staged) await rm(stagePath, { recursive: true, force: true }).catch(() => undefined);
+      },
+    };
+  }
+
+  private launcherForPlain(): Launcher {
+    if (this.plainLauncher) return this.plainLauncher;
+    const o = this.options;
+    if (!o.spawner) this.plainLauncher = new DirectLauncher();
+    else if (NativeLauncher.available(o.helperPath)) this.plainLauncher = new NativeLauncher(o.helperPath);
+    else this.plainLauncher = new SpawnerLauncher();
+    return this.plainLauncher;
+  }
+
+  /** Whether a used working directory is as good as a new one: ours, with a new one's mode, empty. */
   private asFresh(dir: string): boolean {
     try {
       const st = lstatSync(dir);
@@ -284,6 +426,40 @@ export class Runner {
   }
 }
 
+function usageOf(p: ProcessOutcome): AttemptUsage {
+  return {
+    cpuMs: p.usage.cpuUs >= 0 ? Math.round(p.usage.cpuUs / 1000) : null,
+    peakMemoryBytes: p.usage.peakBytes >= 0 ? p.usage.peakBytes : null,
+  };
+}
+
+/** A trivial attempt that exercises the whole sandbox path, with small but real limits. */
+function probeAssignment(): Assignment {
+  return {
+    attemptId: 'probe',
+    ownerId: 0,
+    jobId: 'probe',
+    taskName: 'probe',
+    instanceId: 0,
+    instanceCount: 1,
+    attemptNo: 1,
+    commandLine: '/bin/sh -c true',
+    packagePath: '',
+    envVars: {},
+    timeoutMs: 30_000,
+    inputMappings: [],
+    outputMappings: [],
+    logMappings: [],
+    stdoutRedirectPath: '',
+    stderrRedirectPath: '',
+    clusterId: 'probe',
+    region: 'probe',
+    ossHost: '',
+    limits: { instanceType: 'probe', cpuMillis: 1000, memoryBytes: 256 * 1024 * 1024, processes: 64 },
+    networkAccess: false,
+  };
+}
+
 /** rmdir first: the working directory of a short command is often empty, and rm -r costs several calls. */
 async function removeDir(dir: string): Promise<void> {
   try {
@@ -306,18 +482,13 @@ function splitArgv(commandLine: string): string[] {
   return argv;
 }
 
-/** Dropping to another uid needs root; an unprivileged agent runs bwrap as itself. */
-function sandboxIds(o: ResolvedRunnerOptions): SandboxIds | undefined {
-  return process.getuid?.() === 0 ? { uid: o.sandboxUid, gid: o.sandboxGid } : undefined;
-}
-
 function checkNotStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted)
     throw new AttemptFailure('Stopped', 'stopped before the command started (job stopped)');
 }
 
-function hostResolver(workDir: string, binds: readonly Bind[]): HostResolver {
-  const all: Bind[] = [{ host: workDir, visible: workDir, writable: true }, ...binds];
+function hostResolver(workDirs: WorkDirs, binds: readonly Bind[]): HostResolver {
+  const all: Bind[] = [{ host: workDirs.host, visible: workDirs.visible, writable: true }, ...binds];
   return (visible) => {
     const hit = hostPathOf(all, visible);
     return hit ? { host: hit.host, root: hit.bind.host } : undefined;

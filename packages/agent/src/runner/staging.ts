@@ -1,24 +1,36 @@
-import { access, constants, lchown, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { chown, lchown, link, lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isShoalError, type BlobStore } from '@shoal/core';
 import { isWithin, staysWithin, type InputPlan, type MappingPlan } from './mappings.js';
-import { blockedPathFor } from './perms.js';
 import { AttemptFailure } from './results.js';
-import type { Bind, SandboxIds } from './sandbox.js';
+
+/** A host path mounted at `visible` inside the sandbox. */
+export interface Bind {
+  readonly host: string;
+  readonly visible: string;
+  readonly writable: boolean;
+}
+
+/** The host uid/gid a sandboxed command runs as (undefined: the agent's own). */
+export interface SandboxIds {
+  readonly uid: number;
+  readonly gid: number;
+}
 
 export interface StagingContext {
   readonly plan: MappingPlan;
   readonly blobs: BlobStore;
   /** Creates (once) and returns the attempt's staging directory beside its working directory. */
   readonly stageDir: () => Promise<string>;
-  /** The sandbox user, when the command runs as another uid than the agent. */
+  /** Who writes the writable directories, when the command runs as another uid than the agent. */
   readonly ids: SandboxIds | undefined;
 }
 
 /**
  * Makes every mapping exist before the command starts. Inside the working directory: inputs are
- * downloaded in place and output directories created. Outside it: each mapping gets a host directory (or
- * the local backend's own file, bound read-only without a copy) and a Bind for the sandbox.
+ * downloaded in place and output directories created. Outside it: each mapping gets a host directory in
+ * the staging directory and a Bind for the sandbox. Inputs stay the agent's (read-only for the command);
+ * output and log directories belong to the sandbox user.
  */
 export async function stageMappings(ctx: StagingContext): Promise<Bind[]> {
   const binds: Bind[] = [];
@@ -26,33 +38,31 @@ export async function stageMappings(ctx: StagingContext): Promise<Bind[]> {
   await Promise.all(
     plan.inputs.map(async (input, i) => {
       if (input.inside) {
-        if (!(await leadsInside(input.visible, plan.workDir))) {
+        if (!(await leadsInside(input.host, plan.workDir.host))) {
           throw new AttemptFailure(
             'InputMappingFailed',
             leadsOutMessage(`InputMapping[${i}]`, input.visible),
           );
         }
-        await downloadInput(ctx.blobs, input, input.visible);
-        return;
-      }
-      const local = await directlyBindable(ctx, input);
-      if (local) {
-        binds.push({ host: local, visible: input.visible, writable: false });
+        await downloadInput(ctx.blobs, input, input.host);
         return;
       }
       const dir = path.join(await ctx.stageDir(), `in-${i}`);
       const host = input.directory ? dir : path.join(dir, path.posix.basename(input.visible));
-      await downloadInput(ctx.blobs, input, host);
+      if (!(await linkLocal(ctx.blobs, input, host))) await downloadInput(ctx.blobs, input, host);
       binds.push({ host, visible: input.visible, writable: false });
     }),
   );
   for (const [i, output] of plan.outputs.entries()) {
-    if (output.inside && !(await leadsInside(output.visible, plan.workDir))) {
+    if (output.inside && !(await leadsInside(output.host, plan.workDir.host))) {
       throw new AttemptFailure('OutputUploadFailed', leadsOutMessage(`OutputMapping[${i}]`, output.visible));
     }
-    const host = output.inside ? output.visible : path.join(await ctx.stageDir(), `out-${i}`);
+    const host = output.inside ? output.host : path.join(await ctx.stageDir(), `out-${i}`);
     await mkdir(host, { recursive: true });
-    if (!output.inside) binds.push({ host, visible: output.visible, writable: true });
+    if (!output.inside) {
+      await giveTo(host, ctx.ids);
+      binds.push({ host, visible: output.visible, writable: true });
+    }
   }
   // A log file outside the working directory needs a writable directory at its parent, unless an output
   // mapping (or an earlier log) already provides one.
@@ -62,19 +72,24 @@ export async function stageMappings(ctx: StagingContext): Promise<Bind[]> {
     if (binds.some((b) => b.writable && isWithin(dir, b.visible))) continue;
     const host = path.join(await ctx.stageDir(), `log-${i}`);
     await mkdir(host, { recursive: true });
+    await giveTo(host, ctx.ids);
     binds.push({ host, visible: dir, writable: true });
   }
   return binds;
 }
 
+async function giveTo(dir: string, ids: SandboxIds | undefined): Promise<void> {
+  if (ids) await chown(dir, ids.uid, ids.gid);
+}
+
 /**
- * Whether writing at `visible` stays in the working directory. The agent may be root, and mkdir and
+ * Whether writing at `host` stays in the working directory. The agent may be root, and mkdir and
  * downloads follow links, so the nearest part of the path that exists (the destination itself, or its
  * closest existing parent) must resolve inside; the parts below it are then made as plain directories
  * (nothing else writes into the working directory while mappings are staged).
  */
-async function leadsInside(visible: string, workDir: string): Promise<boolean> {
-  for (let p = visible; isWithin(p, workDir); p = path.dirname(p)) {
+async function leadsInside(host: string, workDir: string): Promise<boolean> {
+  for (let p = host; isWithin(p, workDir); p = path.dirname(p)) {
     const exists = await lstat(p).then(
       () => true,
       () => false,
@@ -101,6 +116,7 @@ async function downloadInput(blobs: BlobStore, input: InputPlan, host: string): 
       await mkdir(host, { recursive: true });
       await blobs.downloadPrefix(input.source, host);
     } else {
+      await mkdir(path.dirname(host), { recursive: true });
       await blobs.downloadFile(input.source, host);
     }
   } catch (err) {
@@ -116,22 +132,47 @@ async function downloadInput(blobs: BlobStore, input: InputPlan, host: string): 
 }
 
 /**
- * The local backend's own file or directory for an input, when the sandbox user can read it: binding it
- * read-only avoids a copy. Anything doubtful falls back to downloading.
+ * With the local object store, an input is hard-linked instead of copied: the store replaces objects by
+ * rename, so the links are a snapshot taken now, and the sandbox binds them read-only. False (download
+ * instead) for anything but plain files and directories, or when linking fails (another filesystem).
  */
-async function directlyBindable(ctx: StagingContext, input: InputPlan): Promise<string | undefined> {
-  const local = ctx.blobs.localPathOf?.(input.source);
-  if (!local) return undefined;
-  const st = await stat(local).catch(() => undefined);
-  if (!st || (input.directory ? !st.isDirectory() : !st.isFile())) return undefined;
-  if (!ctx.ids)
-    return (await access(local, constants.R_OK).then(
-      () => true,
-      () => false,
-    ))
-      ? local
-      : undefined;
-  return (await blockedPathFor(local, ctx.ids, input.directory ? 0o5 : 0o4)) === undefined
-    ? local
-    : undefined;
+async function linkLocal(blobs: BlobStore, input: InputPlan, host: string): Promise<boolean> {
+  const local = blobs.localPathOf?.(input.source);
+  // A whole bucket holds the store's own temporary directory; a path through a symlink may lead
+  // anywhere. Both go through the store's own download, which checks.
+  if (!local || input.source.key === '') return false;
+  if ((await realpath(local).catch(() => '')) !== path.resolve(local)) return false;
+  const st = await lstat(local).catch(() => undefined);
+  if (!st || (input.directory ? !st.isDirectory() : !st.isFile())) return false;
+  try {
+    if (!input.directory) {
+      await mkdir(path.dirname(host), { recursive: true });
+      await link(local, host);
+      return true;
+    }
+    await mkdir(host, { recursive: true });
+    for (const e of await readdir(local, { withFileTypes: true, recursive: true })) {
+      const from = path.join(e.parentPath ?? e.path, e.name);
+      const to = path.join(host, path.relative(local, from));
+      if (e.isDirectory()) await mkdir(to, { recursive: true });
+      else if (e.isFile()) await link(from, to);
+      else return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The host side of a visible path: through the deepest bind containing it. */
+export function hostPathOf(
+  binds: readonly Bind[],
+  visible: string,
+): { host: string; bind: Bind } | undefined {
+  let best: Bind | undefined;
+  for (const b of binds) {
+    if (isWithin(visible, b.visible) && (!best || b.visible.length > best.visible.length)) best = b;
+  }
+  if (!best) return undefined;
+  return { host: best.host + visible.slice(best.visible.length), bind: best };
 }

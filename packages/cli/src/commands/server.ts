@@ -16,6 +16,10 @@ interface ServerFlags {
   s3Endpoint?: string;
   s3Region?: string;
   sandbox?: string;
+  allowUnsandboxedUsers?: boolean;
+  sandboxUidBase?: string;
+  sandboxUidCount?: string;
+  instanceTypes?: string;
   logLevel?: string;
 }
 
@@ -58,7 +62,11 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
     )
     .option('--s3-endpoint <url>', 'S3-compatible endpoint')
     .option('--s3-region <region>', 'S3 region')
-    .option('--sandbox <mode>', 'auto | off | bwrap')
+    .option('--sandbox <mode>', 'bwrap (default: every attempt sandboxed, with limits) | off (unconfined)')
+    .option('--allow-unsandboxed-users', 'with --sandbox off: allow users other than the admin anyway')
+    .option('--sandbox-uid-base <uid>', 'first host uid sandboxes run as (default 2147400000)')
+    .option('--sandbox-uid-count <n>', 'how many sandbox uids, so sandboxes at once (default 64)')
+    .option('--instance-types <file>', 'JSON file of instance types offered beside shoal.local')
     .option('--log-level <level>', 'server log level (env SHOAL_LOG_LEVEL)')
     .action(async (flags: ServerFlags) => {
       const options: ShoalServerOptions = {
@@ -73,7 +81,11 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         s3AccessKeyId: ctx.env['AWS_ACCESS_KEY_ID'],
         s3SecretAccessKey: ctx.env['AWS_SECRET_ACCESS_KEY'],
         s3SessionToken: ctx.env['AWS_SESSION_TOKEN'],
-        sandbox: oneOf('sandbox', flags.sandbox, ['auto', 'off', 'bwrap'] as const),
+        sandbox: oneOf('sandbox', flags.sandbox, ['bwrap', 'off'] as const),
+        allowUnsandboxedUsers: flags.allowUnsandboxedUsers ?? false,
+        sandboxUidBase: intOption('sandbox-uid-base', flags.sandboxUidBase, 1),
+        sandboxUidCount: intOption('sandbox-uid-count', flags.sandboxUidCount, 1),
+        instanceTypesFile: flags.instanceTypes,
         logLevel: flags.logLevel ?? ctx.env['SHOAL_LOG_LEVEL'],
         // Several servers sharing one PostgreSQL must seal access-key secrets with the same key.
         masterKey: ctx.env['SHOAL_MASTER_KEY'],

@@ -54,6 +54,9 @@ export interface InstanceRecord {
   readonly errorMessage: string;
   readonly detail: string;
   readonly workerId: string;
+  /** Usage of the last attempt that ended, when its cgroup measured it (Shoal addition). */
+  readonly cpuMs: number | null;
+  readonly peakMemoryBytes: number | null;
 }
 
 export interface AttemptRecord {
@@ -72,6 +75,8 @@ export interface AttemptRecord {
   readonly durationMs: number | null;
   readonly errorCode: string;
   readonly errorMessage: string;
+  readonly cpuMs: number | null;
+  readonly peakMemoryBytes: number | null;
 }
 
 export interface EventRecord {
@@ -117,6 +122,8 @@ export interface ListChildrenQuery {
 /** One claimed attempt: the assignment a worker runs plus what the store knows of it. */
 export interface ClaimedAttempt {
   readonly attemptId: string;
+  /** The owner of the attempt's job. */
+  readonly ownerId: number;
   readonly jobId: string;
   readonly taskName: string;
   readonly instanceId: number;

@@ -21,6 +21,7 @@ function logCountTask(name: string, instanceCount: number, input: string, output
     outputMappings: [{ source: '/home/output', destination: `oss://shoal-test/log-count/${output}/` }],
     logMappings: [],
     writeSupport: true,
+    networkAccess: true,
   };
 }
 

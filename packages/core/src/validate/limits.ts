@@ -24,6 +24,7 @@ export const JOB_DEFAULTS = Object.freeze({
   maxRetryCount: 0,
   resourceType: 'OnDemand',
   writeSupport: true,
+  networkAccess: true,
 });
 
 /** Job notification events a Topic may subscribe to (spec §5.7; the CLI validates against the same list). */

@@ -83,6 +83,12 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     `${taskPath}.WriteSupport`,
     JOB_DEFAULTS.writeSupport,
   );
+  // Shoal addition: a task may turn the network off for its commands (own network namespace, loopback only).
+  const networkAccess = readBool(
+    get(task, 'NetworkAccess'),
+    `${taskPath}.NetworkAccess`,
+    JOB_DEFAULTS.networkAccess,
+  );
   optionalObject(get(task, 'Mounts'), `${taskPath}.Mounts`);
   optionalObject(get(task, 'Docker'), `${taskPath}.Docker`);
   return {
@@ -94,5 +100,6 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     ...command,
     ...mappings,
     writeSupport,
+    networkAccess,
   };
 }

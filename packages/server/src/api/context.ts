@@ -1,5 +1,6 @@
 import type { BlobStore, Clock, Store } from '@shoal/core';
 import type { FastifyRequest } from 'fastify';
+import type { ExecutionInfo } from '../execution.js';
 import type { LogFiles } from '../logs.js';
 import type { AccountService } from '../services/account-service.js';
 import type { Caller } from '../services/caller.js';
@@ -15,7 +16,7 @@ export interface ApiContext {
   readonly blobs: BlobStore;
   readonly logs: LogFiles;
   readonly clock: Clock;
-  readonly slots: number;
+  readonly execution: ExecutionInfo;
 }
 
 declare module 'fastify' {

@@ -85,5 +85,9 @@ export function presentInstance(task: TaskRecord, instance: InstanceRecord): Wir
     NodeIp: instance.workerId ? '127.0.0.1' : '',
     AttemptCount: instance.attemptCount,
     WorkerId: instance.workerId,
+    Usage: {
+      CpuSeconds: instance.cpuMs === null ? null : instance.cpuMs / 1000,
+      PeakMemoryBytes: instance.peakMemoryBytes,
+    },
   };
 }

@@ -4,13 +4,22 @@
  * and renew their leases by heartbeat, learning which of their attempts to cancel.
  */
 import { EventEmitter } from 'node:events';
-import type { Assignment, AttemptResult, ClaimedAttempt, Clock, Store } from '@shoal/core';
-import { joinObjectUri, logObjectName, parseObjectUri } from '@shoal/core';
+import type { Assignment, AttemptResult, ClaimedAttempt, Clock, InstanceTypeSpec, Store } from '@shoal/core';
+import {
+  joinObjectUri,
+  limitsOf,
+  LOCAL_INSTANCE_TYPE,
+  logObjectName,
+  parseObjectUri,
+  taskNetworkAccess,
+} from '@shoal/core';
 
 export interface GatewayOptions {
   readonly leaseMs: number;
   readonly region: string;
   readonly ossHost: string;
+  /** The instance types on offer; `shoal.local` among them. */
+  readonly catalog: readonly InstanceTypeSpec[];
 }
 
 export interface WorkerRegistration {
@@ -27,10 +36,20 @@ function redirectPath(dir: string, stream: 'stdout' | 'stderr', claim: ClaimedAt
   return `${uri.scheme}://${uri.bucket}/${uri.key}`;
 }
 
+/**
+ * The limits of a task's instance type. Types are checked at submit; one removed from the catalog since
+ * falls back to `shoal.local` rather than leaving the attempt without limits.
+ */
+function instanceTypeOf(claim: ClaimedAttempt, catalog: readonly InstanceTypeSpec[]): InstanceTypeSpec {
+  const name = claim.task.autoCluster?.instanceType || LOCAL_INSTANCE_TYPE;
+  return catalog.find((t) => t.name === name) ?? catalog.find((t) => t.name === LOCAL_INSTANCE_TYPE)!;
+}
+
 export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): Assignment {
   const task = claim.task;
   return {
     attemptId: claim.attemptId,
+    ownerId: claim.ownerId,
     jobId: claim.jobId,
     taskName: claim.taskName,
     instanceId: claim.instanceId,
@@ -48,6 +67,8 @@ export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): As
     clusterId: task.clusterId || 'auto',
     region: options.region,
     ossHost: options.ossHost,
+    limits: limitsOf(instanceTypeOf(claim, options.catalog)),
+    networkAccess: taskNetworkAccess(task),
   };
 }
 

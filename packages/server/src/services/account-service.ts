@@ -22,6 +22,8 @@ export class AccountService {
     private readonly keys: KeyRing,
     private readonly sealer: SecretSealer,
     private readonly clock: Clock,
+    /** Set when the server may not gain users: why (an unsandboxed server without --allow-unsandboxed-users). */
+    private readonly refuseNewUsers = '',
   ) {}
 
   async createUser(caller: Caller, body: unknown): Promise<UserRecord> {
@@ -31,6 +33,8 @@ export class AccountService {
     if (typeof name !== 'string' || !USER_NAME_PATTERN.test(name)) {
       throw invalidParameter('Name', name, 'must match ^[a-z][a-z0-9_-]{1,31}$');
     }
+    if (this.refuseNewUsers)
+      throw new ShoalError('StateConflict', `User operation is invalid: ${this.refuseNewUsers}.`);
     return this.store.createUser(name, this.clock.nowUs());
   }
 

@@ -5,6 +5,8 @@
 import type {
   Clock,
   InstanceRecord,
+  InstanceTypeSpec,
+  JobSpec,
   JobRecord,
   ListChildrenQuery,
   Page,
@@ -12,7 +14,14 @@ import type {
   Store,
   TaskRecord,
 } from '@shoal/core';
-import { invalidParameter, notFound, PRIORITY_MAX, PRIORITY_MIN, validateJobDescription } from '@shoal/core';
+import {
+  invalidJob,
+  invalidParameter,
+  notFound,
+  PRIORITY_MAX,
+  PRIORITY_MIN,
+  validateJobDescription,
+} from '@shoal/core';
 import { newJobId } from '../ids.js';
 import type { LogFiles } from '../logs.js';
 import type { WorkerGateway } from '../scheduler/gateway.js';
@@ -26,10 +35,12 @@ export class JobService {
     private readonly logs: LogFiles,
     private readonly clock: Clock,
     private readonly objects: ObjectAccess,
+    private readonly catalog: readonly InstanceTypeSpec[],
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
     const spec = validateJobDescription(body);
+    this.checkInstanceTypes(spec);
     await this.objects.checkJob(caller, spec);
     const now = this.clock.nowUs();
     const { id, created } = await this.store.createJob(
@@ -44,6 +55,19 @@ export class JobService {
     );
     if (created) this.gateway.notifyWork();
     return id;
+  }
+
+  /** Every task's instance type must be one this server offers (GET /available); '' means shoal.local. */
+  private checkInstanceTypes(spec: JobSpec): void {
+    for (const task of spec.tasks) {
+      const name = task.autoCluster?.instanceType ?? '';
+      if (name === '' || this.catalog.some((t) => t.name === name)) continue;
+      throw invalidJob(
+        `DAG.Tasks.${task.name}.AutoCluster.InstanceType`,
+        name,
+        `must be one of the instance types on offer (${this.catalog.map((t) => t.name).join(', ')})`,
+      );
+    }
   }
 
   /** The job if the caller may see it; NotFound otherwise. */

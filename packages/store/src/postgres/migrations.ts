@@ -170,4 +170,14 @@ ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_commit_order ON events (xid, seq);
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- What an attempt used, measured by its cgroup (NULL when not measured); the instance shows its last attempt's.
+ALTER TABLE attempts ADD COLUMN cpu_ms BIGINT;
+ALTER TABLE attempts ADD COLUMN peak_memory_bytes BIGINT;
+ALTER TABLE instances ADD COLUMN cpu_ms BIGINT;
+ALTER TABLE instances ADD COLUMN peak_memory_bytes BIGINT;
+`,
+  },
 ];

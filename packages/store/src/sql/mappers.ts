@@ -75,6 +75,8 @@ export function instanceRecord(row: Row): InstanceRecord {
     errorMessage: str(row.error_message),
     detail: str(row.detail),
     workerId: str(row.worker_id),
+    cpuMs: numOrNull(row.cpu_ms),
+    peakMemoryBytes: numOrNull(row.peak_memory_bytes),
   };
 }
 
@@ -95,6 +97,8 @@ export function attemptRecord(row: Row): AttemptRecord {
     durationMs: numOrNull(row.duration_ms),
     errorCode: str(row.error_code),
     errorMessage: str(row.error_message),
+    cpuMs: numOrNull(row.cpu_ms),
+    peakMemoryBytes: numOrNull(row.peak_memory_bytes),
   };
 }
 

@@ -30,6 +30,7 @@ export async function claimAttempts(
       [max],
     );
     const claimed: ClaimedAttempt[] = [];
+    const owners = new Map<string, number>();
     const perTask = new Map<string, { job: string; task: string; n: number }>();
     for (const row of rows) {
       const jobId = String(row.job_id);
@@ -43,7 +44,8 @@ export async function claimAttempts(
       const updated = await queryOne(
         tx,
         `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
-           worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = ''
+           worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = '',
+           cpu_ms = NULL, peak_memory_bytes = NULL
          WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
          RETURNING attempt_count`,
         [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
@@ -68,8 +70,15 @@ export async function claimAttempts(
         );
         spec = specs.fromRow(taskRow!);
       }
+      let ownerId = owners.get(jobId);
+      if (ownerId === undefined) {
+        const job = await queryOne(tx, 'SELECT owner_id FROM jobs WHERE id = ?', [jobId]);
+        ownerId = Number(job?.owner_id ?? 0);
+        owners.set(jobId, ownerId);
+      }
       claimed.push({
         attemptId: attemptIdOf(jobId, taskName, instanceId, attemptNo),
+        ownerId,
         jobId,
         taskName,
         instanceId,
@@ -96,6 +105,11 @@ function failureMessage(taskName: string, instanceId: number, result: AttemptRes
 /** PostgreSQL text cannot hold NUL; command output can. Strip it at the boundary rather than fail the report. */
 function text(value: string, max = 4000): string {
   return value.replace(/\u0000/g, '').slice(0, max);
+}
+
+/** A reported usage figure as stored: a non-negative integer, or NULL (unmeasured, or nonsense). */
+function usageValue(v: number | null | undefined): number | null {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
 }
 
 export function finishAttempts(
@@ -133,7 +147,7 @@ export function finishAttempts(
       // History: only this worker's attempt, and never over an attempt already declared Lost.
       await tx.run(
         `UPDATE attempts SET state = CASE WHEN state = 'Running' THEN ? ELSE state END, ended_us = ?, exit_code = ?,
-           signal = ?, duration_ms = ?, error_code = ?, error_message = ?
+           signal = ?, duration_ms = ?, error_code = ?, error_message = ?, cpu_ms = ?, peak_memory_bytes = ?
          WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ? AND worker_id = ?
            AND state IN ('Running', 'Stopped')`,
         [
@@ -144,6 +158,8 @@ export function finishAttempts(
           Math.round(result.durationMs),
           text(result.errorCode, 100),
           text(result.errorMessage),
+          usageValue(result.usage?.cpuMs),
+          usageValue(result.usage?.peakMemoryBytes),
           jobId,
           taskName,
           instanceId,
@@ -155,7 +171,7 @@ export function finishAttempts(
       const next = verdict === 'Retry' ? 'Waiting' : verdict;
       await tx.run(
         `UPDATE instances SET state = ?, ended_us = ?, exit_code = ?, error_code = ?, error_message = ?, detail = ?,
-           lease_until_us = NULL, retry_count = retry_count + ?
+           lease_until_us = NULL, retry_count = retry_count + ?, cpu_ms = ?, peak_memory_bytes = ?
          WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ?`,
         [
           next,
@@ -165,6 +181,8 @@ export function finishAttempts(
           text(result.errorMessage),
           text(result.detail),
           verdict === 'Retry' ? 1 : 0,
+          usageValue(result.usage?.cpuMs),
+          usageValue(result.usage?.peakMemoryBytes),
           jobId,
           taskName,
           instanceId,

@@ -160,4 +160,14 @@ CREATE INDEX access_keys_owner ON access_keys (owner_id, created_us);
 CREATE INDEX jobs_owner ON jobs (owner_id, seq);
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- What an attempt used, measured by its cgroup (NULL when not measured); the instance shows its last attempt's.
+ALTER TABLE attempts ADD COLUMN cpu_ms INTEGER;
+ALTER TABLE attempts ADD COLUMN peak_memory_bytes INTEGER;
+ALTER TABLE instances ADD COLUMN cpu_ms INTEGER;
+ALTER TABLE instances ADD COLUMN peak_memory_bytes INTEGER;
+`,
+  },
 ];

@@ -1,7 +1,13 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import type { Readable } from 'node:stream';
-import type { ExitInfo, Launcher, LaunchRequest } from './types.js';
+import {
+  groupSignaller,
+  NO_USAGE,
+  type ExitInfo,
+  type Launched,
+  type Launcher,
+  type LaunchRequest,
+} from './types.js';
 
 /** Opens the log files and spawns in a given process: shared by the direct launcher and the spawner helper. */
 export function spawnDetached(request: LaunchRequest, onExit: (exit: ExitInfo) => void): number {
@@ -9,25 +15,19 @@ export function spawnDetached(request: LaunchRequest, onExit: (exit: ExitInfo) =
   let err = out;
   try {
     if (request.stderrFile !== request.stdoutFile) err = openSync(request.stderrFile, 'w');
-    const stdio: StdioOptions = request.statusPipe ? ['ignore', out, err, 'pipe'] : ['ignore', out, err];
+    const stdio: StdioOptions = ['ignore', out, err];
     const child = spawn(request.file, request.args as string[], {
       cwd: request.cwd,
       env: request.env,
       stdio,
       detached: true,
-      ...(request.uid !== undefined ? { uid: request.uid } : {}),
-      ...(request.gid !== undefined ? { gid: request.gid } : {}),
     });
     const pid = child.pid;
     if (pid === undefined) {
       // Node reports spawn failures asynchronously; surface them synchronously to the caller.
       throw new Promise<never>((_, reject) => child.once('error', reject));
     }
-    let status = '';
     let exit: { code: number | null; signal: string | null } | undefined;
-    const statusStream = child.stdio[3] as Readable | null | undefined;
-    statusStream?.setEncoding('utf8');
-    statusStream?.on('data', (d: string) => (status += d));
     child.on('error', () => undefined);
     child.on('exit', (code, signal) => {
       exit = { code, signal };
@@ -38,7 +38,9 @@ export function spawnDetached(request: LaunchRequest, onExit: (exit: ExitInfo) =
         // ESRCH: nothing left.
       }
     });
-    child.on('close', () => onExit({ code: exit?.code ?? null, signal: exit?.signal ?? null, status }));
+    child.on('close', () =>
+      onExit({ code: exit?.code ?? null, signal: exit?.signal ?? null, usage: NO_USAGE }),
+    );
     return pid;
   } finally {
     closeSync(out);
@@ -48,9 +50,9 @@ export function spawnDetached(request: LaunchRequest, onExit: (exit: ExitInfo) =
 
 /** Spawns from the calling process. Simple, but fork() of a large process costs its main thread ~1 ms. */
 export class DirectLauncher implements Launcher {
-  async start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<number> {
+  async start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<Launched> {
     try {
-      return spawnDetached(request, onExit);
+      return groupSignaller(spawnDetached(request, onExit));
     } catch (thrown) {
       if (thrown instanceof Promise) return thrown;
       throw thrown;

@@ -1,16 +1,15 @@
-import type { ExitInfo, LaunchError, LaunchRequest } from './types.js';
+import { NO_USAGE, type ExitInfo, type LaunchError } from './types.js';
 
 interface Entry {
   readonly resolve: (pid: number) => void;
   readonly reject: (err: LaunchError) => void;
   readonly onExit: (exit: ExitInfo) => void;
-  readonly request: LaunchRequest;
   pid?: number;
 }
 
 /**
  * Bookkeeping shared by the launchers that start commands through a helper process: requests waiting for
- * their pid, then for their exit. If the helper dies, commands it started are killed and reported lost,
+ * their start, then for their exit. If the helper dies, commands it started are killed and reported lost,
  * so nothing runs untracked.
  */
 export class PendingLaunches {
@@ -21,10 +20,11 @@ export class PendingLaunches {
     return this.entries.size;
   }
 
-  add(request: LaunchRequest, onExit: (exit: ExitInfo) => void, send: (id: number) => void): Promise<number> {
+  /** Registers a launch under a fresh id, then calls `send` with it; resolves with the pid once started. */
+  add(onExit: (exit: ExitInfo) => void, send: (id: number) => void): Promise<number> {
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
-      this.entries.set(id, { resolve, reject, onExit, request });
+      this.entries.set(id, { resolve, reject, onExit });
       send(id);
     });
   }
@@ -36,17 +36,24 @@ export class PendingLaunches {
     entry.resolve(pid);
   }
 
-  failed(id: number, describe: (request: LaunchRequest) => LaunchError): void {
+  failed(id: number, error: LaunchError): void {
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
-    entry.reject(describe(entry.request));
+    entry.reject(error);
   }
 
   exited(id: number, exit: ExitInfo): void {
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
+    if (entry.pid === undefined) {
+      // Ended before it was reported started (a lost sandbox): the caller still waits for the start.
+      entry.reject(
+        Object.assign(new Error(exit.lost ?? 'the command ended before it started'), { code: 'ELOST' }),
+      );
+      return;
+    }
     entry.onExit(exit);
   }
 
@@ -58,16 +65,18 @@ export class PendingLaunches {
         entry.reject(Object.assign(new Error(`the ${helper} helper exited`), { code: 'ESPAWNER' }));
         continue;
       }
-      try {
-        process.kill(-entry.pid, 'SIGKILL');
-      } catch {
-        // already gone
+      if (entry.pid > 0) {
+        try {
+          process.kill(-entry.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
       entry.onExit({
         code: null,
         signal: null,
-        status: '',
         lost: `the ${helper} helper exited while the command ran`,
+        usage: NO_USAGE,
       });
     }
   }

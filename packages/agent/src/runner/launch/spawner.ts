@@ -1,7 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PendingLaunches, refHelper } from './pending.js';
-import type { ExitInfo, Launcher, LaunchError, LaunchRequest } from './types.js';
+import {
+  groupSignaller,
+  type ExitInfo,
+  type Launched,
+  type Launcher,
+  type LaunchError,
+  type LaunchRequest,
+} from './types.js';
 
 type Reply =
   | { id: number; pid: number }
@@ -41,16 +48,16 @@ export class SpawnerLauncher implements Launcher {
     else if ('error' in reply)
       this.pending.failed(
         reply.id,
-        () => Object.assign(new Error(reply.error.message), reply.error) as LaunchError,
+        Object.assign(new Error(reply.error.message), reply.error) as LaunchError,
       );
     else this.pending.exited(reply.id, reply.exit);
     if (this.pending.size === 0) this.hold(false);
   }
 
-  start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<number> {
+  async start(request: LaunchRequest, onExit: (exit: ExitInfo) => void): Promise<Launched> {
     const child = this.ensureChild();
     this.hold(true);
-    return this.pending.add(request, onExit, (id) => child.send({ id, request }));
+    return groupSignaller(await this.pending.add(onExit, (id) => child.send({ id, request })));
   }
 
   async close(): Promise<void> {

@@ -1,38 +1,30 @@
 /** Quotas, available instance types (spec §6.7–6.8; `bcs login` reads /available) and the event outbox. */
-import { availableParallelism, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { WireAvailable, WireEvent, WireQuota } from '@shoal/core';
 import { formatTime, invalidParameter } from '@shoal/core';
+import { wireInstanceType } from '../../execution.js';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { one, type Query } from '../query.js';
-
-/** The one instance type of the embedded deployment: this machine. */
-export const LOCAL_INSTANCE_TYPE = 'shoal.local';
 
 export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/quotas', async (): Promise<WireQuota> => ({
     AvailableClusterInstanceDataDiskType: ['local'],
     AvailableClusterInstanceSystemDiskType: ['local'],
-    AvailableClusterInstanceType: [LOCAL_INSTANCE_TYPE],
+    AvailableClusterInstanceType: ctx.execution.catalog.map((t) => t.name),
     AvailableClusterResourceType: ['OnDemand'],
     AvailableSpotInstanceType: [],
   }));
 
   app.get('/available', async (): Promise<WireAvailable> => {
-    const local = {
-      InstanceType: LOCAL_INSTANCE_TYPE,
-      CpuCore: ctx.slots || availableParallelism(),
-      MemorySize: Math.max(1, Math.round(totalmem() / 1024 ** 3)),
-      Network: { Classic: false, Vpc: true },
-    };
     return {
-      AvailableClusterInstanceType: [local],
+      AvailableClusterInstanceType: ctx.execution.catalog.map(wireInstanceType),
       AvailableSpotInstanceType: [],
       AvailablePrepaidInstanceType: [],
       AvailableResourceType: ['OnDemand'],
       AvailableSystemDiskType: ['local'],
       AvailableDataDiskType: ['local'],
+      Sandbox: ctx.execution.sandbox,
     };
   });
 

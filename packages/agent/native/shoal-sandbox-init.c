@@ -1,0 +1,542 @@
+/*
+ * shoal-sandbox-init: the first process of a warm sandbox.
+ *
+ * bubblewrap starts it as pid 1 of the sandbox, unprivileged on the host (an unprivileged uid in a user
+ * namespace of its own, with capabilities only inside that namespace). It then runs attempts, each in
+ * namespaces of its own, so that a sandbox can be reused for consecutive attempts without anything of one
+ * attempt reaching the next:
+ *
+ *   init (pid 1 of the sandbox)
+ *    └─ attempt leader: cloned into new pid, mount, ipc and uts namespaces; joins the attempt's cgroups;
+ *        │ builds the attempt's root from the mount operations of the request (system directories or an
+ *        │ image read-only, a fresh /tmp, /proc and /dev/shm, the working directory and mappings) and
+ *        │ pivots into it. It is pid 1 of the attempt: when it exits, the kernel kills every process
+ *        │ of the attempt, including ones that left the process group with setsid.
+ *        └─ the command: all capabilities dropped, no_new_privs, no core dumps, then execve.
+ *
+ * Protocol on the control socket (fd given as argv[1]; SOCK_SEQPACKET, one message per record):
+ *   in:  "R\0" id cwd nops (kind a b c)*nops argc argv... envc env...   with SCM_RIGHTS fds:
+ *        stdout, stderr, then one cgroup.procs descriptor per cgroup hierarchy to join
+ *        "K\0" id signal                                                  signal an attempt
+ *   out: "READY" once, then per attempt "S id" (command started), "E id errno" (could not be started),
+ *        "F id text" (the attempt's sandbox could not be built) and finally "X id wait-status cpu-us".
+ * When the control socket closes, init exits, and with it every process of the sandbox.
+ */
+#include "common.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+
+#define ROOT "/.shoal/root"
+#define MAX_FDS 16
+#define MAX_ATTEMPTS 64
+/* Descriptors the attempt leader keeps start here, clear of 0..2 which the command gets. */
+#define HIGH_FD 100
+
+struct attempt {
+  char id[32];
+  pid_t pid; /* the attempt leader, 0 when the slot is free */
+  int status_fd;
+  char buf[1024];
+  size_t used;
+  int have_status, status;
+  long long cpu_us;
+  int reported; /* S, E or F already sent */
+  int failed;   /* E or F sent: no X follows */
+};
+
+static struct attempt attempts[MAX_ATTEMPTS];
+static int ctl = 3;
+
+static void send_text(const char *fmt, ...) {
+  char line[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) n = sizeof line - 1;
+  while (send(ctl, line, (size_t)n, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+/* ---- in the attempt leader --------------------------------------------------------------------- */
+
+static int status_w = -1; /* the leader's end of its status pipe to init */
+
+/* One line to init; newlines in `text` are flattened so a message stays one line. */
+static void leader_say(const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line - 1) n = sizeof line - 2;
+  for (int i = 0; i < n; i++)
+    if (line[i] == '\n') line[i] = ' ';
+  line[n++] = '\n';
+  write_all(status_w, line, (size_t)n);
+}
+
+static void __attribute__((noreturn)) setup_failed(const char *what, const char *path) {
+  leader_say("F %s %s: %s", what, path, strerror(errno));
+  _exit(1);
+}
+
+/* mkdir -p, each new directory with `mode`. */
+static int make_dirs(const char *path, mode_t mode) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return errno = ENAMETOOLONG, -1;
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
+  return 0;
+}
+
+static int make_parent(const char *path) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return errno = ENAMETOOLONG, -1;
+  char *slash = strrchr(buf, '/');
+  if (!slash || slash == buf) return 0;
+  *slash = '\0';
+  return make_dirs(buf, 0755);
+}
+
+struct shoal_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/*
+ * Makes a mount read-only. mount_setattr (Linux 5.12) changes only that flag, recursively if asked;
+ * the older remount must repeat the flags the mount already has (nosuid, nodev, ...), which the kernel
+ * keeps locked, or it fails with EPERM.
+ */
+static int make_readonly(const char *path, int recursive) {
+#ifdef SYS_mount_setattr
+  struct shoal_mount_attr attr = {.attr_set = 0x1 /* MOUNT_ATTR_RDONLY */};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)
+    return 0;
+  if (errno != ENOSYS) return -1;
+#endif
+  struct statvfs st;
+  if (statvfs(path, &st) < 0) return -1;
+  unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return mount(NULL, path, NULL, flags, NULL);
+}
+
+/* `dst` inside the root being built. */
+static const char *in_root(const char *dst, char *buf, size_t size) {
+  if (dst[0] != '/' || strstr(dst, "/../") || (strlen(dst) >= 3 && !strcmp(dst + strlen(dst) - 3, "/.."))) {
+    errno = EINVAL;
+    setup_failed("mount target", dst);
+  }
+  if (snprintf(buf, size, "%s%s", ROOT, strcmp(dst, "/") == 0 ? "" : dst) >= (int)size) {
+    errno = ENAMETOOLONG;
+    setup_failed("mount target", dst);
+  }
+  return buf;
+}
+
+/* Carries out one mount operation of the request on the root being built at ROOT. */
+static void run_op(const char *kind, const char *a, const char *b, const char *c) {
+  char t[PATH_MAX], opts[3 * PATH_MAX + 64];
+  if (!strcmp(kind, "root-tmpfs")) {
+    if (mount("tmpfs", ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m") < 0)
+      setup_failed("mount tmpfs at", "/");
+  } else if (!strcmp(kind, "root-overlay")) {
+    /* a: lower (read-only image), b: upper, c: work; the upper layer is the attempt's own. */
+    if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", a, b, c) >= (int)sizeof opts)
+      errno = ENAMETOOLONG, setup_failed("mount overlay of", a);
+    if (mount("overlay", ROOT, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) setup_failed("mount overlay of", a);
+  } else if (!strcmp(kind, "bind")) {
+    /* a: source (a path the sandbox sees), b: target, c: "ro" or "rw". */
+    struct stat st;
+    in_root(b, t, sizeof t);
+    if (stat(a, &st) < 0) setup_failed("bind source", a);
+    if (S_ISDIR(st.st_mode)) {
+      if (make_dirs(t, 0755) < 0) setup_failed("create mount point", b);
+    } else {
+      if (make_parent(t) < 0) setup_failed("create mount point", b);
+      int fd = open(t, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0 && errno != EISDIR) setup_failed("create mount point", b);
+      if (fd >= 0) close(fd);
+    }
+    if (mount(a, t, NULL, MS_BIND | MS_REC, NULL) < 0) setup_failed("bind", b);
+    if (strcmp(c, "rw") != 0 && make_readonly(t, 1) < 0) setup_failed("make read-only", b);
+  } else if (!strcmp(kind, "tmpfs")) {
+    in_root(a, t, sizeof t);
+    if (make_dirs(t, 0755) < 0) setup_failed("create mount point", a);
+    snprintf(opts, sizeof opts, "mode=%s", *b ? b : "0755");
+    if (mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) setup_failed("mount tmpfs at", a);
+  } else if (!strcmp(kind, "proc")) {
+    in_root(a, t, sizeof t);
+    if (make_dirs(t, 0755) < 0) setup_failed("create mount point", a);
+    if (mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) setup_failed("mount proc at", a);
+  } else if (!strcmp(kind, "dev")) {
+    /* The sandbox's minimal /dev (bubblewrap's), read-only so nothing can be left in it for the next
+     * attempt, with a fresh /dev/shm. Device nodes stay usable on a read-only mount. */
+    char shm[PATH_MAX + 8];
+    in_root(a, t, sizeof t);
+    if (make_dirs(t, 0755) < 0) setup_failed("create mount point", a);
+    if (mount("/dev", t, NULL, MS_BIND | MS_REC, NULL) < 0) setup_failed("bind /dev at", a);
+    snprintf(shm, sizeof shm, "%s/shm", t);
+    struct stat st;
+    if (stat(shm, &st) == 0 && S_ISDIR(st.st_mode) &&
+        mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+      setup_failed("mount tmpfs at", "/dev/shm");
+    if (make_readonly(t, 0) < 0) setup_failed("make read-only", a);
+  } else if (!strcmp(kind, "symlink")) {
+    in_root(b, t, sizeof t);
+    if (make_parent(t) < 0) setup_failed("create parent of", b);
+    if (symlink(a, t) < 0 && errno != EEXIST) setup_failed("symlink", b);
+  } else if (!strcmp(kind, "dir")) {
+    in_root(a, t, sizeof t);
+    if (make_dirs(t, 0755) < 0) setup_failed("create directory", a);
+    if (*b && chmod(t, (mode_t)strtol(b, NULL, 8)) < 0) setup_failed("chmod", a);
+  } else if (!strcmp(kind, "ro")) {
+    in_root(a, t, sizeof t);
+    if (make_readonly(t, 0) < 0) setup_failed("make read-only", a);
+  } else {
+    errno = EINVAL;
+    setup_failed("unknown mount operation", kind);
+  }
+}
+
+/* Everything the command must not keep: capabilities (it runs as a non-root uid), new privileges. */
+static int drop_privileges(void) {
+  if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
+    return -1;
+  for (int cap = 0; cap <= 63; cap++)
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capset, &header, data) < 0) return -1;
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* In the command's process: returns only with an errno when something failed before execve. */
+static int exec_command(char **argv, char **envp, const char *cwd, int out, int err) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (setsid() < 0) return errno;
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0) return errno;
+  if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) return errno;
+  struct rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core); /* a host core_pattern helper must not see the sandbox's memory */
+  if (chdir(cwd) < 0) return errno;
+  char pathbuf[PATH_MAX];
+  const char *exe = resolve_command(argv[0], envp, cwd, pathbuf, sizeof pathbuf);
+  if (!exe) return ENOENT;
+  if (drop_privileges() < 0) return errno;
+  execve(exe, argv, envp);
+  return errno;
+}
+
+struct request {
+  char *id, *cwd;
+  long nops;
+  char **ops; /* 4 fields per op */
+  char **argv, **envp;
+};
+
+static void __attribute__((noreturn)) attempt_leader(struct request *r, int *fds, int nfds) {
+  /* Keep only what the attempt needs, at known numbers: 100 = status pipe, 101 stdout, 102 stderr,
+   * 103.. cgroup.procs of each hierarchy. Everything else of init's (control socket included) goes. */
+  int moved[MAX_FDS + 1];
+  for (int i = 0; i < nfds; i++) /* first out of the way, so that no target clobbers a source */
+    if ((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 1000)) < 0) _exit(120);
+  for (int i = 0; i < nfds; i++)
+    if (dup3(moved[i], HIGH_FD + i, O_CLOEXEC) < 0) _exit(120);
+  syscall(SYS_close_range, 3u, (unsigned)HIGH_FD - 1, 0u);
+  syscall(SYS_close_range, (unsigned)(HIGH_FD + nfds), 999u, 0u);
+  status_w = HIGH_FD;
+  syscall(SYS_close_range, 1000u, ~0u, 0u);
+  /* No parent-death signal needed: init is pid 1 of the sandbox, whose end kills every process in it. */
+  prctl(PR_SET_DUMPABLE, 0); /* the command (same uid) may not ptrace or read the leader */
+
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) setup_failed("make private", "/");
+  for (int i = 3; i < nfds; i++) {
+    if (write(HIGH_FD + i, "0", 1) < 0) setup_failed("join cgroup", "(procs)");
+    close(HIGH_FD + i);
+  }
+  for (long i = 0; i < r->nops; i++) run_op(r->ops[4 * i], r->ops[4 * i + 1], r->ops[4 * i + 2], r->ops[4 * i + 3]);
+  if (chdir(ROOT) < 0) setup_failed("enter", "/");
+  if (syscall(SYS_pivot_root, ".", ".") < 0) setup_failed("pivot_root", "/");
+  if (umount2(".", MNT_DETACH) < 0) setup_failed("detach the sandbox root from", "/");
+  if (chdir("/") < 0) setup_failed("enter", "/");
+
+  sigset_t handled;
+  sigemptyset(&handled);
+  int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&handled, forwarded[i]);
+  sigaddset(&handled, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &handled, NULL);
+  int sfd = signalfd(-1, &handled, SFD_CLOEXEC);
+  if (sfd < 0) setup_failed("signalfd", "-");
+
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) < 0) setup_failed("pipe", "-");
+  pid_t command = fork();
+  if (command < 0) setup_failed("fork", "-");
+  if (command == 0) {
+    close(ep[0]);
+    int e = exec_command(r->argv, r->envp, r->cwd, HIGH_FD + 1, HIGH_FD + 2);
+    write_all(ep[1], &e, sizeof e);
+    _exit(127);
+  }
+  close(ep[1]);
+  close(HIGH_FD + 1);
+  close(HIGH_FD + 2);
+  int e = 0;
+  ssize_t n;
+  do n = read(ep[0], &e, sizeof e);
+  while (n < 0 && errno == EINTR);
+  close(ep[0]);
+  if (n == (ssize_t)sizeof e) leader_say("E %d", e ? e : EIO);
+  else leader_say("S");
+
+  /* pid 1 of the attempt: reap everything, pass termination signals on to every process of the
+   * attempt, and leave once the command itself has ended (the kernel then kills the rest). */
+  for (;;) {
+    struct signalfd_siginfo info;
+    ssize_t got = read(sfd, &info, sizeof info);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      _exit(121);
+    }
+    if (info.ssi_signo != SIGCHLD) {
+      kill(-1, (int)info.ssi_signo);
+      continue;
+    }
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid != command) continue;
+      /* CPU time of everything reaped: the command with its waited-for descendants, and orphans */
+      struct rusage ru;
+      getrusage(RUSAGE_CHILDREN, &ru);
+      long long cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+                         ru.ru_stime.tv_usec;
+      if (n != (ssize_t)sizeof e) leader_say("X %d %lld", status, cpu_us);
+      _exit(0);
+    }
+  }
+}
+
+/* ---- in init ----------------------------------------------------------------------------------- */
+
+static int parse_request(char *body, size_t len, struct request *r) {
+  struct cursor c = {body, body + len};
+  char *kind = next_field(&c);
+  if (!kind || strcmp(kind, "R")) return 0;
+  r->id = next_field(&c);
+  r->cwd = next_field(&c);
+  if (!r->id || !*r->id || strlen(r->id) >= sizeof attempts[0].id || !r->cwd) return 0;
+  if (!next_count(&c, (c.end - c.p) / 4, &r->nops)) return 0;
+  if (!(r->ops = calloc((size_t)r->nops * 4 + 1, sizeof *r->ops))) return 0;
+  for (long i = 0; i < r->nops * 4; i++)
+    if (!(r->ops[i] = next_field(&c))) return 0;
+  if (!next_list(&c, &r->argv) || !r->argv[0]) return 0;
+  if (!next_list(&c, &r->envp)) return 0;
+  return c.p == c.end;
+}
+
+static struct attempt *find(const char *id) {
+  for (int i = 0; i < MAX_ATTEMPTS; i++)
+    if (attempts[i].pid && !strcmp(attempts[i].id, id)) return &attempts[i];
+  return NULL;
+}
+
+static void start(char *body, size_t len, int *fds, int nfds) {
+  struct request r = {0};
+  int ok = parse_request(body, len, &r) && nfds >= 2;
+  struct attempt *slot = NULL;
+  for (int i = 0; ok && i < MAX_ATTEMPTS && !slot; i++)
+    if (!attempts[i].pid) slot = &attempts[i];
+  int sp[2] = {-1, -1};
+  if (!ok || !slot || pipe2(sp, O_CLOEXEC) < 0) {
+    if (r.id && strlen(r.id) < 32) send_text("F %s malformed request or too many attempts", r.id);
+    goto done;
+  }
+  int all[MAX_FDS + 1];
+  all[0] = sp[1];
+  for (int i = 0; i < nfds; i++) all[i + 1] = fds[i];
+  /* clone, not unshare + fork: init's own pid namespace for children must stay its own, and each
+   * attempt gets fresh namespaces. With no new stack, clone behaves like fork. */
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD,
+                             NULL, NULL, NULL, NULL);
+  if (pid == 0) attempt_leader(&r, all, nfds + 1);
+  close(sp[1]);
+  if (pid < 0) {
+    send_text("F %s clone: %s", r.id, strerror(errno));
+    close(sp[0]);
+    goto done;
+  }
+  memset(slot, 0, sizeof *slot);
+  snprintf(slot->id, sizeof slot->id, "%s", r.id);
+  slot->pid = pid;
+  slot->status_fd = sp[0];
+  fcntl(sp[0], F_SETFL, O_NONBLOCK);
+done:
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  free(r.ops);
+  free(r.argv);
+  free(r.envp);
+}
+
+/* Reads what the attempt leader said; each complete line is passed on. */
+static void drain(struct attempt *a) {
+  for (;;) {
+    ssize_t n = read(a->status_fd, a->buf + a->used, sizeof a->buf - 1 - a->used);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      break;
+    }
+    a->used += (size_t)n;
+    char *nl;
+    while ((nl = memchr(a->buf, '\n', a->used))) {
+      *nl = '\0';
+      if (a->buf[0] == 'S') send_text("S %s", a->id), a->reported = 1;
+      else if (a->buf[0] == 'E') send_text("E %s %s", a->id, a->buf + 2), a->reported = a->failed = 1;
+      else if (a->buf[0] == 'F') send_text("F %s %s", a->id, a->buf + 2), a->reported = a->failed = 1;
+      else if (a->buf[0] == 'X') {
+        char *end;
+        a->have_status = 1;
+        a->status = (int)strtol(a->buf + 2, &end, 10);
+        a->cpu_us = strtoll(end, NULL, 10);
+      }
+      size_t rest = a->used - (size_t)(nl + 1 - a->buf);
+      memmove(a->buf, nl + 1, rest);
+      a->used = rest;
+    }
+    if (a->used == sizeof a->buf - 1) a->used = 0; /* an overlong line: drop it */
+  }
+}
+
+static void reap(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (int i = 0; i < MAX_ATTEMPTS; i++) {
+      struct attempt *a = &attempts[i];
+      if (a->pid != pid) continue;
+      drain(a);
+      if (!a->reported) send_text("F %s the attempt ended before its command started (wait status %d)", a->id, status);
+      else if (!a->failed) send_text("X %s %d %lld", a->id, a->have_status ? a->status : status, a->have_status ? a->cpu_us : -1LL);
+      close(a->status_fd);
+      a->pid = 0;
+    }
+  }
+}
+
+static void command(char *body, size_t len, int *fds, int nfds) {
+  if (len >= 2 && body[0] == 'R' && body[1] == '\0') {
+    start(body, len, fds, nfds);
+    return;
+  }
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  struct cursor c = {body, body + len};
+  char *kind = next_field(&c), *id = next_field(&c);
+  long sig;
+  if (!kind || strcmp(kind, "K") || !id || !next_count(&c, 64, &sig)) return;
+  struct attempt *a = find(id);
+  if (a) kill(a->pid, (int)sig);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) ctl = atoi(argv[1]);
+  if (make_dirs(ROOT, 0755) < 0) {
+    fprintf(stderr, "shoal-sandbox-init: cannot create %s: %s\n", ROOT, strerror(errno));
+    return 1;
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) return 1;
+  fcntl(ctl, F_SETFD, FD_CLOEXEC);
+  char *buf = malloc(SHOAL_MAX_RECORD);
+  if (!buf) return 1;
+  send_text("READY");
+
+  for (;;) {
+    struct pollfd fds[2 + MAX_ATTEMPTS];
+    struct attempt *owner[2 + MAX_ATTEMPTS];
+    nfds_t n = 0;
+    fds[n++] = (struct pollfd){.fd = ctl, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    for (int i = 0; i < MAX_ATTEMPTS; i++) {
+      if (!attempts[i].pid) continue;
+      owner[n] = &attempts[i];
+      fds[n++] = (struct pollfd){.fd = attempts[i].status_fd, .events = POLLIN};
+    }
+    if (poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    for (nfds_t i = 2; i < n; i++)
+      if (fds[i].revents) drain(owner[i]);
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(sfd, &info, sizeof info) == sizeof info) {
+      }
+      reap();
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+      struct iovec iov = {buf, SHOAL_MAX_RECORD};
+      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+      ssize_t got = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return 0; /* the agent is gone: exiting ends the whole sandbox */
+      int passed[MAX_FDS], npassed = 0;
+      for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *fdp = (int *)CMSG_DATA(cm);
+        for (int k = 0; k < count; k++) {
+          if (npassed < MAX_FDS) passed[npassed++] = fdp[k];
+          else close(fdp[k]);
+        }
+      }
+      if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+        for (int k = 0; k < npassed; k++) close(passed[k]);
+        continue;
+      }
+      command(buf, (size_t)got, passed, npassed);
+    }
+  }
+}

@@ -1,0 +1,413 @@
+/*
+ * Warm sandboxes: a bubblewrap sandbox kept running with shoal-sandbox-init inside, which runs one attempt
+ * after another, each in fresh namespaces and a fresh cgroup (see shoal-sandbox-init.c). Starting bwrap
+ * costs milliseconds; an attempt in a warm sandbox costs a clone and a few mounts.
+ *
+ * bubblewrap runs as an unprivileged uid and resolves every source path as that uid, so a data directory
+ * under a 0700 directory (as under /root) could not be bound. The helper, still root, therefore first
+ * enters a private mount namespace (a slave of the host's, so host mounts still arrive), opens each path
+ * to expose, mounts a small tmpfs on /tmp there and binds each path at /tmp/shoal-<i> through its
+ * descriptor. Only then does it drop to the sandbox uid and exec bwrap, whose arguments name those
+ * paths. Nothing on the host is made readable by anyone, and nothing of this is visible outside.
+ *
+ * Records (after the kind):
+ *   O sid uid gid errlog bwrap nexpose expose... nargs args...    open a sandbox
+ *   R id sid stdout stderr cgroup-name memory-bytes cpu-millis pids <init request bytes>
+ *   C sid                                                          close a sandbox
+ * Replies: "O sid pid" ready, "D sid code signal" ended; per attempt "P id 0", "E id errno", "F id text",
+ * "L id text" (lost with its sandbox), "X id code signal cpu-us peak-bytes oom-kills pids-hits".
+ */
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define EXPOSE_ROOT "/tmp"
+#define MAX_SANDBOXES 256
+#define MAX_RUNS 1024
+#define BUF_BYTES (SHOAL_MAX_RECORD + 64)
+
+struct sandbox {
+  char id[32];
+  pid_t pid; /* bwrap; 0 when the slot is free */
+  int ctl;   /* -1 once closed */
+  int ready;
+};
+
+struct run {
+  char id[32];
+  int sandbox; /* index, -1 when the slot is free */
+  struct cg cg;
+  int started, killed_for_pids;
+  int removing; /* ended; its cgroup is still to be removed */
+};
+
+static struct sandbox sandboxes[MAX_SANDBOXES];
+static struct run runs[MAX_RUNS];
+static int runs_ready;
+
+static void init_runs(void) {
+  if (runs_ready) return;
+  for (int i = 0; i < MAX_RUNS; i++) runs[i].sandbox = -1;
+  runs_ready = 1;
+}
+
+static struct sandbox *find_sandbox(const char *id) {
+  for (int i = 0; i < MAX_SANDBOXES; i++)
+    if (sandboxes[i].pid && !strcmp(sandboxes[i].id, id)) return &sandboxes[i];
+  return NULL;
+}
+
+static struct run *find_run(const char *id) {
+  init_runs();
+  for (int i = 0; i < MAX_RUNS; i++)
+    if (runs[i].sandbox >= 0 && !runs[i].removing && !strcmp(runs[i].id, id)) return &runs[i];
+  return NULL;
+}
+
+static int valid_id(const char *id) { return id && *id && strlen(id) < 32 && !strpbrk(id, " \n"); }
+
+/* In the forked child: expose the paths, drop to the sandbox user, exec bwrap. Never returns. */
+static void __attribute__((noreturn)) exec_bwrap(int ctl, long uid, long gid, const char *errlog, const char *bwrap,
+                                                 char **expose, char **args) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  int log = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log < 0 || dup2(log, 2) < 0 || dup2(log, 1) < 0) _exit(126);
+  int null = open("/dev/null", O_RDONLY);
+  if (null < 0 || dup2(null, 0) < 0) _exit(126);
+  if (setsid() < 0) _exit(126);
+#define FAIL(what, path)                                                                                         \
+  do {                                                                                                           \
+    dprintf(2, "shoal-spawn: %s %s: %s\n", what, path, strerror(errno));                                         \
+    _exit(126);                                                                                                  \
+  } while (0)
+  /* An unprivileged agent runs bwrap as itself, on paths it can walk: nothing to expose or drop. */
+  int privileged = geteuid() == 0;
+  int n = 0;
+  while (expose[n]) n++;
+  if (!privileged && n > 0) FAIL("exposing paths needs root:", expose[0]);
+  if (privileged && unshare(CLONE_NEWNS) < 0) FAIL("unshare", "mount namespace");
+  if (privileged && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) FAIL("make slave", "/");
+  int *fds = calloc((size_t)n + 1, sizeof *fds);
+  if (!fds) FAIL("calloc", "");
+  for (int i = 0; i < n; i++)
+    if ((fds[i] = open(expose[i], O_PATH | O_CLOEXEC)) < 0) FAIL("open", expose[i]);
+  if (n > 0 && mount("tmpfs", EXPOSE_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
+    FAIL("mount tmpfs at", EXPOSE_ROOT);
+  for (int i = 0; i < n; i++) {
+    char target[64], source[64];
+    struct stat st;
+    snprintf(target, sizeof target, EXPOSE_ROOT "/shoal-%d", i);
+    snprintf(source, sizeof source, "/proc/self/fd/%d", fds[i]);
+    if (fstat(fds[i], &st) < 0) FAIL("stat", expose[i]);
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdir(target, 0755) < 0) FAIL("mkdir", target);
+    } else {
+      int f = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (f < 0) FAIL("create", target);
+      close(f);
+    }
+    if (mount(source, target, NULL, MS_BIND | MS_REC, NULL) < 0) FAIL("bind", expose[i]);
+    close(fds[i]);
+  }
+  if (ctl != 3) {
+    if (dup2(ctl, 3) < 0) FAIL("dup2", "control socket");
+  } else {
+    fcntl(3, F_SETFD, 0);
+  }
+  syscall(SYS_close_range, 4u, ~0u, 0u);
+  if (privileged && (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0 || setuid((uid_t)uid) < 0))
+    FAIL("drop to uid", "");
+  /* bwrap started as root keeps its capabilities on the host: that would be no sandbox */
+  if (getuid() == 0 || geteuid() == 0) FAIL("refusing to run bwrap as root", "");
+  char *env[] = {"PATH=/usr/bin:/bin", NULL};
+  int argc = 0;
+  while (args[argc]) argc++;
+  char **argv = calloc((size_t)argc + 2, sizeof *argv);
+  if (!argv) FAIL("calloc", "");
+  argv[0] = (char *)bwrap;
+  for (int i = 0; i < argc; i++) argv[i + 1] = args[i];
+  execve(bwrap, argv, env);
+  FAIL("exec", bwrap);
+#undef FAIL
+}
+
+void sandbox_open(struct cursor *c) {
+  char *sid = next_field(c);
+  long uid, gid;
+  char *errlog, *bwrap, **expose = NULL, **args = NULL;
+  if (!valid_id(sid)) return;
+  if (!next_count(c, 0x7fffffffL, &uid) || !next_count(c, 0x7fffffffL, &gid) ||
+      !(errlog = next_field(c)) || !(bwrap = next_field(c)) || !next_list(c, &expose) || !next_list(c, &args) ||
+      c->p != c->end || find_sandbox(sid) || (geteuid() == 0 && uid == 0)) {
+    reply("D %s -1 0 malformed open request\n", sid);
+    goto done;
+  }
+  struct sandbox *sb = NULL;
+  for (int i = 0; i < MAX_SANDBOXES && !sb; i++)
+    if (!sandboxes[i].pid) sb = &sandboxes[i];
+  int sv[2];
+  if (!sb || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    reply("D %s -1 0 %s\n", sid, sb ? strerror(errno) : "too many sandboxes");
+    goto done;
+  }
+  /* Requests carry whole command lines and environments: room for the largest one accepted. */
+  int big = BUF_BYTES;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
+  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  pid_t pid = fork();
+  if (pid < 0) {
+    reply("D %s -1 0 fork: %s\n", sid, strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+    goto done;
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    exec_bwrap(sv[1], uid, gid, errlog, bwrap, expose, args);
+  }
+  close(sv[1]);
+  snprintf(sb->id, sizeof sb->id, "%s", sid);
+  sb->pid = pid;
+  sb->ctl = sv[0];
+  sb->ready = 0;
+done:
+  free(expose);
+  free(args);
+}
+
+static void end_run(struct run *r) {
+  cgroup_kill(&r->cg);
+  r->removing = 1;
+  if (cgroup_remove(&r->cg) == 0) r->sandbox = -1;
+}
+
+void sandbox_run(struct cursor *c, char *record_end) {
+  init_runs();
+  char *id = next_field(c), *sid = next_field(c), *out = next_field(c), *err = next_field(c);
+  char *cgname = next_field(c);
+  struct cg_limits limits;
+  if (!valid_id(id)) return;
+  if (!sid || !out || !err || !cgname || !next_long(c, &limits.memory_bytes) || !next_long(c, &limits.cpu_millis) ||
+      !next_long(c, &limits.pids) || c->p >= record_end) {
+    reply("F %s malformed run request\n", id);
+    return;
+  }
+  struct sandbox *sb = find_sandbox(sid);
+  if (!sb || !sb->ready || sb->ctl < 0) {
+    reply("F %s the sandbox %s is not running\n", id, sid);
+    return;
+  }
+  struct run *r = NULL;
+  for (int i = 0; i < MAX_RUNS && !r; i++)
+    if (runs[i].sandbox < 0) r = &runs[i];
+  if (!r) {
+    reply("F %s too many attempts at once\n", id);
+    return;
+  }
+  int fds[2 + CG_MAX_HIERARCHIES], nfds = 0;
+  char msg[512];
+  int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW;
+  if ((fds[0] = open(out, flags, 0644)) < 0) {
+    reply("F %s cannot open the stdout log %s: %s\n", id, out, strerror(errno));
+    return;
+  }
+  fds[1] = strcmp(out, err) ? open(err, flags, 0644) : dup(fds[0]);
+  if (fds[1] < 0) {
+    reply("F %s cannot open the stderr log %s: %s\n", id, err, strerror(errno));
+    close(fds[0]);
+    return;
+  }
+  memset(r, 0, sizeof *r);
+  snprintf(r->id, sizeof r->id, "%s", id);
+  int ncg = 0;
+  if (*cgname && cgroup_create(&r->cg, cgname, &limits, fds + 2, &ncg, msg, sizeof msg) < 0) {
+    reply("F %s %s\n", id, msg);
+    close(fds[0]);
+    close(fds[1]);
+    return;
+  }
+  nfds = 2 + ncg;
+  char cbuf[CMSG_SPACE(sizeof(int) * (2 + CG_MAX_HIERARCHIES))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {c->p, (size_t)(record_end - c->p)};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+  memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+  ssize_t sent;
+  do sent = sendmsg(sb->ctl, &m, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  int e = errno;
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  r->sandbox = (int)(sb - sandboxes);
+  if (sent < 0) {
+    reply("F %s the sandbox %s did not take the request: %s\n", id, sid, strerror(e));
+    end_run(r);
+  }
+}
+
+void sandbox_close(struct cursor *c) {
+  char *sid = next_field(c);
+  struct sandbox *sb = sid ? find_sandbox(sid) : NULL;
+  /* init sees the control socket close and exits; bwrap follows, and sandbox_reap reports it */
+  if (sb && sb->ctl >= 0) {
+    close(sb->ctl);
+    sb->ctl = -1;
+  }
+}
+
+int sandbox_signal(const char *id, int sig) {
+  struct run *r = find_run(id);
+  if (!r) return 0;
+  if (sig == SIGKILL) cgroup_kill(&r->cg);
+  struct sandbox *sb = &sandboxes[r->sandbox];
+  if (sb->ctl >= 0) {
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "K%c%s%c%d%c", 0, id, 0, sig, 0);
+    send(sb->ctl, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  return 1;
+}
+
+/* What init says about an attempt. */
+static void from_init(struct sandbox *sb, char *msg) {
+  if (!strcmp(msg, "READY")) {
+    sb->ready = 1;
+    reply("O %s %d\n", sb->id, (int)sb->pid);
+    return;
+  }
+  char kind = msg[0];
+  if (!kind || msg[1] != ' ') return;
+  char *id = msg + 2, *rest = strchr(id, ' ');
+  if (rest) *rest++ = '\0';
+  struct run *r = find_run(id);
+  if (!r || r->sandbox != (int)(sb - sandboxes)) return;
+  if (kind == 'S') {
+    r->started = 1;
+    reply("P %s 0\n", id);
+  } else if (kind == 'E') {
+    reply("E %s %d\n", id, rest ? atoi(rest) : EIO);
+    end_run(r);
+  } else if (kind == 'F') {
+    reply("F %s %s\n", id, rest ? rest : "the attempt's sandbox could not be set up");
+    end_run(r);
+  } else if (kind == 'X') {
+    char *end = rest;
+    int status = rest ? (int)strtol(rest, &end, 10) : 0;
+    long long cpu_us = end ? strtoll(end, NULL, 10) : -1;
+    struct cg_usage u;
+    cgroup_usage(&r->cg, &u);
+    if (u.cpu_us < 0) u.cpu_us = cpu_us; /* without cpuacct: what init measured of the attempt's processes */
+    if (r->killed_for_pids && u.pids_hits < 1) u.pids_hits = 1;
+    if (WIFSIGNALED(status))
+      reply("X %s -1 %d %lld %lld %lld %lld\n", id, WTERMSIG(status), u.cpu_us, u.peak_bytes, u.oom_kills, u.pids_hits);
+    else
+      reply("X %s %d 0 %lld %lld %lld %lld\n", id, WEXITSTATUS(status), u.cpu_us, u.peak_bytes, u.oom_kills,
+            u.pids_hits);
+    end_run(r);
+  }
+}
+
+int sandbox_poll_fds(struct pollfd *fds, int max) {
+  int n = 0;
+  for (int i = 0; i < MAX_SANDBOXES && n < max; i++)
+    if (sandboxes[i].pid && sandboxes[i].ctl >= 0) fds[n++] = (struct pollfd){.fd = sandboxes[i].ctl, .events = POLLIN};
+  return n;
+}
+
+void sandbox_poll_events(struct pollfd *fds, int n) {
+  static char buf[4096];
+  for (int k = 0; k < n; k++) {
+    if (!fds[k].revents) continue;
+    for (int i = 0; i < MAX_SANDBOXES; i++) {
+      struct sandbox *sb = &sandboxes[i];
+      if (!sb->pid || sb->ctl != fds[k].fd) continue;
+      for (;;) {
+        ssize_t got = recv(sb->ctl, buf, sizeof buf - 1, MSG_DONTWAIT);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (got <= 0) {
+          /* init is gone; bwrap's exit (sandbox_reap) reports the sandbox and its attempts */
+          close(sb->ctl);
+          sb->ctl = -1;
+          break;
+        }
+        buf[got] = '\0';
+        from_init(sb, buf);
+      }
+    }
+  }
+}
+
+int sandbox_reap(pid_t pid, int status) {
+  for (int i = 0; i < MAX_SANDBOXES; i++) {
+    struct sandbox *sb = &sandboxes[i];
+    if (sb->pid != pid) continue;
+    if (sb->ctl >= 0) {
+      /* messages init sent before the end still count */
+      struct pollfd p = {.fd = sb->ctl, .events = POLLIN, .revents = POLLIN};
+      sandbox_poll_events(&p, 1);
+      if (sb->ctl >= 0) close(sb->ctl);
+      sb->ctl = -1;
+    }
+    init_runs();
+    for (int k = 0; k < MAX_RUNS; k++) {
+      struct run *r = &runs[k];
+      if (r->sandbox != i || r->removing) continue;
+      reply("L %s the sandbox ended while the attempt ran (%s %d)\n", r->id,
+            WIFSIGNALED(status) ? "signal" : "exit code", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+      end_run(r);
+    }
+    if (WIFSIGNALED(status)) reply("D %s -1 %d\n", sb->id, WTERMSIG(status));
+    else reply("D %s %d 0\n", sb->id, WEXITSTATUS(status));
+    sb->pid = 0;
+    return 1;
+  }
+  return 0;
+}
+
+int sandbox_tick(void) {
+  init_runs();
+  int pending = 0;
+  for (int i = 0; i < MAX_RUNS; i++) {
+    struct run *r = &runs[i];
+    if (r->sandbox < 0) continue;
+    if (r->removing) {
+      if (cgroup_remove(&r->cg) == 0) r->sandbox = -1;
+      else pending = 1;
+      continue;
+    }
+    if (!r->cg.created) continue;
+    pending = 1;
+    /* A fork bomb, or any attempt at its process limit: end it now rather than at its timeout. */
+    if (!r->killed_for_pids && cgroup_pids_hits(&r->cg) > 0) {
+      r->killed_for_pids = 1;
+      cgroup_kill(&r->cg);
+    }
+  }
+  return pending;
+}
+
+void sandbox_kill_all(void) {
+  init_runs();
+  for (int i = 0; i < MAX_RUNS; i++)
+    if (runs[i].sandbox >= 0) cgroup_kill(&runs[i].cg);
+  for (int i = 0; i < MAX_SANDBOXES; i++)
+    if (sandboxes[i].pid) kill(sandboxes[i].pid, SIGKILL);
+  for (int i = 0; i < MAX_RUNS; i++)
+    if (runs[i].sandbox >= 0) {
+      for (int tries = 0; tries < 50 && cgroup_remove(&runs[i].cg) < 0; tries++) usleep(10000);
+    }
+}

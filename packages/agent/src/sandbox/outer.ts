@@ -1,0 +1,46 @@
+/**
+ * What a warm sandbox is made of (its profile) and the bubblewrap arguments that build it. Attempts run
+ * inside it in namespaces of their own (see attempt-root.ts); the outer sandbox only decides what they can
+ * draw on: the system directories, the network, the slot directory holding their files, and the init.
+ */
+import { systemEntries } from './system.js';
+
+/** Where the slot directory (attempt files on the host) and the init appear inside the outer sandbox. */
+export const SLOT_INSIDE = '/.shoal/slot';
+export const INIT_INSIDE = '/.shoal/shoal-init';
+/** The uid and gid commands run as inside (mapped to the sandbox's own host uid): `nobody`. */
+export const INSIDE_ID = 65534;
+
+/**
+ * Attempts share a warm sandbox only when these agree: never across owners, and the network is a
+ * property of the sandbox's namespaces.
+ */
+export interface SandboxProfile {
+  readonly ownerId: number;
+  readonly networkAccess: boolean;
+}
+
+export function profileKey(p: SandboxProfile): string {
+  return JSON.stringify([p.ownerId, p.networkAccess]);
+}
+
+/**
+ * bwrap's arguments: every namespace new (user, pid, mount, ipc, uts, cgroup, and net unless the profile
+ * allows the network), no further user namespaces for the sandbox, capabilities only inside its user
+ * namespace (init needs them to build each attempt's mounts; commands lose them all), the system
+ * read-only, and the init as pid 1 of the sandbox.
+ */
+export function outerArgs(p: SandboxProfile, slotSource: string, initSource: string): string[] {
+  const args = ['--unshare-all', '--unshare-user', '--disable-userns'];
+  if (p.networkAccess) args.push('--share-net');
+  args.push('--uid', String(INSIDE_ID), '--gid', String(INSIDE_ID), '--cap-add', 'ALL');
+  args.push('--die-with-parent', '--as-pid-1');
+  for (const e of systemEntries()) {
+    if (e.kind === 'dir') args.push('--ro-bind', e.path, e.path);
+    else args.push('--symlink', e.target, e.path);
+  }
+  args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
+  args.push('--bind', slotSource, SLOT_INSIDE, '--ro-bind', initSource, INIT_INSIDE);
+  args.push('--chdir', '/', '--', INIT_INSIDE, '3');
+  return args;
+}
