@@ -3,8 +3,13 @@
  * Throughput: one task of N instances of /bin/true through Shoal, against the same N runs through
  * `xargs -P <slots>` measured in the same invocation (xargs first, then Shoal, alternating per run).
  * Target (issue): Shoal >= 600 instances/s and >= 0.35 x xargs, with 2 slots.
+ *
+ * With --sandbox, Shoal runs every instance in its sandbox, and a second baseline is measured: xargs
+ * starting each /bin/true in a bubblewrap sandbox of its own, as the sandbox user (one bwrap run per
+ * command, the namespaces and mounts an attempt gets). Target: >= 300/s and >= 1.3 x xargs-of-bwrap.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   assertFinished,
@@ -20,22 +25,52 @@ import { killGroup, track } from './lib/cleanup.mjs';
 import { startBenchServer } from './lib/server.mjs';
 import { fixed, median } from './lib/stats.mjs';
 
-const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--json]
+const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--json]
   --instances N  runs of /bin/true per measurement (default 10000)
   --slots N      Shoal worker slots and xargs -P (default 2)
   --runs R       repeat R times (xargs then Shoal each time) and report medians (default 1)
+  --sandbox      Shoal with its sandbox on, beside xargs and xargs of bwrap
   --json         print one JSON document instead of text`;
 
-const TARGET = Object.freeze({ minRate: 600, minRatio: 0.35 });
+const TARGETS = Object.freeze({
+  plain: { minRate: 600, minRatio: 0.35, baseline: 'xargs' },
+  sandbox: { minRate: 300, minRatio: 1.3, baseline: 'xargsBwrap' },
+});
+const SANDBOX_UID = 65534;
 const POLL_MS = 50;
 
-/** Seconds for `xargs -P slots` to run /bin/true once per input line. */
-function timeXargs(instances, slots) {
+/** bwrap's arguments for one sandboxed /bin/true: what an attempt's sandbox holds. */
+function bwrapCommand() {
+  const args = ['--unshare-all', '--share-net', '--die-with-parent'];
+  for (const dir of ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt']) {
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(dir), dir);
+    else if (st.isDirectory()) args.push('--ro-bind', dir, dir);
+  }
+  args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--chdir', '/', '/bin/true');
+  return ['/usr/bin/bwrap', ...args];
+}
+
+/**
+ * Seconds for `xargs -P slots` to run `command` once per input line; as the sandbox user when root
+ * (bwrap started as root is no sandbox).
+ */
+function timeXargs(instances, slots, command = ['/bin/true']) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // -I{} makes xargs run one command per line without passing the line to /bin/true. Its own process
+    // -I{} makes xargs run one command per line without passing the line to the command. Its own process
     // group lets an interrupted benchmark stop xargs and the commands it started, and nothing else.
-    const child = spawn('xargs', ['-P', String(slots), '-I{}', '/bin/true'], {
+    const xargs = ['xargs', '-P', String(slots), '-I{}', ...command];
+    const asUser =
+      command.length > 1 && process.getuid?.() === 0
+        ? ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', ...xargs]
+        : xargs;
+    const child = spawn(asUser[0], asUser.slice(1), {
       stdio: ['pipe', 'ignore', 'inherit'],
       detached: true,
     });
@@ -61,8 +96,8 @@ function timeXargs(instances, slots) {
 }
 
 /** One Shoal measurement on a fresh server (its start-up is not timed). */
-async function timeShoal(instances, slots) {
-  const server = await startBenchServer({ slots });
+async function timeShoal(instances, slots, sandbox) {
+  const server = await startBenchServer({ slots, sandbox: sandbox ? 'bwrap' : 'off' });
   try {
     const description = jobOf('bench-throughput', { run: trueTask(instances) });
     const submittedUs = nowUs();
@@ -87,9 +122,12 @@ async function timeShoal(instances, slots) {
 }
 
 function printRun(index, runs, result) {
-  const { xargs, shoal, ratio } = result;
+  const { xargs, xargsBwrap, shoal, ratio } = result;
+  const bwrap = xargsBwrap
+    ? `xargs of bwrap ${fixed(xargsBwrap.rate, 0)}/s (${fixed(xargsBwrap.seconds, 2)} s) | `
+    : '';
   console.log(
-    `run ${index + 1}/${runs}: xargs ${fixed(xargs.rate, 0)}/s (${fixed(xargs.seconds, 2)} s) | ` +
+    `run ${index + 1}/${runs}: xargs ${fixed(xargs.rate, 0)}/s (${fixed(xargs.seconds, 2)} s) | ${bwrap}` +
       `shoal ${fixed(shoal.serverRate, 0)}/s (${fixed(shoal.serverSeconds, 2)} s to server EndTime), ` +
       `${fixed(shoal.wallRate, 0)}/s (${fixed(shoal.wallSeconds, 2)} s wall until poll saw Finished) | ` +
       `ratio ${fixed(ratio, 3)}`,
@@ -101,12 +139,15 @@ async function main() {
     instances: { default: 10_000 },
     slots: { default: 2 },
     runs: { default: 1 },
+    sandbox: { flag: true },
     json: { flag: true },
   });
-  const { instances, slots, runs } = options;
+  const { instances, slots, runs, sandbox } = options;
+  const TARGET = sandbox ? TARGETS.sandbox : TARGETS.plain;
   const log = options.json ? () => undefined : (line) => console.log(line);
   log(
-    `throughput: ${instances} x /bin/true, ${slots} slots, ${runs} run(s), ${cpus().length} CPUs, Node ${process.version}`,
+    `throughput: ${instances} x /bin/true, ${slots} slots, ${runs} run(s), sandbox ${sandbox ? 'on' : 'off'}, ` +
+      `${cpus().length} CPUs, Node ${process.version}`,
   );
 
   const results = [];
@@ -117,14 +158,26 @@ async function main() {
     settleFilesystem();
     const seconds = await timeXargs(instances, slots);
     const xargs = { seconds, rate: instances / seconds };
-    const shoal = await timeShoal(instances, slots);
-    const result = { xargs, shoal, ratio: shoal.serverRate / xargs.rate };
+    let xargsBwrap;
+    if (sandbox) {
+      const bwrapSeconds = await timeXargs(instances, slots, bwrapCommand());
+      xargsBwrap = { seconds: bwrapSeconds, rate: instances / bwrapSeconds };
+    }
+    const shoal = await timeShoal(instances, slots, sandbox);
+    const base = sandbox ? xargsBwrap : xargs;
+    const result = {
+      xargs,
+      ...(xargsBwrap ? { xargsBwrap } : {}),
+      shoal,
+      ratio: shoal.serverRate / base.rate,
+    };
     results.push(result);
     if (!options.json) printRun(i, runs, result);
   }
 
   const summary = {
     xargsRate: median(results.map((r) => r.xargs.rate)),
+    ...(sandbox ? { xargsBwrapRate: median(results.map((r) => r.xargsBwrap.rate)) } : {}),
     shoalServerRate: median(results.map((r) => r.shoal.serverRate)),
     shoalWallRate: median(results.map((r) => r.shoal.wallRate)),
     // Each run pairs a Shoal and an xargs measurement taken back to back; the median of those ratios
@@ -145,6 +198,7 @@ async function main() {
       node: process.version,
       instances,
       slots,
+      sandbox,
       runs: results,
       median: summary,
       target: TARGET,
@@ -157,14 +211,15 @@ async function main() {
   console.log(`\n${label}:`);
   const rows = [
     [`xargs -P ${slots}`, `${fixed(summary.xargsRate, 0)} instances/s`],
+    ...(sandbox ? [[`xargs -P ${slots} of bwrap`, `${fixed(summary.xargsBwrapRate, 0)} instances/s`]] : []),
     ['shoal (to server EndTime)', `${fixed(summary.shoalServerRate, 0)} instances/s`],
     [`shoal (wall, ${POLL_MS} ms poll)`, `${fixed(summary.shoalWallRate, 0)} instances/s`],
-    ['shoal / xargs', fixed(summary.ratio, 3)],
+    [sandbox ? 'shoal / xargs of bwrap' : 'shoal / xargs', fixed(summary.ratio, 3)],
   ];
   for (const [name, value] of rows) console.log(`  ${name.padEnd(28)}${value}`);
   console.log(
     `target: shoal >= ${TARGET.minRate}/s ${met.rate ? 'met' : 'NOT met'}; ` +
-      `>= ${TARGET.minRatio} x xargs ${met.ratio ? 'met' : 'NOT met'}`,
+      `>= ${TARGET.minRatio} x ${sandbox ? 'xargs of bwrap' : 'xargs'} ${met.ratio ? 'met' : 'NOT met'}`,
   );
 }
 

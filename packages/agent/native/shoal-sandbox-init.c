@@ -7,15 +7,17 @@
  * attempt reaching the next:
  *
  *   init (pid 1 of the sandbox)
- *    └─ attempt leader: cloned into new pid, mount, ipc and uts namespaces; joins the attempt's cgroups;
- *        │ builds the attempt's root from the mount operations of the request (system directories or an
- *        │ image read-only, a fresh /tmp, /proc and /dev/shm, the working directory and mappings) and
- *        │ pivots into it. It is pid 1 of the attempt: when it exits, the kernel kills every process
- *        │ of the attempt, including ones that left the process group with setsid.
+ *    └─ attempt leader: cloned into new pid, mount, ipc and uts namespaces, it builds the base of the
+ *        │ attempt's root (system directories read-only, a fresh /tmp, /proc and /dev/shm) and waits,
+ *        │ "parked", for its attempt: so that work is done while the previous attempt ends. Then it
+ *        │ joins the attempt's cgroups, adds the working directory and the mappings, and pivots into the
+ *        │ root. It is pid 1 of the attempt: once the command ends it kills every other process of the
+ *        │ attempt (setsid or not) before it reports, and its exit ends the namespaces.
  *        └─ the command: all capabilities dropped, no_new_privs, no core dumps, then execve.
  *
  * Protocol on the control socket (fd given as argv[1]; SOCK_SEQPACKET, one message per record):
- *   in:  "R\0" id cwd nops (kind a b c)*nops argc argv... envc env...   with SCM_RIGHTS fds:
+ *   in:  "R\0" id cwd nbase (kind a b c)*nbase nops (kind a b c)*nops argc argv... envc env...
+ *        with SCM_RIGHTS fds:
  *        stdout, stderr, then one cgroup.procs descriptor per cgroup hierarchy to join
  *        "K\0" id signal                                                  signal an attempt
  *   out: "READY" once, then per attempt "S id" (command started), "E id errno" (could not be started),
@@ -53,10 +55,11 @@ struct attempt {
   int status_fd;
   char buf[1024];
   size_t used;
-  int have_status, status;
-  long long cpu_us;
   int reported; /* S, E or F already sent */
   int failed;   /* E or F sent: no X follows */
+  int ended;    /* X sent */
+  int eof;      /* the leader closed its status pipe */
+  int sock;     /* to a parked leader: where its attempt is sent; -1 once sent */
 };
 
 static struct attempt attempts[MAX_ATTEMPTS];
@@ -166,8 +169,8 @@ static const char *in_root(const char *dst, char *buf, size_t size) {
 static void run_op(const char *kind, const char *a, const char *b, const char *c) {
   char t[PATH_MAX], opts[3 * PATH_MAX + 64];
   if (!strcmp(kind, "root-tmpfs")) {
-    if (mount("tmpfs", ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m") < 0)
-      setup_failed("mount tmpfs at", "/");
+    /* No size of its own: its pages are charged to the attempt's memory cgroup. */
+    if (mount("tmpfs", ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) setup_failed("mount tmpfs at", "/");
   } else if (!strcmp(kind, "root-overlay")) {
     /* a: lower (read-only image), b: upper, c: work; the upper layer is the attempt's own. */
     if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", a, b, c) >= (int)sizeof opts)
@@ -197,9 +200,18 @@ static void run_op(const char *kind, const char *a, const char *b, const char *c
     in_root(a, t, sizeof t);
     if (make_dirs(t, 0755) < 0) setup_failed("create mount point", a);
     if (mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) setup_failed("mount proc at", a);
+  } else if (!strcmp(kind, "rwdir")) {
+    /* A writable directory of the root's own tmpfs (a bind of itself stays writable when the root
+     * becomes read-only): /tmp without a filesystem of its own. */
+    in_root(a, t, sizeof t);
+    if (make_dirs(t, 0755) < 0) setup_failed("create directory", a);
+    if (*b && chmod(t, (mode_t)strtol(b, NULL, 8)) < 0) setup_failed("chmod", a);
+    if (mount(t, t, NULL, MS_BIND, NULL) < 0) setup_failed("bind", a);
   } else if (!strcmp(kind, "dev")) {
-    /* The sandbox's minimal /dev (bubblewrap's), read-only so nothing can be left in it for the next
-     * attempt, with a fresh /dev/shm. Device nodes stay usable on a read-only mount. */
+    /* The sandbox's minimal /dev (bubblewrap's), bound read-only so nothing can be left in it for the
+     * next attempt, with a fresh /dev/shm. Device nodes stay usable on a read-only mount. (The sandbox's
+     * mounts are locked in the attempt's namespace, which a nested user namespace owns: they can be
+     * bound, not moved.) */
     char shm[PATH_MAX + 8];
     in_root(a, t, sizeof t);
     if (make_dirs(t, 0755) < 0) setup_failed("create mount point", a);
@@ -265,32 +277,117 @@ static int exec_command(char **argv, char **envp, const char *cwd, int out, int 
 
 struct request {
   char *id, *cwd;
-  long nops;
-  char **ops; /* 4 fields per op */
+  /* The base of the root (identical for every attempt of a sandbox), applied before the request comes,
+   * then the attempt's own operations; 4 fields per operation. */
+  long nbase, nops;
+  char **base, **ops;
+  /* Where the base lies in the request's bytes, to tell whether a parked leader has the right one. */
+  const char *base_start, *base_end;
   char **argv, **envp;
 };
 
-static void __attribute__((noreturn)) attempt_leader(struct request *r, int *fds, int nfds) {
-  /* Keep only what the attempt needs, at known numbers: 100 = status pipe, 101 stdout, 102 stderr,
-   * 103.. cgroup.procs of each hierarchy. Everything else of init's (control socket included) goes. */
-  int moved[MAX_FDS + 1];
-  for (int i = 0; i < nfds; i++) /* first out of the way, so that no target clobbers a source */
-    if ((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 1000)) < 0) _exit(120);
-  for (int i = 0; i < nfds; i++)
-    if (dup3(moved[i], HIGH_FD + i, O_CLOEXEC) < 0) _exit(120);
-  syscall(SYS_close_range, 3u, (unsigned)HIGH_FD - 1, 0u);
-  syscall(SYS_close_range, (unsigned)(HIGH_FD + nfds), 999u, 0u);
+/* "R\0" id cwd nbase (4 fields)*nbase nops (4 fields)*nops argc argv... envc env... */
+static int parse_request(char *body, size_t len, struct request *r) {
+  struct cursor c = {body, body + len};
+  char *kind = next_field(&c);
+  if (!kind || strcmp(kind, "R")) return 0;
+  r->id = next_field(&c);
+  r->cwd = next_field(&c);
+  if (!r->id || !*r->id || strlen(r->id) >= sizeof attempts[0].id || !r->cwd) return 0;
+  r->base_start = c.p;
+  if (!next_count(&c, (c.end - c.p) / 4, &r->nbase)) return 0;
+  if (!(r->base = calloc((size_t)r->nbase * 4 + 1, sizeof *r->base))) return 0;
+  for (long i = 0; i < r->nbase * 4; i++)
+    if (!(r->base[i] = next_field(&c))) return 0;
+  r->base_end = c.p;
+  if (!next_count(&c, (c.end - c.p) / 4, &r->nops)) return 0;
+  if (!(r->ops = calloc((size_t)r->nops * 4 + 1, sizeof *r->ops))) return 0;
+  for (long i = 0; i < r->nops * 4; i++)
+    if (!(r->ops[i] = next_field(&c))) return 0;
+  if (!next_list(&c, &r->argv) || !r->argv[0]) return 0;
+  if (!next_list(&c, &r->envp)) return 0;
+  return c.p == c.end;
+}
+
+static void free_request(struct request *r) {
+  free(r->base);
+  free(r->ops);
+  free(r->argv);
+  free(r->envp);
+}
+
+/* One message with the descriptors passed along (at most MAX_FDS; more are closed). Bytes, or -1. */
+static ssize_t receive(int sock, char *buf, size_t cap, int *fds, int *nfds) {
+  char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+  struct iovec iov = {buf, cap};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  ssize_t got;
+  do got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  *nfds = 0;
+  if (got < 0) return -1;
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    int count = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int *fdp = (int *)CMSG_DATA(cm);
+    for (int k = 0; k < count; k++) {
+      if (*nfds < MAX_FDS) fds[(*nfds)++] = fdp[k];
+      else close(fdp[k]);
+    }
+  }
+  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    for (int k = 0; k < *nfds; k++) close(fds[k]);
+    *nfds = 0;
+    errno = EMSGSIZE;
+    return -1;
+  }
+  return got;
+}
+
+#define LEADER_SOCK 99
+
+/*
+ * The attempt leader: cloned by init into fresh pid, mount, ipc and uts namespaces, it builds the base of
+ * the root at once and then waits ("parked") for its attempt: the request, with stdout, stderr and the
+ * cgroup.procs descriptors. So the work common to every attempt is done while the previous one ends.
+ */
+static void __attribute__((noreturn)) attempt_leader(int sock, int status, long nbase, char **base) {
+  /* Keep only what the attempt needs, at known numbers: 99 = the request socket, 100 = status pipe,
+   * then 101 stdout, 102 stderr, 103.. cgroup.procs of each hierarchy. Everything of init's goes. */
+  int s = fcntl(sock, F_DUPFD_CLOEXEC, 1000), w = fcntl(status, F_DUPFD_CLOEXEC, 1000);
+  if (s < 0 || w < 0 || dup3(s, LEADER_SOCK, O_CLOEXEC) < 0 || dup3(w, HIGH_FD, O_CLOEXEC) < 0) _exit(120);
+  syscall(SYS_close_range, 3u, (unsigned)LEADER_SOCK - 1, 0u);
+  syscall(SYS_close_range, (unsigned)HIGH_FD + 1, ~0u, 0u);
   status_w = HIGH_FD;
-  syscall(SYS_close_range, 1000u, ~0u, 0u);
   /* No parent-death signal needed: init is pid 1 of the sandbox, whose end kills every process in it. */
   prctl(PR_SET_DUMPABLE, 0); /* the command (same uid) may not ptrace or read the leader */
 
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) setup_failed("make private", "/");
-  for (int i = 3; i < nfds; i++) {
-    if (write(HIGH_FD + i, "0", 1) < 0) setup_failed("join cgroup", "(procs)");
-    close(HIGH_FD + i);
+  for (long i = 0; i < nbase; i++) run_op(base[4 * i], base[4 * i + 1], base[4 * i + 2], base[4 * i + 3]);
+
+  char *buf = malloc(SHOAL_MAX_RECORD);
+  int fds[MAX_FDS], nfds;
+  if (!buf) _exit(120);
+  ssize_t got = receive(LEADER_SOCK, buf, SHOAL_MAX_RECORD, fds, &nfds);
+  if (got <= 0) _exit(0); /* init gave this leader up */
+  close(LEADER_SOCK);
+  struct request r = {0};
+  if (!parse_request(buf, (size_t)got, &r) || nfds < 2) _exit(120);
+  for (int i = 0; i < nfds; i++) { /* first out of the way, so that no target clobbers a source */
+    int high = fcntl(fds[i], F_DUPFD_CLOEXEC, 1000);
+    if (high < 0) _exit(120);
+    close(fds[i]);
+    fds[i] = high;
   }
-  for (long i = 0; i < r->nops; i++) run_op(r->ops[4 * i], r->ops[4 * i + 1], r->ops[4 * i + 2], r->ops[4 * i + 3]);
+  for (int i = 0; i < nfds; i++)
+    if (dup3(fds[i], HIGH_FD + 1 + i, O_CLOEXEC) < 0) _exit(120);
+  syscall(SYS_close_range, (unsigned)(HIGH_FD + 1 + nfds), ~0u, 0u);
+
+  for (int i = 2; i < nfds; i++) {
+    if (write(HIGH_FD + 1 + i, "0", 1) < 0) setup_failed("join cgroup", "(procs)");
+    close(HIGH_FD + 1 + i);
+  }
+  for (long i = 0; i < r.nops; i++) run_op(r.ops[4 * i], r.ops[4 * i + 1], r.ops[4 * i + 2], r.ops[4 * i + 3]);
   if (chdir(ROOT) < 0) setup_failed("enter", "/");
   if (syscall(SYS_pivot_root, ".", ".") < 0) setup_failed("pivot_root", "/");
   if (umount2(".", MNT_DETACH) < 0) setup_failed("detach the sandbox root from", "/");
@@ -311,7 +408,7 @@ static void __attribute__((noreturn)) attempt_leader(struct request *r, int *fds
   if (command < 0) setup_failed("fork", "-");
   if (command == 0) {
     close(ep[0]);
-    int e = exec_command(r->argv, r->envp, r->cwd, HIGH_FD + 1, HIGH_FD + 2);
+    int e = exec_command(r.argv, r.envp, r.cwd, HIGH_FD + 1, HIGH_FD + 2);
     write_all(ep[1], &e, sizeof e);
     _exit(127);
   }
@@ -327,11 +424,11 @@ static void __attribute__((noreturn)) attempt_leader(struct request *r, int *fds
   else leader_say("S");
 
   /* pid 1 of the attempt: reap everything, pass termination signals on to every process of the
-   * attempt, and leave once the command itself has ended (the kernel then kills the rest). */
+   * attempt, and once the command itself has ended, end the rest and report. */
   for (;;) {
     struct signalfd_siginfo info;
-    ssize_t got = read(sfd, &info, sizeof info);
-    if (got < 0) {
+    ssize_t sig = read(sfd, &info, sizeof info);
+    if (sig < 0) {
       if (errno == EINTR) continue;
       _exit(121);
     }
@@ -339,16 +436,24 @@ static void __attribute__((noreturn)) attempt_leader(struct request *r, int *fds
       kill(-1, (int)info.ssi_signo);
       continue;
     }
-    int status;
+    int wstatus;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
       if (pid != command) continue;
-      /* CPU time of everything reaped: the command with its waited-for descendants, and orphans */
+      /* Whatever the command left behind (background or setsid processes) dies now, before the
+       * report: once init passes it on, nothing of this attempt may still run. kill(-1) from pid 1 of
+       * the namespace reaches every other process in it; a fork racing it is aborted by the kernel. */
+      for (;;) {
+        kill(-1, SIGKILL);
+        pid_t left = waitpid(-1, NULL, 0);
+        if (left < 0 && errno == ECHILD) break;
+      }
+      /* CPU time of everything reaped: the command with its waited-for descendants, and the rest */
       struct rusage ru;
       getrusage(RUSAGE_CHILDREN, &ru);
       long long cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
                          ru.ru_stime.tv_usec;
-      if (n != (ssize_t)sizeof e) leader_say("X %d %lld", status, cpu_us);
+      if (n != (ssize_t)sizeof e) leader_say("X %d %lld", wstatus, cpu_us);
       _exit(0);
     }
   }
@@ -356,69 +461,115 @@ static void __attribute__((noreturn)) attempt_leader(struct request *r, int *fds
 
 /* ---- in init ----------------------------------------------------------------------------------- */
 
-static int parse_request(char *body, size_t len, struct request *r) {
-  struct cursor c = {body, body + len};
-  char *kind = next_field(&c);
-  if (!kind || strcmp(kind, "R")) return 0;
-  r->id = next_field(&c);
-  r->cwd = next_field(&c);
-  if (!r->id || !*r->id || strlen(r->id) >= sizeof attempts[0].id || !r->cwd) return 0;
-  if (!next_count(&c, (c.end - c.p) / 4, &r->nops)) return 0;
-  if (!(r->ops = calloc((size_t)r->nops * 4 + 1, sizeof *r->ops))) return 0;
-  for (long i = 0; i < r->nops * 4; i++)
-    if (!(r->ops[i] = next_field(&c))) return 0;
-  if (!next_list(&c, &r->argv) || !r->argv[0]) return 0;
-  if (!next_list(&c, &r->envp)) return 0;
-  return c.p == c.end;
+/* The parked leader (at most one: a sandbox runs one attempt at a time) and the base it was built with. */
+static struct attempt *parked;
+static char *parked_base;
+static size_t parked_base_len;
+
+/* Clones a leader that builds `base` and waits for its attempt. NULL (errno set) on failure. */
+static struct attempt *park(const char *base_bytes, size_t base_len, long nbase, char **base) {
+  struct attempt *slot = NULL;
+  for (int i = 0; i < MAX_ATTEMPTS && !slot; i++)
+    if (!attempts[i].pid) slot = &attempts[i];
+  if (!slot) return errno = EAGAIN, NULL;
+  int sv[2], sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return NULL;
+  if (pipe2(sp, O_CLOEXEC) < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    return NULL;
+  }
+  int big = SHOAL_MAX_RECORD + 4096;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  /* clone, not unshare + fork: init's own pid namespace for children must stay its own, and each
+   * attempt gets fresh namespaces. With no new stack, clone behaves like fork. */
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, NULL,
+                             NULL, NULL, NULL);
+  if (pid == 0) attempt_leader(sv[1], sp[1], nbase, base);
+  int e = errno;
+  close(sv[1]);
+  close(sp[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    close(sp[0]);
+    return errno = e, NULL;
+  }
+  memset(slot, 0, sizeof *slot);
+  slot->pid = pid;
+  slot->status_fd = sp[0];
+  slot->sock = sv[0];
+  fcntl(sp[0], F_SETFL, O_NONBLOCK);
+  char *copy = malloc(base_len + 1);
+  if (copy) memcpy(copy, base_bytes, base_len);
+  free(parked_base);
+  parked_base = copy;
+  parked_base_len = copy ? base_len : 0;
+  parked = slot;
+  return slot;
+}
+
+/* Gives up the parked leader (its reaping frees the slot, silently: it had no attempt). */
+static void unpark(void) {
+  if (!parked) return;
+  close(parked->sock);
+  parked->sock = -1;
+  kill(parked->pid, SIGKILL);
+  parked = NULL;
 }
 
 static struct attempt *find(const char *id) {
   for (int i = 0; i < MAX_ATTEMPTS; i++)
-    if (attempts[i].pid && !strcmp(attempts[i].id, id)) return &attempts[i];
+    if (attempts[i].pid && attempts[i].id[0] && !strcmp(attempts[i].id, id)) return &attempts[i];
   return NULL;
 }
 
 static void start(char *body, size_t len, int *fds, int nfds) {
   struct request r = {0};
-  int ok = parse_request(body, len, &r) && nfds >= 2;
-  struct attempt *slot = NULL;
-  for (int i = 0; ok && i < MAX_ATTEMPTS && !slot; i++)
-    if (!attempts[i].pid) slot = &attempts[i];
-  int sp[2] = {-1, -1};
-  if (!ok || !slot || pipe2(sp, O_CLOEXEC) < 0) {
-    if (r.id && strlen(r.id) < 32) send_text("F %s malformed request or too many attempts", r.id);
+  if (!parse_request(body, len, &r) || nfds < 2) {
+    if (r.id && strlen(r.id) < sizeof attempts[0].id) send_text("F %s malformed request", r.id);
     goto done;
   }
-  int all[MAX_FDS + 1];
-  all[0] = sp[1];
-  for (int i = 0; i < nfds; i++) all[i + 1] = fds[i];
-  /* clone, not unshare + fork: init's own pid namespace for children must stay its own, and each
-   * attempt gets fresh namespaces. With no new stack, clone behaves like fork. */
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD,
-                             NULL, NULL, NULL, NULL);
-  if (pid == 0) attempt_leader(&r, all, nfds + 1);
-  close(sp[1]);
-  if (pid < 0) {
-    send_text("F %s clone: %s", r.id, strerror(errno));
-    close(sp[0]);
+  size_t base_len = (size_t)(r.base_end - r.base_start);
+  if (parked && (!parked_base || parked_base_len != base_len || memcmp(parked_base, r.base_start, base_len)))
+    unpark();
+  if (!parked && !park(r.base_start, base_len, r.nbase, r.base)) {
+    send_text("F %s cannot start the attempt: %s", r.id, strerror(errno));
     goto done;
   }
-  memset(slot, 0, sizeof *slot);
-  snprintf(slot->id, sizeof slot->id, "%s", r.id);
-  slot->pid = pid;
-  slot->status_fd = sp[0];
-  fcntl(sp[0], F_SETFL, O_NONBLOCK);
+  struct attempt *a = parked;
+  parked = NULL;
+  char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {body, len};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+  memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+  ssize_t sent;
+  do sent = sendmsg(a->sock, &m, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  int e = errno;
+  close(a->sock);
+  a->sock = -1;
+  snprintf(a->id, sizeof a->id, "%s", r.id);
+  if (sent < 0) {
+    send_text("F %s cannot hand the attempt to its leader: %s", r.id, strerror(e));
+    a->failed = a->reported = 1;
+    kill(a->pid, SIGKILL);
+  }
 done:
   for (int i = 0; i < nfds; i++) close(fds[i]);
-  free(r.ops);
-  free(r.argv);
-  free(r.envp);
+  free_request(&r);
 }
 
 /* Reads what the attempt leader said; each complete line is passed on. */
 static void drain(struct attempt *a) {
   for (;;) {
     ssize_t n = read(a->status_fd, a->buf + a->used, sizeof a->buf - 1 - a->used);
+    if (n == 0) a->eof = 1; /* the leader is exiting: stop polling it, its reaping ends the attempt */
     if (n <= 0) {
       if (n < 0 && errno == EINTR) continue;
       break;
@@ -427,14 +578,21 @@ static void drain(struct attempt *a) {
     char *nl;
     while ((nl = memchr(a->buf, '\n', a->used))) {
       *nl = '\0';
-      if (a->buf[0] == 'S') send_text("S %s", a->id), a->reported = 1;
-      else if (a->buf[0] == 'E') send_text("E %s %s", a->id, a->buf + 2), a->reported = a->failed = 1;
-      else if (a->buf[0] == 'F') send_text("F %s %s", a->id, a->buf + 2), a->reported = a->failed = 1;
-      else if (a->buf[0] == 'X') {
+      /* A parked leader has no attempt yet: only a failure to build the base can come from it. */
+      const char *id = a->id[0] ? a->id : "-";
+      if (a->buf[0] == 'S') send_text("S %s", id), a->reported = 1;
+      else if (a->buf[0] == 'E') send_text("E %s %s", id, a->buf + 2), a->reported = a->failed = 1;
+      else if (a->buf[0] == 'F') {
+        if (a->id[0]) send_text("F %s %s", id, a->buf + 2);
+        else fprintf(stderr, "shoal-sandbox-init: a parked attempt leader failed: %s\n", a->buf + 2);
+        a->reported = a->failed = 1;
+      } else if (a->buf[0] == 'X' && !a->failed && !a->ended) {
+        /* Sent at once: the leader reports only once every process of the attempt is gone, and its own
+         * exit (the teardown of the attempt's namespaces) need not delay the result. */
         char *end;
-        a->have_status = 1;
-        a->status = (int)strtol(a->buf + 2, &end, 10);
-        a->cpu_us = strtoll(end, NULL, 10);
+        int status = (int)strtol(a->buf + 2, &end, 10);
+        send_text("X %s %d %lld", id, status, strtoll(end, NULL, 10));
+        a->ended = 1;
       }
       size_t rest = a->used - (size_t)(nl + 1 - a->buf);
       memmove(a->buf, nl + 1, rest);
@@ -451,13 +609,35 @@ static void reap(void) {
     for (int i = 0; i < MAX_ATTEMPTS; i++) {
       struct attempt *a = &attempts[i];
       if (a->pid != pid) continue;
+      if (a == parked) parked = NULL; /* it died before its attempt came: the next one parks anew */
       drain(a);
-      if (!a->reported) send_text("F %s the attempt ended before its command started (wait status %d)", a->id, status);
-      else if (!a->failed) send_text("X %s %d %lld", a->id, a->have_status ? a->status : status, a->have_status ? a->cpu_us : -1LL);
+      if (a->id[0] && !a->reported)
+        send_text("F %s the attempt ended before its command started (wait status %d)", a->id, status);
+      else if (a->id[0] && !a->failed && !a->ended) send_text("X %s %d -1", a->id, status); /* killed */
+      if (a->sock >= 0) close(a->sock);
       close(a->status_fd);
       a->pid = 0;
     }
   }
+}
+
+/* After an attempt's command ended, the next attempt's leader is parked with the same base. */
+static void park_next(void) {
+  if (parked || !parked_base) return;
+  struct cursor c = {parked_base, parked_base + parked_base_len};
+  long nbase;
+  char **base = NULL;
+  if (!next_count(&c, parked_base_len / 4, &nbase) || !(base = calloc((size_t)nbase * 4 + 1, sizeof *base))) return;
+  for (long i = 0; i < nbase * 4; i++)
+    if (!(base[i] = next_field(&c))) {
+      free(base);
+      return;
+    }
+  char *bytes = parked_base; /* park() replaces parked_base with its own copy */
+  parked_base = NULL;
+  park(bytes, parked_base_len, nbase, base);
+  free(base);
+  free(bytes);
 }
 
 static void command(char *body, size_t len, int *fds, int nfds) {
@@ -499,7 +679,7 @@ int main(int argc, char **argv) {
     fds[n++] = (struct pollfd){.fd = ctl, .events = POLLIN};
     fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
     for (int i = 0; i < MAX_ATTEMPTS; i++) {
-      if (!attempts[i].pid) continue;
+      if (!attempts[i].pid || attempts[i].eof) continue;
       owner[n] = &attempts[i];
       fds[n++] = (struct pollfd){.fd = attempts[i].status_fd, .events = POLLIN};
     }
@@ -507,8 +687,13 @@ int main(int argc, char **argv) {
       if (errno == EINTR) continue;
       return 1;
     }
-    for (nfds_t i = 2; i < n; i++)
-      if (fds[i].revents) drain(owner[i]);
+    int ended = 0;
+    for (nfds_t i = 2; i < n; i++) {
+      if (!fds[i].revents) continue;
+      int before = owner[i]->ended || owner[i]->failed;
+      drain(owner[i]);
+      if (!before && (owner[i]->ended || owner[i]->failed)) ended = 1;
+    }
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
       while (read(sfd, &info, sizeof info) == sizeof info) {
@@ -516,27 +701,12 @@ int main(int argc, char **argv) {
       reap();
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-      struct iovec iov = {buf, SHOAL_MAX_RECORD};
-      struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-      ssize_t got = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
-      if (got < 0 && errno == EINTR) continue;
+      int passed[MAX_FDS], npassed;
+      ssize_t got = receive(ctl, buf, SHOAL_MAX_RECORD, passed, &npassed);
+      if (got < 0 && errno == EMSGSIZE) continue;
       if (got <= 0) return 0; /* the agent is gone: exiting ends the whole sandbox */
-      int passed[MAX_FDS], npassed = 0;
-      for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-        int count = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        int *fdp = (int *)CMSG_DATA(cm);
-        for (int k = 0; k < count; k++) {
-          if (npassed < MAX_FDS) passed[npassed++] = fdp[k];
-          else close(fdp[k]);
-        }
-      }
-      if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-        for (int k = 0; k < npassed; k++) close(passed[k]);
-        continue;
-      }
       command(buf, (size_t)got, passed, npassed);
     }
+    if (ended) park_next();
   }
 }

@@ -1,11 +1,17 @@
 /**
- * Where the local worker keeps each attempt's stdout/stderr: `<data-dir>/logs/<jobId>/<task>.<iid>.<attempt>.<stream>`.
- * The API streams them from here (also while the attempt runs), and deleting a job deletes its folder.
+ * Where the local worker keeps each attempt's stdout/stderr:
+ * `<data-dir>/logs/<jobId>/<task>/<iid / 1000>/<iid>.<attempt>.<stream>`. Instances are grouped by the
+ * thousand: a task of 100,000 instances must not put 200,000 files in one directory, where creating
+ * each one gets slower with the directory's size. The API streams them from here (also while the attempt
+ * runs), and deleting a job deletes its folder.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type LogStream = 'stdout' | 'stderr';
+
+const GROUP = 1000;
 
 export class LogFiles {
   constructor(readonly root: string) {}
@@ -14,8 +20,27 @@ export class LogFiles {
     return join(this.root, jobId);
   }
 
+  /** The directory holding the logs of an instance (created by the worker before its attempts). */
+  dirOf(jobId: string, taskName: string, instanceId: number): string {
+    return join(this.root, jobId, taskName, String(Math.floor(instanceId / GROUP)));
+  }
+
   path(jobId: string, taskName: string, instanceId: number, attemptNo: number, stream: LogStream): string {
-    return join(this.root, jobId, `${taskName}.${instanceId}.${attemptNo}.${stream}`);
+    return join(this.dirOf(jobId, taskName, instanceId), `${instanceId}.${attemptNo}.${stream}`);
+  }
+
+  /** The log as written by this version, or where earlier versions put it (all in the job's folder). */
+  readablePath(
+    jobId: string,
+    taskName: string,
+    instanceId: number,
+    attemptNo: number,
+    stream: LogStream,
+  ): string {
+    const current = this.path(jobId, taskName, instanceId, attemptNo, stream);
+    if (existsSync(current)) return current;
+    const legacy = join(this.root, jobId, `${taskName}.${instanceId}.${attemptNo}.${stream}`);
+    return existsSync(legacy) ? legacy : current;
   }
 
   /**

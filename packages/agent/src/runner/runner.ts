@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -28,7 +28,7 @@ import {
 } from './results.js';
 import { chownTree, hostPathOf, stageMappings, type Bind, type SandboxIds } from './staging.js';
 import { uploadLogs, uploadOutputs, uploadStreams, type HostResolver, type UploadReport } from './uploads.js';
-import { attemptRootOps, WORKDIR_VISIBLE } from '../sandbox/attempt-root.js';
+import { attemptRootBase, attemptRootOps, WORKDIR_VISIBLE } from '../sandbox/attempt-root.js';
 import { SLOT_INSIDE } from '../sandbox/outer.js';
 import type { WarmSandbox } from '../sandbox/pool.js';
 import { SandboxRuntime, USERNS_FIX, type SandboxStatus } from '../sandbox/runtime.js';
@@ -177,7 +177,10 @@ export class Runner {
       if (a.packagePath !== '')
         await stagePackage(o.blobs, a.packagePath, site.workDirs.host, () => site!.stageDir());
       binds = await stageMappings({ plan, blobs: o.blobs, stageDir: () => site!.stageDir(), ids: site.ids });
-      if (site.ids) await chownTree(site.workDirs.host, site.ids);
+      // The working directory itself was made the sandbox user's; what staging put in it is given too.
+      const stagedInside =
+        a.packagePath !== '' || plan.inputs.some((i) => i.inside) || plan.outputs.some((o) => o.inside);
+      if (site.ids && stagedInside) await chownTree(site.workDirs.host, site.ids);
       checkNotStopped(io.signal);
 
       processOutcome = await site.run(argv, env, binds, io, a);
@@ -286,18 +289,23 @@ export class Runner {
     const launcher = runtime.launcher!;
     const sb: WarmSandbox = await pool.acquire({ ownerId: a.ownerId, networkAccess: a.networkAccess });
     const n = ++this.attemptSeq;
-    const attemptDir = path.join(sb.slotDir, `a${n}`);
-    const workHost = path.join(attemptDir, 'w');
-    const stagePath = path.join(attemptDir, 's');
     const ids = process.getuid?.() === 0 ? { uid: sb.uid, gid: sb.uid } : undefined;
+    // The empty working directory of the sandbox's last attempt is reused when it is as good as new:
+    // mkdir and rmdir are journalled metadata operations, a large part of a short attempt's cost.
+    const spare = o.keepWorkDirs ? undefined : sb.spareWorkDir;
+    sb.spareWorkDir = undefined;
+    const workHost = spare ?? path.join(sb.slotDir, `w${n}`);
+    const stagePath = path.join(sb.slotDir, `s${n}`);
     let staged: Promise<string> | undefined;
-    try {
-      // Synchronous on purpose: a few microseconds each, on every attempt's critical path.
-      mkdirSync(attemptDir, { mode: 0o711 });
-      mkdirSync(workHost, { mode: 0o700 });
-    } catch (err) {
-      pool.release(sb, false);
-      throw err;
+    if (!spare) {
+      try {
+        // Synchronous on purpose: a few microseconds, on every attempt's critical path.
+        mkdirSync(workHost, { mode: 0o700 });
+        if (ids) chownSync(workHost, ids.uid, ids.gid);
+      } catch (err) {
+        pool.release(sb, false);
+        throw err;
+      }
     }
     const inside = (host: string): string => SLOT_INSIDE + host.slice(sb.slotDir.length);
     return {
@@ -320,6 +328,7 @@ export class Runner {
                   pids: attempt.limits.processes,
                 },
                 cwd: WORKDIR_VISIBLE,
+                base: attemptRootBase(),
                 ops: attemptRootOps(
                   inside(workHost),
                   binds.map((b) => ({ source: inside(b.host), visible: b.visible, writable: b.writable })),
@@ -337,8 +346,14 @@ export class Runner {
           },
         ),
       finish: async (p) => {
+        // Nothing of the attempt runs any more: its files can go, in the background (the result need
+        // not wait for that), unless the working directory is still empty and can serve the next one.
+        if (!o.keepWorkDirs) {
+          if (asFreshFor(workHost, sb.uid)) sb.spareWorkDir = workHost;
+          else void rm(workHost, { recursive: true, force: true }).catch(() => undefined);
+          if (staged) void rm(stagePath, { recursive: true, force: true }).catch(() => undefined);
+        }
         pool.release(sb, p?.lost === undefined && !sb.dead);
-        if (!o.keepWorkDirs) await rm(attemptDir, { recursive: true, force: true }).catch(() => undefined);
       },
     };
   }
@@ -423,6 +438,18 @@ export class Runner {
       await rm(workDir, { recursive: true, force: true });
       await mkdir(workDir);
     }
+  }
+}
+
+/** Whether a sandboxed attempt's working directory is as good as a new one: still its, 0700, empty. */
+function asFreshFor(dir: string, uid: number): boolean {
+  try {
+    const st = lstatSync(dir);
+    const owner = process.getuid?.() === 0 ? uid : process.getuid?.();
+    if (!st.isDirectory() || st.uid !== owner || (st.mode & 0o7777) !== 0o700) return false;
+    return readdirSync(dir).length === 0;
+  } catch {
+    return false;
   }
 }
 

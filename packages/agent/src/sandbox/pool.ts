@@ -32,6 +32,8 @@ export interface WarmSandbox {
   readonly uid: number;
   /** Host directory seen inside as SLOT_INSIDE: attempt files live here. */
   readonly slotDir: string;
+  /** An empty working directory a finished attempt left, ready for the next (see Runner). */
+  spareWorkDir: string | undefined;
   busy: boolean;
   dead: boolean;
   lastUsed: number;
@@ -145,6 +147,7 @@ export class SandboxPool {
       key,
       uid,
       slotDir,
+      spareWorkDir: undefined,
       busy: true,
       dead: false,
       lastUsed: 0,

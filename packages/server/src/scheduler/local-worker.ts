@@ -211,7 +211,7 @@ export class LocalWorker {
   private async execute(assignment: Assignment, signal: AbortSignal): Promise<AttemptResult> {
     const { jobId, taskName, instanceId, attemptNo } = assignment;
     try {
-      const dir = this.logs.jobDir(jobId);
+      const dir = this.logs.dirOf(jobId, taskName, instanceId);
       if (!this.logDirs.has(dir)) {
         await mkdir(dir, { recursive: true });
         if (this.logDirs.size > 10_000) this.logDirs.clear();

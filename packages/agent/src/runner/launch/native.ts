@@ -57,6 +57,9 @@ export interface SandboxRunRequest {
   readonly limits: CgroupLimits;
   /** The working directory as the command sees it. */
   readonly cwd: string;
+  /** The root's base, the same for every attempt of a sandbox (built ahead of the attempt), ... */
+  readonly base: readonly MountOp[];
+  /** ... then the attempt's own mounts. */
   readonly ops: readonly MountOp[];
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -101,7 +104,9 @@ function plainRecord(id: number, r: LaunchRequest): Buffer {
 
 /** The request init receives (shoal-sandbox-init.c, parse_request), carried inside the R record. */
 function initRequest(id: number, r: SandboxRunRequest): Buffer {
-  const fields = ['R', String(id), r.cwd, String(r.ops.length)];
+  const fields = ['R', String(id), r.cwd, String(r.base.length)];
+  for (const op of r.base) fields.push(...op);
+  fields.push(String(r.ops.length));
   for (const op of r.ops) fields.push(...op);
   fields.push(String(r.argv.length), ...r.argv, ...envList(r.env));
   return Buffer.from(fields.map((f) => `${f}\u0000`).join(''));

@@ -65,7 +65,7 @@ export function registerLogRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (attemptText !== undefined && !/^\d+$/.test(attemptText))
         throw invalidParameter('attempt', attemptText, 'must be an attempt number');
       const attemptNo = attemptText !== undefined ? Number(attemptText) : instance.attemptCount;
-      const path = ctx.logs.path(jobId, task, instance.instanceId, attemptNo, stream);
+      const path = ctx.logs.readablePath(jobId, task, instance.instanceId, attemptNo, stream);
       const stillRunning = async () => {
         const now: InstanceRecord | undefined = await ctx.store.getInstance(jobId, task, instance.instanceId);
         return now !== undefined && now.state === 'Running' && now.attemptCount === attemptNo;
