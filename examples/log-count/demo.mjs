@@ -6,9 +6,8 @@
 //
 //   npm run demo -- [--exit] [--port 7720] [--data-dir ./.shoal] [--lines 10000]
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '@shoal/sdk';
@@ -20,7 +19,6 @@ const ROOT = resolve(HERE, '../..');
 const BIN = join(ROOT, 'packages/cli/bin/shoal.js');
 const FOLDER = 'oss://log-count/log-count/';
 const SUBMIT_ARGS = `sub --file job.cfg -r ${FOLDER}:/home/input -w ${FOLDER}:/home/output`.split(' ');
-const NOBODY = 65534;
 const START_TIMEOUT_MS = 30_000;
 
 class DemoError extends Error {}
@@ -41,7 +39,6 @@ function parseArgs(argv) {
     else if (arg === '--port') o.port = count('--port', value());
     else if (arg === '--data-dir') {
       o.dataDir = resolve(value());
-      o.dataDirGiven = true;
     } else if (arg === '--lines') o.lines = count('--lines', value());
     else if (arg === '-h' || arg === '--help') o.help = true;
     else throw new DemoError(`unknown option ${arg} (try --help)`);
@@ -50,23 +47,6 @@ function parseArgs(argv) {
 }
 
 const step = (text) => console.log(`\n== ${text}`);
-
-/**
- * Sandboxed commands run as `nobody`, which must be able to walk down to the data directory's work
- * folder. The runner would fail every instance with a long message; saying it up front is kinder.
- */
-function untraversable(dir) {
-  if (process.getuid?.() !== 0) return undefined; // bwrap then runs as the current user
-  const parts = dir.split('/').filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const at = `/${parts.slice(0, i).join('/')}`;
-    if (!existsSync(at)) return undefined; // the server creates the rest with mode 0755
-    const st = statSync(at);
-    const bits = st.uid === NOBODY ? st.mode >> 6 : st.gid === NOBODY ? st.mode >> 3 : st.mode;
-    if ((bits & 0o1) === 0) return at;
-  }
-  return undefined;
-}
 
 function isListening(port) {
   return new Promise((done) => {
@@ -204,26 +184,9 @@ function printTour(o, jobId) {
 }
 
 async function run(o) {
-  step('Checking bubblewrap (tasks that map /home/input and /home/output run in a sandbox)');
+  step('Checking bubblewrap (every instance runs in a sandbox)');
   const purpose = { purpose: 'the log-count demo', consequence: 'the demo cannot run its sandboxed tasks' };
   if (!ensureBubblewrap(purpose)) throw new DemoError('bubblewrap is required: apt-get install bubblewrap');
-  let blocked = untraversable(o.dataDir);
-  if (blocked && !o.dataDirGiven) {
-    // A checkout inside a private directory (mode 0700, e.g. a root home or mktemp) is out of nobody's
-    // reach: fall back to a data directory under the system temp dir rather than fail the demo.
-    const fallback = join(tmpdir(), 'shoal-demo');
-    console.log(
-      `nobody cannot enter ${blocked}; using the data directory ${fallback} instead of ${o.dataDir}`,
-    );
-    o.dataDir = fallback;
-    blocked = untraversable(o.dataDir);
-  }
-  if (blocked) {
-    throw new DemoError(
-      `the sandbox runs commands as the user nobody, which cannot enter ${blocked} on the way to the data ` +
-        `directory ${o.dataDir}. Run chmod o+x ${blocked}, or use a data directory it can reach: --data-dir /tmp/shoal-demo`,
-    );
-  }
   console.log('bubblewrap is installed');
   if (!existsSync(join(ROOT, 'packages/cli/dist/src/main.js')))
     throw new DemoError('Shoal is not built yet: run npm ci (or npm run build) first');

@@ -57,6 +57,7 @@ test('login saves config.json 0600; info, config and logout', async () => {
   assert.equal(info.code, 0, info.stderr);
   assert.match(info.stdout, new RegExp(`^Endpoint:\\s+${h.endpoint}$`, 'm'));
   assert.match(info.stdout, /^Server:\s+Shoal, BatchCompute API 2015-11-11$/m);
+  assert.match(info.stdout, /^Sandbox:\s+bubblewrap, (instance-type limits enforced|NO limits \(.+\))$/m);
   if (!noWhoami) assert.match(info.stdout, /^User:\s+admin \(owner 1, admin\)$/m);
 
   const set = await h.run(['set', '-o', 'oss://mine/work/'], { env: nowhere });
@@ -107,7 +108,10 @@ test('j filters by id and name substring; cj submits JSON; uj changes the priori
 test('it, rt, d and e list what the server offers and what happened', async () => {
   const it = await h.run(['it']);
   assert.equal(it.code, 0, it.stderr);
-  assert.match(it.stdout, /^#\s+Name\s+CPU\s+Memory \(GB\)\n1\s+shoal\.local\s+\d+/);
+  assert.match(
+    it.stdout,
+    /^#\s+Name\s+CPU\s+Memory\s+Processes\n1\s+shoal\.local\s+[\d.]+\s+\d+ MiB\s+1024\n/,
+  );
   assert.equal((JSON.parse((await h.run(['t', '--json'])).stdout) as unknown[]).length, 1);
   assert.match((await h.run(['rt'])).stdout, /^1\s+OnDemand$/m);
   assert.match((await h.run(['d'])).stdout, /^system\s+local$/m);

@@ -6,6 +6,7 @@ import { API_VERSION, ShoalApiError, ShoalClient, type WireWhoAmI } from '@shoal
 import { clearLogin, configFile, loadConfig, saveConfig, type CliConfig } from '../config.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { CliError, type CommandRegistrar } from '../context.js';
+import type { WireSandbox } from '@shoal/core';
 import { renderFields } from '../format/table.js';
 
 export const CLI_VERSION = '0.1.0';
@@ -123,6 +124,7 @@ export const registerAccountCommands: CommandRegistrar = (program, ctx, exit) =>
   withConnectionOptions(info).action(async (flags: ConnectionFlags & { json?: boolean }) => {
     const { client, connection } = await openSession(flags, ctx);
     const me = await whoamiOf(client);
+    const sandbox = (await client.getAvailable().catch(() => undefined))?.Sandbox;
     const facts = {
       Endpoint: connection.endpoint,
       User: me ? me.Name : '(unknown: the server has no /whoami)',
@@ -130,6 +132,7 @@ export const registerAccountCommands: CommandRegistrar = (program, ctx, exit) =>
       Admin: me?.Admin,
       AccessKeyId: connection.accessKeyId,
       Server: `Shoal, BatchCompute API ${API_VERSION}`,
+      Sandbox: sandbox,
       Cli: CLI_VERSION,
     };
     if (flags.json) {
@@ -142,8 +145,17 @@ export const registerAccountCommands: CommandRegistrar = (program, ctx, exit) =>
         ['User', me ? `${me.Name} (owner ${me.OwnerId}${me.Admin ? ', admin' : ''})` : facts.User],
         ['AccessKeyId', facts.AccessKeyId],
         ['Server', facts.Server],
+        ['Sandbox', sandboxText(sandbox)],
         ['CLI', `shoal ${CLI_VERSION}`],
       ]),
     );
   });
 };
+
+/** How the server confines commands, with what an operator should know. */
+function sandboxText(sandbox: WireSandbox | undefined): string {
+  if (!sandbox) return '(not reported by this server)';
+  if (sandbox.Mode === 'off') return `OFF: ${sandbox.Warning}`;
+  const limits = sandbox.Limits ? 'instance-type limits enforced' : 'NO limits';
+  return sandbox.Warning ? `bubblewrap, ${limits} (${sandbox.Warning})` : `bubblewrap, ${limits}`;
+}

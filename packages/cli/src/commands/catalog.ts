@@ -31,8 +31,15 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
     const types = available.AvailableClusterInstanceType ?? [];
     print(flags, types, () =>
       renderTable(
-        ['#', 'Name', 'CPU', 'Memory (GB)'],
-        types.map((t, i) => [String(i + 1), t.InstanceType, String(t.CpuCore), String(t.MemorySize)]),
+        ['#', 'Name', 'CPU', 'Memory', 'Processes'],
+        types.map((t, i) => [
+          String(i + 1),
+          t.InstanceType,
+          // Shoal gives the exact limits; other servers only whole cores and GB.
+          String(t.Cpu ?? t.CpuCore),
+          t.MemoryMiB !== undefined ? `${t.MemoryMiB} MiB` : `${t.MemorySize} GB`,
+          t.ProcessLimit !== undefined ? String(t.ProcessLimit) : '-',
+        ]),
       ),
     );
   });
