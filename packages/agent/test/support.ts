@@ -82,6 +82,7 @@ export function assignment(overrides: Partial<Assignment> = {}): Assignment {
     ownerId: 2,
     limits: { instanceType: 'test.small', cpuMillis: 1000, memoryBytes: 512 * 1024 * 1024, processes: 256 },
     networkAccess: true,
+    image: { id: 'img-ubuntu', kind: 'System', source: '', archive: '' },
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import { registerActionCommands } from './commands/actions.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerImageCommands } from './commands/image.js';
 import { registerManageCommands } from './commands/manage.js';
 import { registerOssCommands } from './commands/oss.js';
 import { registerUnavailableCommands } from './commands/unavailable.js';
@@ -59,6 +60,7 @@ export function createProgram(ctx: CliContext, exit: ExitState): Command {
     registerManageCommands,
     registerAccountCommands,
     registerCatalogCommands,
+    registerImageCommands,
     registerUnavailableCommands,
     registerOssCommands,
     registerAdminCommands,

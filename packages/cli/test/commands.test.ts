@@ -121,7 +121,7 @@ test('it, rt, d and e list what the server offers and what happened', async () =
   assert.equal((await h.run(['event'])).code, 0);
 });
 
-test('cluster and image commands exist and answer "not yet" with exit 2', async () => {
+test('cluster commands exist and answer "not yet" with exit 2', async () => {
   for (const args of [
     ['c'],
     ['cc', 'mine', '-n', '2'],
@@ -134,11 +134,34 @@ test('cluster and image commands exist and answer "not yet" with exit 2', async 
     assert.equal(result.code, 2, args.join(' '));
     assert.equal(result.stderr, 'clusters are not available in this Shoal version yet\n');
   }
-  for (const args of [['i'], ['ci', 'img', 'm-1'], ['di', 'img-1']]) {
-    const result = await h.run(args);
-    assert.equal(result.code, 2, args.join(' '));
-    assert.match(result.stderr, /images are not available in this Shoal version yet/);
-  }
+});
+
+test('i lists the system images and yours; ci registers one; di deletes it', async () => {
+  await writeFile(join(h.root, 'rootfs.tar.gz'), 'not checked until a task runs in it');
+  assert.equal(
+    (await h.run(['oss', 'up', join(h.root, 'rootfs.tar.gz'), 'oss://imgs/rootfs.tar.gz'])).code,
+    0,
+  );
+  const ci = await h.run(['ci', 'my-rootfs', 'oss://imgs/rootfs.tar.gz', '-d', 'for tests']);
+  assert.equal(ci.code, 0, ci.stderr);
+  const id = /^Image created: (img-[a-z0-9]{20})$/.exec(ci.stdout.trim())?.[1];
+  assert.ok(id, ci.stdout);
+  const listed = await h.run(['i']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^1\s+img-ubuntu\s+.+System\s+the worker's OS/m);
+  assert.match(
+    listed.stdout,
+    new RegExp(`^\\d+\\s+${id}\\s+my-rootfs\\s+RootFs\\s+oss://imgs/rootfs\\.tar\\.gz`, 'm'),
+  );
+  const one = await h.run(['i', id!]);
+  assert.match(one.stdout, /^Description:\s+for tests$/m);
+  const bad = await h.run(['ci', 'x', 'm-123']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /EcsImageId .*must be an oss:\/\/ or s3:\/\/ object/);
+  assert.equal((await h.run(['di', id!, '-y'])).stdout, `Deleted ${id}\n`);
+  const gone = await h.run(['di', id!]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /InvalidResource\.NotFound/);
 });
 
 test('oss up, ls, cat, cp, down, del', async () => {

@@ -1,3 +1,5 @@
+import type { TaskImage } from './images.js';
+
 /**
  * What a worker is told to run (an assignment: one attempt of one instance) and what it reports back.
  * These shapes are the worker protocol's payloads, shared by the in-process local worker and remote agents.
@@ -58,6 +60,8 @@ export interface Assignment {
   readonly limits: AttemptLimits;
   /** Whether the command may use the network (Shoal's TaskDescription.NetworkAccess). */
   readonly networkAccess: boolean;
+  /** The environment it runs in: the worker's OS, a root filesystem, or a Docker image. */
+  readonly image: TaskImage;
 }
 
 /** Why an attempt failed, as stored in `Instance.Result.ErrorCode`. '' means it did not fail. */

@@ -14,3 +14,4 @@ export * from './dag.js';
 export { validateJobDescription } from './validate/job.js';
 export { LIMITS, JOB_DEFAULTS, JOB_EVENTS } from './validate/limits.js';
 export * from './instance-types.js';
+export * from './images.js';

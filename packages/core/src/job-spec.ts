@@ -3,6 +3,7 @@
  * The submitted JSON itself is kept verbatim for `GET /jobs/{id}?description`.
  */
 import type { InputMappingEntry, OutputMappingEntry } from './attempt.js';
+import type { TaskImage } from './images.js';
 
 export interface AutoClusterSpec {
   readonly imageId: string;
@@ -38,6 +39,17 @@ export interface TaskSpec {
    * stored before the field existed lack it: read it with `taskNetworkAccess`.
    */
   readonly networkAccess?: boolean;
+  /** Docker asked for by the task itself (Command.Docker.Image, BATCH_COMPUTE_DOCKER_*), if it did. */
+  readonly docker?: { readonly image: string; readonly archive: string };
+  /**
+   * The image it runs in, resolved when the job was accepted (from `docker` or AutoCluster.ImageId).
+   * Specs stored before images existed lack it: read it with `taskImage`.
+   */
+  readonly image?: TaskImage;
+}
+
+export function taskImage(spec: TaskSpec): TaskImage {
+  return spec.image ?? { id: 'img-ubuntu', kind: 'System', source: '', archive: '' };
 }
 
 export function taskNetworkAccess(spec: TaskSpec): boolean {

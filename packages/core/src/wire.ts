@@ -71,6 +71,22 @@ export interface WireInstance {
   Usage: { CpuSeconds: number | null; PeakMemoryBytes: number | null };
 }
 
+export interface WireImage {
+  Id: string;
+  Name: string;
+  /** `System` for the built-in images (`GET /images?Type=System`), `Self` for a user's own. */
+  Type: 'System' | 'Self';
+  Description: string;
+  EcsImageId: string;
+  OwnerId: number;
+  Platform: string;
+  CreationTime: string;
+  /** Shoal additions: what the image is (System, RootFs, Docker), its archive or reference, and an archive to load. */
+  Kind: 'System' | 'RootFs' | 'Docker';
+  Source: string;
+  ArchivePath: string;
+}
+
 export interface WireList<T> {
   NextMarker: string;
   Items: T[];

@@ -6,6 +6,7 @@ import type {
   WireAvailable,
   WireCreated,
   WireEvent,
+  WireImage,
   WireInstance,
   WireJob,
   WireList,
@@ -18,7 +19,7 @@ import { resourcePath } from './query.js';
 import { sleep } from './retry.js';
 import type { RequestSpec } from './transport.js';
 import { isFinalState } from './uri.js';
-import type { LogStream, WireJobDescription } from './wire-extra.js';
+import type { LogStream, WireImageDescription, WireJobDescription } from './wire-extra.js';
 import {
   listQuery,
   pages,
@@ -135,6 +136,44 @@ export class ShoalClient extends ObjectClient {
       method: 'GET',
       path: resourcePath('jobs', jobId, 'tasks', taskName, 'instances', instanceId),
     });
+  }
+
+  /**
+   * Registers an image: a root filesystem archive (`oss://.../rootfs.tar.gz`) or `docker://<reference>`
+   * in `EcsImageId` (the official clients' field), or Shoal's `RootFsPath` / `Docker: {Image, ArchivePath}`.
+   * @example const { Id } = await client.createImage({ Name: 'py', Platform: 'Linux', EcsImageId: 'oss://imgs/py.tar.gz' })
+   */
+  createImage(
+    description: WireImageDescription,
+    options: { idempotentToken?: string } = {},
+  ): Promise<WireCreated> {
+    const token = options.idempotentToken;
+    return this.json({
+      method: 'POST',
+      path: '/images',
+      query: { IdempotentToken: token },
+      json: description,
+      retry: token !== undefined,
+    });
+  }
+
+  /** One page of your images, or of the system images. @example const { Items } = await client.listImages({ system: true }) */
+  listImages(options: ListOptions & { system?: boolean } = {}): Promise<WireList<WireImage>> {
+    return this.list({
+      method: 'GET',
+      path: '/images',
+      query: { ...listQuery(options), Type: options.system ? 'System' : undefined },
+    });
+  }
+
+  /** One image. @example const image = await client.getImage('img-ubuntu') */
+  getImage(imageId: string): Promise<WireImage> {
+    return this.json({ method: 'GET', path: resourcePath('images', imageId) });
+  }
+
+  /** Deletes one of your images; jobs already accepted keep running in it. @example await client.deleteImage(id) */
+  async deleteImage(imageId: string): Promise<void> {
+    await this.transport.request({ method: 'DELETE', path: resourcePath('images', imageId) });
   }
 
   /** The account's quotas. @example const quota = await client.getQuotas() */

@@ -3,6 +3,16 @@
  * (spec §5.1–5.6, as clients write it) and the Shoal object routes' listing.
  */
 
+/** `POST /images` (spec §5.11, and Shoal's RootFsPath / Docker). */
+export interface WireImageDescription {
+  Name: string;
+  Description?: string;
+  Platform?: 'Linux';
+  EcsImageId?: string;
+  RootFsPath?: string;
+  Docker?: { Image: string; ArchivePath?: string };
+}
+
 /** `Parameters.Command` of a task (spec §5.5). */
 export interface WireCommand {
   CommandLine: string;
@@ -36,6 +46,8 @@ export interface WireTaskDescription {
   LogMapping?: Record<string, string>;
   WriteSupport?: boolean;
   Mounts?: Record<string, unknown>;
+  /** Shoal addition: false gives the task's commands a network of their own with only loopback. */
+  NetworkAccess?: boolean;
   Parameters: {
     Command: WireCommand;
     InputMappingConfig?: { Locale?: string; Lock?: boolean };

@@ -13,3 +13,9 @@ export function newRequestId(): string {
   const hex = randomBytes(16).toString('hex').toUpperCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** Image ids: `img-` and 20 random lower-case letters and digits. */
+export function newImageId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `img-${[...randomBytes(20)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}

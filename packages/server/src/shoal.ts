@@ -29,6 +29,7 @@ import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { LocalWorker } from './scheduler/local-worker.js';
 import { Maintenance } from './scheduler/maintenance.js';
+import { ImageService } from './services/image-service.js';
 import { JobService } from './services/job-service.js';
 
 export interface RunningShoal {
@@ -95,7 +96,9 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     catalog,
   });
   const objects = new ObjectAccess(store, clock);
-  const jobs = new JobService(store, gateway, logs, clock, objects, catalog);
+  let dockerWorkers = false;
+  const images = new ImageService(store, clock, objects, () => dockerWorkers);
+  const jobs = new JobService(store, gateway, logs, clock, objects, catalog, images);
   const keys = new KeyRing(store, sealer);
   const accounts = new AccountService(
     store,
@@ -147,7 +150,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   }
   const execution: ExecutionInfo = { catalog, sandbox };
   const app = buildApi(
-    { jobs, accounts, objects, store, blobs, logs, clock, execution },
+    { jobs, accounts, images, objects, store, blobs, logs, clock, execution },
     { hostId: options.hostname, keys, logger },
   );
 

@@ -18,6 +18,40 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 export function accountsContract(name: string, open: Open, openPair?: OpenPair): void {
   describe(`Store contract (accounts): ${name}`, () => {
+    it('registers, finds, lists per owner and deletes images; a repeated token returns the first', async () => {
+      const store = await open();
+      const image = (id: string, ownerId: number) => ({
+        id,
+        ownerId,
+        name: `n-${id}`,
+        description: 'd',
+        platform: 'Linux',
+        kind: 'RootFs' as const,
+        source: 'oss://b/rootfs.tar.gz',
+        archive: '',
+        ecsImageId: 'oss://b/rootfs.tar.gz',
+        createdAtUs: 5,
+      });
+      assert.deepEqual(await store.createImage(image('img-a', 2), 'tok'), { id: 'img-a', created: true });
+      assert.deepEqual(await store.createImage(image('img-b', 2), 'tok'), { id: 'img-a', created: false });
+      assert.deepEqual(await store.createImage(image('img-b', 3), 'tok'), { id: 'img-b', created: true });
+      assert.deepEqual(await store.createImage(image('img-c', 2), null), { id: 'img-c', created: true });
+      assert.deepEqual(await store.getImage('img-a'), image('img-a', 2));
+      assert.equal(await store.getImage('img-none'), undefined);
+      const mine = await store.listImages({ ownerId: 2, limit: 1 });
+      assert.deepEqual(
+        mine.items.map((i) => i.id),
+        ['img-a'],
+      );
+      assert.equal(mine.nextMarker, 'img-a');
+      const next = await store.listImages({ ownerId: 2, marker: mine.nextMarker, limit: 1 });
+      assert.deepEqual([next.items.map((i) => i.id), next.nextMarker], [['img-c'], '']);
+      assert.equal((await store.listImages({ limit: 10 })).items.length, 3);
+      assert.equal(await store.deleteImage('img-a'), true);
+      assert.equal(await store.deleteImage('img-a'), false);
+      await store.close();
+    });
+
     it('has the admin as owner 1 and gives new users fresh owner ids, never reused', async () => {
       const store = await open();
       assert.deepEqual(await store.getUser('admin'), {

@@ -484,6 +484,7 @@ function probeAssignment(): Assignment {
     ossHost: '',
     limits: { instanceType: 'probe', cpuMillis: 1000, memoryBytes: 256 * 1024 * 1024, processes: 64 },
     networkAccess: false,
+    image: { id: 'img-ubuntu', kind: 'System', source: '', archive: '' },
   };
 }
 

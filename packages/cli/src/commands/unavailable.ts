@@ -1,5 +1,5 @@
 /**
- * bcs's cluster and image commands. The server has no clusters or images yet (jobs run on
+ * bcs's cluster commands. The server has no clusters yet (jobs run on
  * AutoCluster), so they exist with their options and answer clearly, exit 2, instead of "unknown
  * command".
  */
@@ -9,7 +9,6 @@ import type { CommandRegistrar } from '../context.js';
 
 export const NOT_YET = {
   clusters: 'clusters are not available in this Shoal version yet',
-  images: 'images are not available in this Shoal version yet',
 };
 
 interface Stub {
@@ -88,37 +87,6 @@ const STUBS: readonly Stub[] = [
     summary: 'delete a cluster VM',
     args: ['<clusterId>', '<instanceId>'],
     topic: 'clusters',
-    options: [['-y, --yes', 'no confirmation']],
-  },
-  {
-    name: 'image',
-    aliases: ['img', 'i'],
-    summary: 'list images, or show one',
-    args: ['[imageId]'],
-    topic: 'images',
-    options: [
-      ['-d, --description', 'show the description'],
-      ['--json', 'print JSON'],
-    ],
-  },
-  {
-    name: 'create_image',
-    aliases: ['ci'],
-    summary: 'register an image',
-    args: ['<name>', '<ecsImageId>'],
-    topic: 'images',
-    options: [
-      ['-p, --platform <os>', 'Linux|Windows'],
-      ['-d, --description <text>', 'description'],
-      ['--show_json', 'print the description'],
-    ],
-  },
-  {
-    name: 'delete_image',
-    aliases: ['di'],
-    summary: 'delete images',
-    args: ['<imageIds>'],
-    topic: 'images',
     options: [['-y, --yes', 'no confirmation']],
   },
 ];

@@ -4,6 +4,7 @@
  * Adapters (SQLite, PostgreSQL) implement it with identical behaviour, checked by one contract suite.
  */
 import type { AttemptResult } from '../attempt.js';
+import type { ImageRecord } from '../images.js';
 import type { JobSpec, TaskSpec } from '../job-spec.js';
 import type { State, StateCounts } from '../states.js';
 
@@ -177,6 +178,14 @@ export interface ListUsersQuery {
   readonly limit: number;
 }
 
+export interface ListImagesQuery {
+  /** Only this owner's images; all owners' without it (the admin). */
+  readonly ownerId?: number;
+  /** Id of the last image of the previous page. */
+  readonly marker?: string;
+  readonly limit: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
@@ -277,6 +286,16 @@ export interface Store {
   getBucketOwner(bucket: string): Promise<number | undefined>;
   /** Gives an unclaimed bucket to `ownerId`; returns the bucket's owner afterwards (maybe someone else). */
   claimBucket(bucket: string, ownerId: number, nowUs: number): Promise<number>;
+
+  /**
+   * Registers an image or, for a repeated IdempotentToken of the same owner, returns the existing one's id.
+   */
+  createImage(image: ImageRecord, idempotentToken: string | null): Promise<{ id: string; created: boolean }>;
+  getImage(id: string): Promise<ImageRecord | undefined>;
+  /** Images by id. */
+  listImages(query: ListImagesQuery): Promise<Page<ImageRecord>>;
+  /** False if there was no such image. Accepted jobs keep the image they resolved at submit. */
+  deleteImage(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

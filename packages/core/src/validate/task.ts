@@ -3,9 +3,19 @@
  * error reported for a given description never changes.
  */
 import { invalidJob, missingParameter } from '../errors.js';
+import { dockerReferenceProblem, taskDockerImage } from '../images.js';
+import { objectUriProblem } from '../oss-uri.js';
 import type { TaskSpec } from '../job-spec.js';
 import { readCluster } from './cluster.js';
-import { get, isAbsent, optionalObject, requireObject, stringMap, type JsonObject } from './fields.js';
+import {
+  get,
+  isAbsent,
+  optionalObject,
+  optionalString,
+  requireObject,
+  stringMap,
+  type JsonObject,
+} from './fields.js';
 import { JOB_DEFAULTS, LIMITS } from './limits.js';
 import { readMappings } from './mappings.js';
 import { readBool, readInt } from './numbers.js';
@@ -29,6 +39,7 @@ function commandLine(value: unknown, path: string): string {
 }
 
 interface CommandFields {
+  readonly docker?: { readonly image: string; readonly archive: string };
   readonly commandLine: string;
   readonly packagePath: string;
   readonly envVars: Readonly<Record<string, string>>;
@@ -47,9 +58,27 @@ function readParameters(task: JsonObject, taskPath: string): CommandFields {
     stdoutRedirectPath: redirectPath(get(params, 'StdoutRedirectPath'), `${path}.StdoutRedirectPath`),
     stderrRedirectPath: redirectPath(get(params, 'StderrRedirectPath'), `${path}.StderrRedirectPath`),
   };
-  optionalObject(get(command, 'Docker'), `${path}.Command.Docker`);
   optionalObject(get(params, 'InputMappingConfig'), `${path}.InputMappingConfig`);
-  return fields;
+  const docker = readDocker(command, fields.envVars, `${path}.Command`);
+  return docker ? { ...fields, docker } : fields;
+}
+
+/** Docker as the task asks for it itself (seed 002's variables, or the Python SDK's Command.Docker). */
+function readDocker(command: JsonObject, envVars: Readonly<Record<string, string>>, path: string) {
+  const dockerObject = optionalObject(get(command, 'Docker'), `${path}.Docker`);
+  const commandImage = dockerObject ? optionalString(get(dockerObject, 'Image'), `${path}.Docker.Image`) : '';
+  const docker = taskDockerImage(envVars, commandImage);
+  if (!docker) return undefined;
+  const field = envVars.BATCH_COMPUTE_DOCKER_IMAGE ? `${path}.EnvVars.BATCH_COMPUTE_DOCKER_IMAGE` : `${path}.Docker.Image`;
+  const problem = dockerReferenceProblem(docker.image);
+  if (problem) throw invalidJob(field, docker.image, problem);
+  const folder = envVars.BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH;
+  if (folder) {
+    const uriProblem = objectUriProblem(folder);
+    if (uriProblem)
+      throw invalidJob(`${path}.EnvVars.BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH`, folder, `must be an oss:// folder: ${uriProblem}`);
+  }
+  return docker;
 }
 
 /** Validates the task called `name` (already checked to be a valid name). */

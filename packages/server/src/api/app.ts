@@ -19,6 +19,7 @@ import { registerMiscRoutes } from './routes/misc.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerImageRoutes } from './routes/images.js';
 
 export interface ApiOptions {
   readonly hostId: string;
@@ -103,5 +104,6 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
   registerMiscRoutes(app, ctx);
   registerObjectRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerImageRoutes(app, ctx);
   return app;
 }

@@ -11,6 +11,7 @@ import {
   LOCAL_INSTANCE_TYPE,
   logObjectName,
   parseObjectUri,
+  taskImage,
   taskNetworkAccess,
 } from '@shoal/core';
 
@@ -69,6 +70,7 @@ export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): As
     ossHost: options.ossHost,
     limits: limitsOf(instanceTypeOf(claim, options.catalog)),
     networkAccess: taskNetworkAccess(task),
+    image: taskImage(task),
   };
 }
 

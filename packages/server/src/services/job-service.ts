@@ -26,6 +26,7 @@ import { newJobId } from '../ids.js';
 import type { LogFiles } from '../logs.js';
 import type { WorkerGateway } from '../scheduler/gateway.js';
 import type { Caller } from './caller.js';
+import type { ImageService } from './image-service.js';
 import type { ObjectAccess } from './object-access.js';
 
 export class JobService {
@@ -36,11 +37,13 @@ export class JobService {
     private readonly clock: Clock,
     private readonly objects: ObjectAccess,
     private readonly catalog: readonly InstanceTypeSpec[],
+    private readonly images: ImageService,
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
-    const spec = validateJobDescription(body);
-    this.checkInstanceTypes(spec);
+    const validated = validateJobDescription(body);
+    this.checkInstanceTypes(validated);
+    const spec = await this.images.resolveJob(caller, validated);
     await this.objects.checkJob(caller, spec);
     const now = this.clock.nowUs();
     const { id, created } = await this.store.createJob(

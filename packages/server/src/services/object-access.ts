@@ -26,6 +26,8 @@ export function referencedObjects(spec: JobSpec): { field: string; uri: string }
     for (const m of task.outputMappings)
       add(`${at}.OutputMapping[${JSON.stringify(m.source)}]`, m.destination);
     for (const m of task.logMappings) add(`${at}.LogMapping[${JSON.stringify(m.source)}]`, m.destination);
+    if (task.docker?.archive)
+      add(`${at}.Parameters.Command.EnvVars.BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH`, task.docker.archive);
   }
   return out;
 }

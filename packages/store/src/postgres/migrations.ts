@@ -180,4 +180,25 @@ ALTER TABLE instances ADD COLUMN cpu_ms BIGINT;
 ALTER TABLE instances ADD COLUMN peak_memory_bytes BIGINT;
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- Images users registered (RootFs archives and Docker images); the built-in ones are not stored.
+CREATE TABLE images (
+  id TEXT PRIMARY KEY,
+  owner_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  archive TEXT NOT NULL,
+  ecs_image_id TEXT NOT NULL,
+  idempotent_token TEXT,
+  created_us BIGINT NOT NULL,
+  UNIQUE (owner_id, idempotent_token)
+);
+CREATE INDEX images_owner ON images (owner_id, id);
+`,
+  },
 ];

@@ -6,9 +6,11 @@ import type {
   AttemptResult,
   ClaimedAttempt,
   EventRecord,
+  ImageRecord,
   InstanceRecord,
   JobRecord,
   ListChildrenQuery,
+  ListImagesQuery,
   ListJobsQuery,
   ListUsersQuery,
   NewJob,
@@ -22,6 +24,7 @@ import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
 import * as accounts from './accounts.js';
 import * as control from './control.js';
+import * as images from './images.js';
 import * as jobs from './jobs.js';
 import * as scheduling from './scheduling.js';
 import { TaskSpecCache } from './task-spec-cache.js';
@@ -177,6 +180,19 @@ export class SqlStore implements Store {
   }
   claimBucket(bucket: string, ownerId: number, nowUs: number): Promise<number> {
     return tenancy.claimBucket(this.db, bucket, ownerId, nowUs);
+  }
+
+  createImage(image: ImageRecord, idempotentToken: string | null) {
+    return images.createImage(this.db, image, idempotentToken);
+  }
+  getImage(id: string): Promise<ImageRecord | undefined> {
+    return images.getImage(this.db, id);
+  }
+  listImages(query: ListImagesQuery): Promise<Page<ImageRecord>> {
+    return images.listImages(this.db, query);
+  }
+  deleteImage(id: string): Promise<boolean> {
+    return images.deleteImage(this.db, id);
   }
 
   close(): Promise<void> {
