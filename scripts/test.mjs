@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Runs the whole test suite: every compiled *.test.js of every package, with Node's test runner.
-// Builds first (tsc -b is incremental, so this is quick after `npm ci`), and makes sure the one system
-// package the sandbox tests need (bubblewrap) is present when we are allowed to install it.
+// Builds first (tsc -b is incremental, so this is quick after `npm ci`), and makes sure the system
+// packages the tests need (bubblewrap; debootstrap and docker.io for image kinds) are present when we are
+// allowed to install them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBubblewrap } from './system-deps.mjs';
+import { ensureBubblewrap, ensurePackages } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -20,6 +21,10 @@ function testFiles(dir) {
 }
 
 ensureBubblewrap();
+ensurePackages(['debootstrap', 'docker.io'], {
+  purpose: 'the tests of root filesystem and Docker images',
+  consequence: 'those tests are skipped (and say so)',
+});
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], {
   cwd: root,
   stdio: 'inherit',

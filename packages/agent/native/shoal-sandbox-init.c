@@ -44,6 +44,7 @@
 #include <linux/securebits.h>
 
 #define ROOT "/.shoal/root"
+#define LAYER "/.shoal/layer"
 #define MAX_FDS 16
 #define MAX_ATTEMPTS 64
 /* Descriptors the attempt leader keeps start here, clear of 0..2 which the command gets. */
@@ -172,8 +173,13 @@ static void run_op(const char *kind, const char *a, const char *b, const char *c
     /* No size of its own: its pages are charged to the attempt's memory cgroup. */
     if (mount("tmpfs", ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) setup_failed("mount tmpfs at", "/");
   } else if (!strcmp(kind, "root-overlay")) {
-    /* a: lower (read-only image), b: upper, c: work; the upper layer is the attempt's own. */
-    if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", a, b, c) >= (int)sizeof opts)
+    /* a: the image (read-only). Its writable layer is a tmpfs of the attempt's own: changes stay in
+     * memory (charged to the attempt's cgroup) and vanish with it. */
+    if (make_dirs(LAYER, 0755) < 0) setup_failed("create", LAYER);
+    if (mount("tmpfs", LAYER, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) setup_failed("mount tmpfs at", LAYER);
+    if (mkdir(LAYER "/upper", 0755) < 0 || mkdir(LAYER "/work", 0755) < 0) setup_failed("create layers in", LAYER);
+    if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=" LAYER "/upper,workdir=" LAYER "/work,userxattr", a) >=
+        (int)sizeof opts)
       errno = ENAMETOOLONG, setup_failed("mount overlay of", a);
     if (mount("overlay", ROOT, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) setup_failed("mount overlay of", a);
   } else if (!strcmp(kind, "bind")) {

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdint.h>
 
 #define EXPOSE_ROOT "/tmp"
 #define MAX_SANDBOXES 256
@@ -73,6 +74,71 @@ static struct run *find_run(const char *id) {
 
 static int valid_id(const char *id) { return id && *id && strlen(id) < 32 && !strpbrk(id, " \n"); }
 
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#define SHOAL_MOUNT_ATTR_RDONLY 0x00000001
+#define SHOAL_MOUNT_ATTR_IDMAP 0x00100000
+
+struct shoal_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/*
+ * A user namespace mapping uid and gid 0 to the sandbox's host uid, for idmapped mounts: files the host's
+ * root owns then belong to the sandbox's own root. Its holder process is released at once; the
+ * namespace lives on through the returned descriptor.
+ */
+static int userns_of(long uid, long gid) {
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) < 0) return -1;
+  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (child < 0) return -1;
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    while (read(go[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  close(go[0]);
+  char path[64], map[64];
+  int ok = 1;
+  const char *files[] = {"uid_map", "gid_map"};
+  long ids[] = {uid, gid};
+  for (int i = 0; i < 2 && ok; i++) {
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)child, files[i]);
+    int n = snprintf(map, sizeof map, "0 %ld 1\n", ids[i]);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ok = fd >= 0 && write(fd, map, (size_t)n) == n;
+    if (fd >= 0) close(fd);
+  }
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+  int ns = ok ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  int e = errno;
+  close(go[1]);
+  waitpid(child, NULL, 0);
+  errno = e;
+  return ns;
+}
+
+/* Binds `source` at `target` read-only, with its files' root ownership mapped to the sandbox uid. */
+static int idmapped_bind(const char *source, const char *target, int userns) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0) return -1;
+  struct shoal_mount_attr attr = {.attr_set = SHOAL_MOUNT_ATTR_IDMAP | SHOAL_MOUNT_ATTR_RDONLY,
+                                  .userns_fd = (uint64_t)userns};
+  int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+  if (rc == 0) rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return rc;
+}
+
 /* In the forked child: expose the paths, drop to the sandbox user, exec bwrap. Never returns. */
 static void __attribute__((noreturn)) exec_bwrap(int ctl, long uid, long gid, const char *errlog, const char *bwrap,
                                                  char **expose, char **args) {
@@ -99,8 +165,16 @@ static void __attribute__((noreturn)) exec_bwrap(int ctl, long uid, long gid, co
   if (privileged && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) FAIL("make slave", "/");
   int *fds = calloc((size_t)n + 1, sizeof *fds);
   if (!fds) FAIL("calloc", "");
-  for (int i = 0; i < n; i++)
-    if ((fds[i] = open(expose[i], O_PATH | O_CLOEXEC)) < 0) FAIL("open", expose[i]);
+  /* "idmap:<path>" exposes a root filesystem image: its root-owned files become the sandbox root's. */
+  int userns = -1;
+  for (int i = 0; i < n; i++) {
+    const char *path = expose[i];
+    if (!strncmp(path, "idmap:", 6)) {
+      path += 6;
+      if (userns < 0 && (userns = userns_of(uid, gid)) < 0) FAIL("create a user namespace for", path);
+    }
+    if ((fds[i] = open(path, O_PATH | O_CLOEXEC)) < 0) FAIL("open", path);
+  }
   if (n > 0 && mount("tmpfs", EXPOSE_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
     FAIL("mount tmpfs at", EXPOSE_ROOT);
   for (int i = 0; i < n; i++) {
@@ -116,7 +190,12 @@ static void __attribute__((noreturn)) exec_bwrap(int ctl, long uid, long gid, co
       if (f < 0) FAIL("create", target);
       close(f);
     }
-    if (mount(source, target, NULL, MS_BIND | MS_REC, NULL) < 0) FAIL("bind", expose[i]);
+    if (!strncmp(expose[i], "idmap:", 6)) {
+      if (idmapped_bind(source, target, userns) < 0)
+        FAIL("bind with ids mapped (root filesystem images need idmapped mounts: Linux 5.19 or later)", expose[i] + 6);
+    } else if (mount(source, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      FAIL("bind", expose[i]);
+    }
     close(fds[i]);
   }
   if (ctl != 3) {

@@ -1,3 +1,4 @@
 export { Runner, type AttemptIo } from './runner/runner.js';
 export { resolveRunnerOptions, type RunnerOptions, type ResolvedRunnerOptions } from './runner/options.js';
 export { splitCommandLine, commandLineProblem, CommandLineError } from '@shoal/core';
+export type { DockerOptions } from './docker/engine.js';

@@ -79,6 +79,7 @@ export type AttemptErrorCode =
   | 'OutputUploadFailed'
   | 'LogUploadFailed'
   | 'SandboxUnavailable'
+  | 'ImageUnavailable'
   | 'OutOfMemory'
   | 'ProcessLimitExceeded'
   | 'WorkerLost'

@@ -105,7 +105,8 @@ export function readImageDescription(body: unknown): NewImage {
     throw invalidParameter('Name', name, "must be letters, digits, '_', '.' and '-'");
   const description = str(b, 'Description', 1000);
   const platform = str(b, 'Platform', 20) || 'Linux';
-  if (platform !== 'Linux') throw invalidParameter('Platform', platform, 'must be Linux (the only platform Shoal runs)');
+  if (platform !== 'Linux')
+    throw invalidParameter('Platform', platform, 'must be Linux (the only platform Shoal runs)');
   const ecsImageId = str(b, 'EcsImageId', 1024);
   const rootFsPath = str(b, 'RootFsPath', 1024);
   const docker = b.Docker;
@@ -114,7 +115,8 @@ export function readImageDescription(body: unknown): NewImage {
   const dockerImage = docker ? str(docker as Record<string, unknown>, 'Image', 512) : '';
   const dockerArchive = docker ? str(docker as Record<string, unknown>, 'ArchivePath', 1024) : '';
 
-  if (rootFsPath && dockerImage) throw invalidParameter('Docker', docker, 'give either RootFsPath or Docker, not both');
+  if (rootFsPath && dockerImage)
+    throw invalidParameter('Docker', docker, 'give either RootFsPath or Docker, not both');
   // The official clients always send EcsImageId: it is the source, unless a Shoal field says it.
   const base = { name, description, platform };
   if (rootFsPath || (!dockerImage && !ecsImageId.startsWith('docker://'))) {

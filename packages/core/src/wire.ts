@@ -144,6 +144,8 @@ export interface WireSandbox {
   Limits: boolean;
   /** What an operator should know: why the sandbox is off, or why limits are not enforced; '' if nothing. */
   Warning: string;
+  /** Whether tasks may run in Docker images (a worker has a Docker engine). */
+  Docker: boolean;
 }
 
 export interface WireAvailable {

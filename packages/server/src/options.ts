@@ -1,4 +1,5 @@
 /** Server options and their defaults, resolved once at start. Only the CLI entry point reads the environment. */
+import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseMasterKey } from './sealing.js';
@@ -32,6 +33,13 @@ export interface ShoalServerOptions {
   sandboxUidCount?: number;
   /** A JSON file of instance types (see parseInstanceTypes) added to the built-in `shoal.local`. */
   instanceTypesFile?: string;
+  /**
+   * The Docker engine of the local worker, as DOCKER_HOST takes it; default `unix:///var/run/docker.sock`
+   * when that socket exists. Without one, tasks in Docker images are refused at submit.
+   */
+  dockerHost?: string;
+  /** `docker run --network` for tasks with network access: bridge (default), host, or a network name. */
+  dockerNetwork?: string;
   /** pino level: fatal, error, warn, info, debug; default info. */
   logLevel?: string;
   /** Region name reported to commands as BATCH_COMPUTE_REGION; default `local`. */
@@ -73,6 +81,8 @@ export interface ResolvedServerOptions {
   readonly sandboxUidBase: number | undefined;
   readonly sandboxUidCount: number | undefined;
   readonly instanceTypesFile: string | undefined;
+  readonly dockerHost: string | undefined;
+  readonly dockerNetwork: string;
   readonly logLevel: string;
   readonly region: string;
   readonly leaseMs: number;
@@ -127,6 +137,9 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     sandboxUidBase: o.sandboxUidBase,
     sandboxUidCount: o.sandboxUidCount,
     instanceTypesFile: o.instanceTypesFile ? resolve(o.instanceTypesFile) : undefined,
+    dockerHost:
+      o.dockerHost || (existsSync('/var/run/docker.sock') ? 'unix:///var/run/docker.sock' : undefined),
+    dockerNetwork: o.dockerNetwork || 'bridge',
     logLevel: o.logLevel ?? 'info',
     region: o.region ?? 'local',
     leaseMs: nonNegativeInt('leaseMs', o.leaseMs, 30_000),

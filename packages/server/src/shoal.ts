@@ -96,7 +96,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     catalog,
   });
   const objects = new ObjectAccess(store, clock);
-  let dockerWorkers = false;
+  let dockerWorkers = false; // the local worker's engine answered (remote workers come later)
   const images = new ImageService(store, clock, objects, () => dockerWorkers);
   const jobs = new JobService(store, gateway, logs, clock, objects, catalog, images);
   const keys = new KeyRing(store, sealer);
@@ -116,7 +116,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   // own cut-off attempts.
   const workerId = `i-${createHash('sha1').update(`${options.hostname}\u0000${options.dataDir}`).digest('hex').slice(0, 20)}`;
   let runner: Runner | undefined;
-  let sandbox: WireSandbox = unsandboxed
+  let sandbox: Omit<WireSandbox, 'Docker'> = unsandboxed
     ? { Mode: 'off', Limits: false, Warning: UNSANDBOXED_WARNING }
     : { Mode: 'bwrap', Limits: false, Warning: 'no local worker: limits are enforced by the workers' };
   if (options.slots > 0) {
@@ -128,7 +128,15 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       keepWorkDirs: options.keepWorkDirs,
       ...(options.sandboxUidBase !== undefined ? { sandboxUidBase: options.sandboxUidBase } : {}),
       ...(options.sandboxUidCount !== undefined ? { sandboxUidCount: options.sandboxUidCount } : {}),
+      ...(options.dockerHost ? { docker: { host: options.dockerHost, network: options.dockerNetwork } } : {}),
+      imageCacheDir: join(options.dataDir, 'images'),
     });
+    if (options.dockerHost && !unsandboxed) {
+      const docker = await runner.dockerAvailable();
+      dockerWorkers = docker.ok;
+      if (docker.ok) logger.info({ docker: docker.reason }, 'Docker images run on this worker');
+      else logger.warn(`tasks in Docker images are refused: ${docker.reason}`);
+    }
     if (!unsandboxed) {
       const status = await runner.prepare();
       if (!status.ok) {
@@ -148,7 +156,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       logger.info({ sandbox: status.reason }, 'sandbox ready');
     }
   }
-  const execution: ExecutionInfo = { catalog, sandbox };
+  const execution: ExecutionInfo = { catalog, sandbox: { ...sandbox, Docker: dockerWorkers } };
   const app = buildApi(
     { jobs, accounts, images, objects, store, blobs, logs, clock, execution },
     { hostId: options.hostname, keys, logger },

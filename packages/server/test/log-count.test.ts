@@ -2,7 +2,9 @@
  * The log-count example of the user guide (examples/log-count) through the API, as a program using the
  * Python SDK submits it: a JobDescription written by hand (three tasks, Dependencies, Input/OutputMapping,
  * a PackagePath to a tar.gz uploaded through the objects route), signed requests, a real local worker.
- * The tasks map /home/input and /home/output, so they run in the bubblewrap sandbox.
+ * It runs in each kind of image: the worker's own OS, a root filesystem archive registered with
+ * POST /images, and a Docker image loaded from a `docker save` archive in object storage (seed 002's
+ * BATCH_COMPUTE_DOCKER_* variables). The data dir is a private (0700) directory.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,11 +15,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { create } from 'tar';
+import {
+  startTestDocker,
+  testDockerArchive,
+  testDockerUnavailable,
+  testImagesUnavailable,
+  testRootfsArchive,
+  type TestDocker,
+} from '@shoal/agent/testing';
 import { startTestShoal, taskDescription, type TestShoal } from './helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
-const FOLDER = 'oss://log-count/log-count/';
 const PACKAGE = 'oss://log-count/packages/log-count.tar.gz';
+const ROOTFS = 'oss://log-count/images/rootfs.tar.gz';
+const DOCKER_REF = 'localhost:5000/shoal-log-count:1';
+const DOCKER_FOLDER = 'oss://log-count/dockers/';
 const LOGS = 'oss://log-count/logs/';
 const LINES = 3000;
 
@@ -25,18 +37,28 @@ const noBwrap = existsSync('/usr/bin/bwrap')
   ? undefined
   : 'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox';
 
+const noImages = testImagesUnavailable();
+const noDocker = noImages ?? testDockerUnavailable();
+
 let dataDir = '';
 let shoal: TestShoal | undefined;
+let docker: TestDocker | undefined;
 
 before(async () => {
   if (noBwrap) return;
+  if (!noDocker) docker = await startTestDocker();
   // mkdtemp makes the data dir 0700, as under /root: the sandbox must not need a path it can walk.
   dataDir = await mkdtemp(join(tmpdir(), 'shoal-log-count-api-'));
-  shoal = await startTestShoal({ slots: 3 }, dataDir);
+  shoal = await startTestShoal(
+    { slots: 3, ...(docker ? { dockerHost: docker.host, dockerNetwork: 'host' } : {}) },
+    dataDir,
+  );
+  await putObject(PACKAGE, await packageBytes());
 });
 
 after(async () => {
   await shoal?.cleanup();
+  await docker?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -59,90 +81,178 @@ async function packageBytes(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function task(commandLine: string, instanceCount: number): Record<string, unknown> {
+interface Kind {
+  readonly name: string;
+  readonly skip: string | undefined;
+  /** What each task of the job gets: its AutoCluster, or Docker's variables. */
+  setup(): Promise<{ imageId: string; envVars: Record<string, string> }>;
+  /** What a command sees there, to tell the kinds apart: `id -u` and the first line of /etc/os-release. */
+  readonly identity: RegExp;
+}
+
+const KINDS: Kind[] = [
+  {
+    name: "the worker's own OS",
+    skip: noBwrap,
+    setup: async () => ({ imageId: 'img-ubuntu', envVars: {} }),
+    identity: /^65534\n/,
+  },
+  {
+    name: 'a root filesystem image',
+    skip: noBwrap ?? (noImages && `SKIPPED LOUDLY: no test image can be built here: ${noImages}`),
+    async setup() {
+      await putObject(ROOTFS, await readFile(await testRootfsArchive()));
+      const image = await shoal!.api('POST', '/images', {
+        Name: 'log-count-rootfs',
+        Platform: 'Linux',
+        EcsImageId: ROOTFS,
+      });
+      assert.equal(image.status, 201, image.text);
+      return { imageId: image.json.Id as string, envVars: {} };
+    },
+    identity: /^0\nPRETTY_NAME="Debian GNU\/Linux 12 \(bookworm\)"/,
+  },
+  {
+    name: 'a Docker image',
+    skip: noBwrap ?? (noDocker && `SKIPPED LOUDLY: no Docker engine for this test: ${noDocker}`),
+    async setup() {
+      const archive = await testDockerArchive(docker!, DOCKER_REF);
+      await putObject(`${DOCKER_FOLDER}shoal-log-count.tar`, await readFile(archive));
+      return {
+        imageId: 'img-ubuntu',
+        envVars: {
+          BATCH_COMPUTE_DOCKER_IMAGE: DOCKER_REF,
+          BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH: DOCKER_FOLDER,
+        },
+      };
+    },
+    identity: /^0\nPRETTY_NAME="Debian GNU\/Linux 12 \(bookworm\)"/,
+  },
+];
+
+function task(
+  commandLine: string,
+  instanceCount: number,
+  folder: string,
+  image: { imageId: string; envVars: Record<string, string> },
+): Record<string, unknown> {
   const base = taskDescription(commandLine, PACKAGE);
   return {
     ...base,
     InstanceCount: instanceCount,
     Timeout: 120,
-    InputMapping: { [FOLDER]: '/home/input/' },
-    OutputMapping: { '/home/output/': FOLDER },
+    AutoCluster: { ImageId: image.imageId, InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
+    InputMapping: { [folder]: '/home/input/' },
+    OutputMapping: { '/home/output/': folder },
     LogMapping: {},
     WriteSupport: true,
-    Parameters: { ...base.Parameters, StdoutRedirectPath: LOGS, StderrRedirectPath: LOGS },
+    Parameters: {
+      ...base.Parameters,
+      Command: { CommandLine: commandLine, PackagePath: PACKAGE, EnvVars: image.envVars },
+      StdoutRedirectPath: LOGS,
+      StderrRedirectPath: LOGS,
+    },
   };
 }
 
-test('log-count: the guide job submitted as a hand-written JobDescription', { skip: noBwrap }, async () => {
-  const s = shoal!;
-  const input = join(dataDir, 'log-count-data.txt');
-  const printed = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [join(EXAMPLE, 'generate-input.mjs'), input, String(LINES)], (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    ),
-  );
-  const expected = JSON.parse(printed) as Record<string, number>;
-  await putObject(`${FOLDER}log-count-data.txt`, await readFile(input));
-  await putObject(PACKAGE, await packageBytes());
+for (const [k, kind] of KINDS.entries()) {
+  test(
+    `log-count in ${kind.name}: the guide job submitted as a hand-written JobDescription`,
+    { skip: kind.skip },
+    async () => {
+      const s = shoal!;
+      const image = await kind.setup();
+      const FOLDER = `oss://log-count/run-${k}/`;
+      const input = join(dataDir, `log-count-data-${k}.txt`);
+      const printed = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [join(EXAMPLE, 'generate-input.mjs'), input, String(LINES)],
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
+      );
+      const expected = JSON.parse(printed) as Record<string, number>;
+      await putObject(`${FOLDER}log-count-data.txt`, await readFile(input));
 
-  const job = {
-    Name: 'log-count',
-    Description: 'demo',
-    Priority: 1,
-    Type: 'DAG',
-    JobFailOnInstanceFail: true,
-    AutoRelease: false,
-    DAG: {
-      Tasks: {
-        split: task('node split.js', 1),
-        count: task('node count.js', 3),
-        merge: task('node merge.js', 1),
-      },
-      Dependencies: { split: ['count'], count: ['merge'] },
+      const job = {
+        Name: 'log-count',
+        Description: 'demo',
+        Priority: 1,
+        Type: 'DAG',
+        JobFailOnInstanceFail: true,
+        AutoRelease: false,
+        DAG: {
+          Tasks: {
+            split: task('node split.js', 1, FOLDER, image),
+            count: task('node count.js', 3, FOLDER, image),
+            merge: task('node merge.js', 1, FOLDER, image),
+          },
+          Dependencies: { split: ['count'], count: ['merge'] },
+        },
+      };
+      const created = await s.api('POST', '/jobs', job);
+      assert.equal(created.status, 201, created.text);
+      const id = created.json.Id as string;
+
+      const done = await s.waitForJob(id);
+      if (done.State !== 'Finished') {
+        const instances = await Promise.all(
+          ['split', 'count', 'merge'].map((t) => s.api('GET', `/jobs/${id}/tasks/${t}/instances`)),
+        );
+        assert.fail(`job ${done.State}: ${JSON.stringify(done)}\n${instances.map((r) => r.text).join('\n')}`);
+      }
+      assert.deepEqual(done.TaskMetrics, {
+        WaitingCount: 0,
+        RunningCount: 0,
+        FinishedCount: 3,
+        FailedCount: 0,
+        StoppedCount: 0,
+      });
+
+      const result = await s.api('GET', objectTarget(`${FOLDER}merge_result.txt`));
+      assert.equal(result.status, 200, result.text);
+      assert.deepEqual(JSON.parse(result.text), expected);
+      const parts = await s.api('GET', `/objects/log-count?Prefix=run-${k}/split_results/`);
+      assert.deepEqual(
+        parts.json.Items.map((o: { Key: string }) => o.Key),
+        [0, 1, 2].map((i) => `run-${k}/split_results/${i}.txt`),
+      );
+
+      // Each instance's own progress lines: through the log route, and uploaded to StdoutRedirectPath.
+      for (const i of [0, 1, 2]) {
+        const log = await s.api('GET', `/jobs/${id}/tasks/count/instances/${i}/log?stream=stdout`);
+        assert.match(
+          log.text,
+          new RegExp(`^count ${i}: 1000 lines in /home/input/split_results/${i}\\.txt: \\{`),
+        );
+      }
+      const merged = await s.api('GET', objectTarget(`${LOGS}stdout.${id}.merge.0`));
+      assert.equal(merged.status, 200, merged.text);
+      assert.match(merged.text, /^merge: added up 3 count results from \/home\/input\/count_results\n/);
+      assert.ok(
+        merged.text.includes(`merge: wrote /home/output/merge_result.txt: ${JSON.stringify(expected)}`),
+      );
+      // Nothing was opened up on the way to the data dir.
+      assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+      if (image.envVars.BATCH_COMPUTE_DOCKER_IMAGE === undefined) {
+        const instance = await s.api('GET', `/jobs/${id}/tasks/count/instances/0`);
+        assert.ok(instance.json.Usage.PeakMemoryBytes > 0, instance.text);
+      }
+
+      // And it ran where it should: the same image, asked who it is.
+      const probe = {
+        ...job,
+        Name: 'whoami',
+        DAG: {
+          Tasks: { who: task(`/bin/sh -c 'id -u; head -1 /etc/os-release'`, 1, FOLDER, image) },
+          Dependencies: {},
+        },
+      };
+      const who = await s.api('POST', '/jobs', probe);
+      assert.equal(who.status, 201, who.text);
+      assert.equal((await s.waitForJob(who.json.Id)).State, 'Finished');
+      const seen = await s.api('GET', `/jobs/${who.json.Id}/tasks/who/instances/0/log?stream=stdout`);
+      assert.match(seen.text, kind.identity);
     },
-  };
-  const created = await s.api('POST', '/jobs', job);
-  assert.equal(created.status, 201, created.text);
-  const id = created.json.Id as string;
-
-  const done = await s.waitForJob(id);
-  if (done.State !== 'Finished') {
-    const instances = await Promise.all(
-      ['split', 'count', 'merge'].map((t) => s.api('GET', `/jobs/${id}/tasks/${t}/instances`)),
-    );
-    assert.fail(`job ${done.State}: ${JSON.stringify(done)}\n${instances.map((r) => r.text).join('\n')}`);
-  }
-  assert.deepEqual(done.TaskMetrics, {
-    WaitingCount: 0,
-    RunningCount: 0,
-    FinishedCount: 3,
-    FailedCount: 0,
-    StoppedCount: 0,
-  });
-
-  const result = await s.api('GET', objectTarget(`${FOLDER}merge_result.txt`));
-  assert.equal(result.status, 200, result.text);
-  assert.deepEqual(JSON.parse(result.text), expected);
-  const parts = await s.api('GET', `/objects/log-count?Prefix=log-count/split_results/`);
-  assert.deepEqual(
-    parts.json.Items.map((o: { Key: string }) => o.Key),
-    ['log-count/split_results/0.txt', 'log-count/split_results/1.txt', 'log-count/split_results/2.txt'],
   );
-
-  // Each instance's own progress lines: through the log route, and uploaded to StdoutRedirectPath.
-  for (const i of [0, 1, 2]) {
-    const log = await s.api('GET', `/jobs/${id}/tasks/count/instances/${i}/log?stream=stdout`);
-    assert.match(
-      log.text,
-      new RegExp(`^count ${i}: 1000 lines in /home/input/split_results/${i}\\.txt: \\{`),
-    );
-  }
-  const merged = await s.api('GET', objectTarget(`${LOGS}stdout.${id}.merge.0`));
-  assert.equal(merged.status, 200, merged.text);
-  assert.match(merged.text, /^merge: added up 3 count results from \/home\/input\/count_results\n/);
-  assert.ok(merged.text.includes(`merge: wrote /home/output/merge_result.txt: ${JSON.stringify(expected)}`));
-  // It ran in the sandbox, with nothing opened up on the way to the data dir.
-  assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
-  const instance = await s.api('GET', `/jobs/${id}/tasks/count/instances/0`);
-  assert.ok(instance.json.Usage.PeakMemoryBytes > 0, instance.text);
-});
+}

@@ -7,10 +7,16 @@ export const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
  * The environment a command sees. Built from scratch, never from the agent's own environment, so the
  * agent's secrets (server credentials, cloud keys) cannot leak into user code. Order of precedence:
  * BATCH_COMPUTE_* (set by the service, not overridable) > the task's EnvVars > the minimal base.
- * HOME is the working directory: the sandbox user has no home of its own.
+ * HOME is the working directory: the sandbox user has no home of its own (Docker's base differs, per
+ * BatchCompute's Docker mode).
  */
-export function attemptEnv(a: Assignment, workerId: string, workDir: string): Record<string, string> {
-  const env: Record<string, string> = { PATH: BASE_PATH, HOME: workDir, LANG: 'C.UTF-8' };
+export function attemptEnv(
+  a: Assignment,
+  workerId: string,
+  workDir: string,
+  base: Readonly<Record<string, string>> = { PATH: BASE_PATH, HOME: workDir, LANG: 'C.UTF-8' },
+): Record<string, string> {
+  const env: Record<string, string> = { ...base };
   for (const [name, value] of Object.entries(a.envVars)) {
     if (name === '' || name.includes('=') || name.includes('\0')) {
       throw new AttemptFailure(

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { systemClock, type BlobStore, type Clock } from '@shoal/core';
+import type { DockerOptions } from '../docker/engine.js';
 import { NATIVE_SPAWNER_PATH, SANDBOX_INIT_PATH } from './launch/native.js';
 
 /**
@@ -44,6 +45,10 @@ export interface RunnerOptions {
    * process costs its main thread about a millisecond per command; the helper forks on another core.
    */
   spawner?: boolean;
+  /** The Docker engine Docker images run on; none by default (tasks in Docker images then fail). */
+  docker?: DockerOptions;
+  /** Where root filesystem images are unpacked and kept; default `images` beside the work root. */
+  imageCacheDir?: string;
   /** The compiled helpers (default: where `npm ci` builds them). */
   helperPath?: string;
   initPath?: string;
@@ -63,6 +68,8 @@ export interface ResolvedRunnerOptions {
   readonly keepWorkDirs: boolean;
   readonly clock: Clock;
   readonly spawner: boolean;
+  readonly imageCacheDir: string;
+  readonly docker: DockerOptions | undefined;
   readonly helperPath: string;
   readonly initPath: string;
 }
@@ -105,6 +112,10 @@ export function resolveRunnerOptions(o: RunnerOptions): Readonly<ResolvedRunnerO
     keepWorkDirs: o.keepWorkDirs ?? false,
     clock: o.clock ?? systemClock,
     spawner: o.spawner ?? true,
+    docker: o.docker,
+    imageCacheDir: path.resolve(
+      o.imageCacheDir ?? path.join(path.dirname(path.resolve(o.workRoot)), 'images'),
+    ),
     helperPath: o.helperPath ?? NATIVE_SPAWNER_PATH,
     initPath: o.initPath ?? SANDBOX_INIT_PATH,
   });

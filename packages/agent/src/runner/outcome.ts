@@ -5,7 +5,7 @@ import { AttemptFailure } from './results.js';
 export interface OutcomeContext {
   readonly argv0: string;
   readonly path: string;
-  readonly sandboxed: boolean;
+  readonly kind: 'plain' | 'sandbox' | 'docker';
   readonly timeoutMs: number;
   /** The limits the attempt ran within (sandboxed attempts only). */
   readonly limits: AttemptLimits | undefined;
@@ -75,12 +75,12 @@ export function interpretOutcome(p: ProcessOutcome, ctx: OutcomeContext): Interp
 }
 
 function killed(ctx: OutcomeContext): string {
-  return ctx.sandboxed ? 'every process of the attempt was killed' : 'its process group was killed';
+  return ctx.kind === 'plain' ? 'its process group was killed' : 'every process of the attempt was killed';
 }
 
 function spawnFailure(err: NodeJS.ErrnoException, ctx: OutcomeContext): AttemptFailure {
   const cmd = JSON.stringify(ctx.argv0);
-  const where = ctx.sandboxed ? ' in the sandbox' : '';
+  const where = ctx.kind === 'plain' ? '' : ctx.kind === 'docker' ? ' in the image' : ' in the sandbox';
   switch (err.code) {
     case 'ESANDBOX':
       return new AttemptFailure(

@@ -1,4 +1,3 @@
-import { chownSync, lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -13,11 +12,8 @@ import { planMappings, type MappingPlan, type WorkDirs } from './mappings.js';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { interpretOutcome } from './outcome.js';
 import { stagePackage } from './package.js';
-import { DirectLauncher } from './launch/direct.js';
-import { NativeLauncher } from './launch/native.js';
-import { SpawnerLauncher } from './launch/spawner.js';
-import type { Launcher } from './launch/types.js';
-import { supervise, type ProcessOutcome } from './process.js';
+import type { ProcessOutcome } from './process.js';
+import { PlainSites } from './plain-site.js';
 import {
   AttemptFailure,
   asFailure,
@@ -26,41 +22,17 @@ import {
   readTail,
   type CommandOutcome,
 } from './results.js';
-import { chownTree, hostPathOf, stageMappings, type Bind, type SandboxIds } from './staging.js';
+import type { AttemptIo, Site } from './site.js';
+import { chownTree, hostPathOf, stageMappings, type Bind } from './staging.js';
 import { uploadLogs, uploadOutputs, uploadStreams, type HostResolver, type UploadReport } from './uploads.js';
-import { attemptRootBase, attemptRootOps, WORKDIR_VISIBLE } from '../sandbox/attempt-root.js';
-import { SLOT_INSIDE } from '../sandbox/outer.js';
-import type { WarmSandbox } from '../sandbox/pool.js';
+import { dockerSite, workerLabel } from '../docker/docker-site.js';
+import { DockerEngine } from '../docker/engine.js';
+import { RootfsCache } from '../images/rootfs-cache.js';
+import type { SandboxImage } from '../sandbox/outer.js';
 import { SandboxRuntime, USERNS_FIX, type SandboxStatus } from '../sandbox/runtime.js';
+import { sandboxSite } from '../sandbox/sandbox-site.js';
 
-export interface AttemptIo {
-  /** Files receiving the command's stdout and stderr (truncated first; may be the same file). */
-  readonly stdoutFile: string;
-  readonly stderrFile: string;
-  /** Aborting stops the attempt: the process tree is killed and the result says 'Stopped'. */
-  readonly signal?: AbortSignal;
-  /** Called with the pid of a started plain command (also its process group id); 0 when sandboxed. */
-  readonly onSpawn?: (pid: number) => void;
-}
-
-/** Where one attempt's files are and how its command is started: directly, or in a warm sandbox. */
-interface Site {
-  readonly workDirs: WorkDirs;
-  readonly sandboxed: boolean;
-  readonly ids: SandboxIds | undefined;
-  stageDir(): Promise<string>;
-  run(
-    argv: string[],
-    env: Record<string, string>,
-    binds: readonly Bind[],
-    io: AttemptIo,
-    a: Assignment,
-  ): Promise<ProcessOutcome>;
-  /** After the uploads: remove the attempt's files, give its sandbox back. */
-  finish(outcome: ProcessOutcome | undefined): Promise<void>;
-}
-
-const MAX_SPARE_WORK_DIRS = 64;
+export type { AttemptIo } from './site.js';
 
 /**
  * Executes attempts on this machine: fresh working directory, package, mappings, the command (in a warm
@@ -71,16 +43,16 @@ export class Runner {
   readonly options: Readonly<ResolvedRunnerOptions>;
   private runtime: Promise<SandboxRuntime> | undefined;
   private status: Promise<SandboxStatus> | undefined;
-  private plainLauncher: Launcher | undefined;
-  private workRootReady: Promise<unknown> | undefined;
-  private attemptSeq = 0;
-  /** Empty working directories of finished unsandboxed attempts, ready for the next ones. */
-  private readonly spareWorkDirs: string[] = [];
-  /** The mode a new working directory gets (umask applied), learnt from the first one. */
-  private freshMode: number | undefined;
+  private readonly plain: PlainSites;
+  private rootfs: RootfsCache | undefined;
+  private readonly docker: DockerEngine | undefined;
+  private dockerStatus: Promise<{ ok: boolean; reason: string }> | undefined;
 
   constructor(options: RunnerOptions) {
     this.options = resolveRunnerOptions(options);
+    this.plain = new PlainSites(this.options);
+    const o = this.options;
+    if (o.docker) this.docker = new DockerEngine(o.docker, o.blobs, path.join(o.imageCacheDir, 'docker'));
   }
 
   /**
@@ -108,6 +80,16 @@ export class Runner {
     return { ok, reason };
   }
 
+  /** Whether Docker images can run here: a Docker engine is configured and answers. */
+  dockerAvailable(): Promise<{ ok: boolean; reason: string }> {
+    if (!this.docker) return Promise.resolve({ ok: false, reason: 'no Docker engine is configured' });
+    this.dockerStatus ??= this.docker.probe().then(async (status) => {
+      if (status.ok) await this.docker!.removeLeftovers(workerLabel(this.options.workerId));
+      return status;
+    });
+    return this.dockerStatus;
+  }
+
   /** How many warm sandboxes were opened so far and how many are open now. */
   async sandboxCounts(): Promise<{ opened: number; open: number }> {
     const pool = this.runtime ? (await this.runtime).pool : undefined;
@@ -116,8 +98,7 @@ export class Runner {
 
   /** Stops the helpers and their sandboxes; attempts still running are not waited for. */
   async close(): Promise<void> {
-    for (const dir of this.spareWorkDirs.splice(0)) await removeDir(dir);
-    await this.plainLauncher?.close();
+    await this.plain.close();
     if (this.runtime) await (await this.runtime).close();
     this.runtime = undefined;
     this.status = undefined;
@@ -129,8 +110,7 @@ export class Runner {
    */
   async clearWorkRoot(): Promise<void> {
     await rm(this.options.workRoot, { recursive: true, force: true });
-    this.spareWorkDirs.length = 0;
-    this.workRootReady = undefined;
+    this.plain.reset();
   }
 
   async runAttempt(a: Assignment, io: AttemptIo): Promise<AttemptResult> {
@@ -165,14 +145,14 @@ export class Runner {
       const argv = splitArgv(a.commandLine);
       site = await makeSite();
       plan = planMappings(a, site.workDirs);
-      if (!site.sandboxed && plan.firstOutside !== '') {
+      if (site.kind === 'plain' && plan.firstOutside !== '') {
         throw new AttemptFailure(
           'SandboxUnavailable',
           `${plan.firstOutside} is outside the working directory, which needs the sandbox, but it is off ` +
             `(--sandbox off); map paths relative to the working directory, or run with the sandbox`,
         );
       }
-      const env = attemptEnv(a, o.workerId, site.workDirs.visible);
+      const env = attemptEnv(a, o.workerId, site.workDirs.visible, site.envBase);
       checkNotStopped(io.signal);
       if (a.packagePath !== '')
         await stagePackage(o.blobs, a.packagePath, site.workDirs.host, () => site!.stageDir());
@@ -188,9 +168,9 @@ export class Runner {
       const interpreted = interpretOutcome(processOutcome, {
         argv0: argv[0]!,
         path: env.PATH ?? '',
-        sandboxed: site.sandboxed,
+        kind: site.kind,
         timeoutMs: a.timeoutMs,
-        limits: site.sandboxed ? a.limits : undefined,
+        limits: site.kind === 'plain' ? undefined : a.limits,
       });
       outcome = {
         exitCode: interpreted.exitCode,
@@ -222,7 +202,7 @@ export class Runner {
       if (tail) detail.push(`stderr (last lines):\n${tail}`);
     }
     await site?.finish(processOutcome);
-    const usage = site?.sandboxed && processOutcome ? usageOf(processOutcome) : undefined;
+    const usage = site?.kind === 'sandbox' && processOutcome ? usageOf(processOutcome) : undefined;
     return attemptResult(
       a.attemptId,
       startedAtUs,
@@ -235,19 +215,46 @@ export class Runner {
   }
 
   private async siteFor(a: Assignment): Promise<Site> {
-    if (this.options.sandbox === 'off') return this.plainSite(a);
+    if (this.options.sandbox === 'off') {
+      if (a.image.kind !== 'System')
+        throw new AttemptFailure(
+          'ImageUnavailable',
+          `the image ${a.image.id || a.image.source} needs the sandbox, but it is off (--sandbox off)`,
+        );
+      return this.plain.site(a);
+    }
+    if (a.image.kind === 'Docker') {
+      const docker = await this.dockerAvailable();
+      if (!docker.ok || !this.docker)
+        throw new AttemptFailure(
+          'ImageUnavailable',
+          `Docker image ${a.image.source} cannot run here: ${docker.reason}`,
+        );
+      const runtime = await this.runtimeOf();
+      if (!runtime.launcher) throw new AttemptFailure('SandboxUnavailable', runtime.problem);
+      return dockerSite(a, this.docker, runtime.launcher, this.options);
+    }
     const status = await this.prepare();
     if (!status.ok)
       throw new AttemptFailure(
         'SandboxUnavailable',
         `the sandbox is unavailable on this worker: ${status.reason}`,
       );
-    return this.sandboxSite(a, await this.runtimeOf());
+    return sandboxSite(a, await this.sandboxImage(a), await this.runtimeOf(), this.options);
   }
 
   private runtimeOf(): Promise<SandboxRuntime> {
     this.runtime ??= SandboxRuntime.create(this.options);
     return this.runtime;
+  }
+
+  /** The image of a sandboxed attempt: the worker's OS, or a root filesystem unpacked on this worker. */
+  private async sandboxImage(a: Assignment): Promise<SandboxImage> {
+    if (a.image.kind === 'RootFs') {
+      this.rootfs ??= new RootfsCache(this.options.imageCacheDir, this.options.blobs);
+      return { kind: 'rootfs', dir: await this.rootfs.rootfsOf(a.image.source) };
+    }
+    return { kind: 'system' };
   }
 
   /** Runs a trivial attempt through the whole sandbox path: the parts exist and really work together. */
@@ -261,7 +268,9 @@ export class Runner {
       stderrFile: path.join(this.options.workRoot, 'probe.err'),
     };
     const a = probeAssignment();
-    const result = await this.execute(a, io, this.options.clock.nowUs(), () => this.sandboxSite(a, runtime));
+    const result = await this.execute(a, io, this.options.clock.nowUs(), () =>
+      sandboxSite(a, { kind: 'system' }, runtime, this.options),
+    );
     await rm(io.stdoutFile, { force: true });
     await rm(io.stderrFile, { force: true });
     const limits = runtime.cgroups !== undefined;
@@ -281,175 +290,6 @@ export class Runner {
       limitsProblem: runtime.limitsProblem,
       cgroupVersion,
     };
-  }
-
-  private async sandboxSite(a: Assignment, runtime: SandboxRuntime): Promise<Site> {
-    const o = this.options;
-    const pool = runtime.pool!;
-    const launcher = runtime.launcher!;
-    const sb: WarmSandbox = await pool.acquire({ ownerId: a.ownerId, networkAccess: a.networkAccess });
-    const n = ++this.attemptSeq;
-    const ids = process.getuid?.() === 0 ? { uid: sb.uid, gid: sb.uid } : undefined;
-    // The empty working directory of the sandbox's last attempt is reused when it is as good as new:
-    // mkdir and rmdir are journalled metadata operations, a large part of a short attempt's cost.
-    const spare = o.keepWorkDirs ? undefined : sb.spareWorkDir;
-    sb.spareWorkDir = undefined;
-    const workHost = spare ?? path.join(sb.slotDir, `w${n}`);
-    const stagePath = path.join(sb.slotDir, `s${n}`);
-    let staged: Promise<string> | undefined;
-    if (!spare) {
-      try {
-        // Synchronous on purpose: a few microseconds, on every attempt's critical path.
-        mkdirSync(workHost, { mode: 0o700 });
-        if (ids) chownSync(workHost, ids.uid, ids.gid);
-      } catch (err) {
-        pool.release(sb, false);
-        throw err;
-      }
-    }
-    const inside = (host: string): string => SLOT_INSIDE + host.slice(sb.slotDir.length);
-    return {
-      workDirs: { visible: WORKDIR_VISIBLE, host: workHost },
-      sandboxed: true,
-      ids,
-      stageDir: () => (staged ??= mkdir(stagePath, { mode: 0o711 }).then(() => stagePath)),
-      run: (argv, env, binds, io, attempt) =>
-        supervise(
-          (onExit) =>
-            launcher.run(
-              {
-                sandboxId: sb.id,
-                stdoutFile: io.stdoutFile,
-                stderrFile: io.stderrFile,
-                cgroupName: runtime.cgroups ? `${sb.id}-a${n}` : '',
-                limits: {
-                  memoryBytes: attempt.limits.memoryBytes,
-                  cpuMillis: attempt.limits.cpuMillis,
-                  pids: attempt.limits.processes,
-                },
-                cwd: WORKDIR_VISIBLE,
-                base: attemptRootBase(),
-                ops: attemptRootOps(
-                  inside(workHost),
-                  binds.map((b) => ({ source: inside(b.host), visible: b.visible, writable: b.writable })),
-                ),
-                argv,
-                env,
-              },
-              onExit,
-            ),
-          {
-            timeoutMs: attempt.timeoutMs,
-            killGraceMs: o.killGraceMs,
-            signal: io.signal,
-            onSpawn: io.onSpawn,
-          },
-        ),
-      finish: async (p) => {
-        // Nothing of the attempt runs any more: its files can go, in the background (the result need
-        // not wait for that), unless the working directory is still empty and can serve the next one.
-        if (!o.keepWorkDirs) {
-          if (asFreshFor(workHost, sb.uid)) sb.spareWorkDir = workHost;
-          else void rm(workHost, { recursive: true, force: true }).catch(() => undefined);
-          if (staged) void rm(stagePath, { recursive: true, force: true }).catch(() => undefined);
-        }
-        pool.release(sb, p?.lost === undefined && !sb.dead);
-      },
-    };
-  }
-
-  private async plainSite(a: Assignment): Promise<Site> {
-    const o = this.options;
-    // A clean directory left by an earlier attempt is reused when there is one: mkdir and rmdir are
-    // journalled metadata operations, the most expensive part of a short attempt on the main thread.
-    const spare = o.keepWorkDirs ? undefined : this.spareWorkDirs.pop();
-    const workDir = spare ?? path.join(o.workRoot, dirName(a.attemptId));
-    const stagePath = `${workDir}.stage`;
-    let staged: Promise<string> | undefined;
-    if (!spare) await this.makeWorkDir(workDir);
-    return {
-      workDirs: { visible: workDir, host: workDir },
-      sandboxed: false,
-      ids: undefined,
-      stageDir: () => (staged ??= mkdir(stagePath, { recursive: true }).then(() => stagePath)),
-      run: (argv, env, _binds, io, attempt) => {
-        const launcher = this.launcherForPlain();
-        return supervise(
-          (onExit) =>
-            launcher.start(
-              {
-                file: argv[0]!,
-                args: argv.slice(1),
-                cwd: workDir,
-                env,
-                stdoutFile: io.stdoutFile,
-                stderrFile: io.stderrFile,
-              },
-              onExit,
-            ),
-          {
-            timeoutMs: attempt.timeoutMs,
-            killGraceMs: o.killGraceMs,
-            signal: io.signal,
-            onSpawn: io.onSpawn,
-          },
-        );
-      },
-      finish: async () => {
-        if (o.keepWorkDirs) return;
-        if (this.spareWorkDirs.length < MAX_SPARE_WORK_DIRS && this.asFresh(workDir))
-          this.spareWorkDirs.push(workDir);
-        else await removeDir(workDir);
-        if (staged) await rm(stagePath, { recursive: true, force: true }).catch(() => undefined);
-      },
-    };
-  }
-
-  private launcherForPlain(): Launcher {
-    if (this.plainLauncher) return this.plainLauncher;
-    const o = this.options;
-    if (!o.spawner) this.plainLauncher = new DirectLauncher();
-    else if (NativeLauncher.available(o.helperPath)) this.plainLauncher = new NativeLauncher(o.helperPath);
-    else this.plainLauncher = new SpawnerLauncher();
-    return this.plainLauncher;
-  }
-
-  /** Whether a used working directory is as good as a new one: ours, with a new one's mode, empty. */
-  private asFresh(dir: string): boolean {
-    try {
-      const st = lstatSync(dir);
-      if (!st.isDirectory() || st.uid !== process.getuid?.() || this.freshMode === undefined) return false;
-      return (st.mode & 0o7777) === this.freshMode && readdirSync(dir).length === 0;
-    } catch {
-      return false;
-    }
-  }
-
-  private async makeWorkDir(workDir: string): Promise<void> {
-    await (this.workRootReady ??= mkdir(this.options.workRoot, { recursive: true }));
-    try {
-      // Synchronous on purpose: one mkdir costs microseconds, a thread-pool round trip costs more, and it
-      // sits on every attempt's critical path.
-      mkdirSync(workDir);
-      this.freshMode ??= lstatSync(workDir).mode & 0o7777;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // Left over by a run of the same attempt that crashed: start clean.
-      await rm(workDir, { recursive: true, force: true });
-      await mkdir(workDir);
-    }
-  }
-}
-
-/** Whether a sandboxed attempt's working directory is as good as a new one: still its, 0700, empty. */
-function asFreshFor(dir: string, uid: number): boolean {
-  try {
-    const st = lstatSync(dir);
-    const owner = process.getuid?.() === 0 ? uid : process.getuid?.();
-    if (!st.isDirectory() || st.uid !== owner || (st.mode & 0o7777) !== 0o700) return false;
-    return readdirSync(dir).length === 0;
-  } catch {
-    return false;
   }
 }
 
@@ -488,15 +328,6 @@ function probeAssignment(): Assignment {
   };
 }
 
-/** rmdir first: the working directory of a short command is often empty, and rm -r costs several calls. */
-async function removeDir(dir: string): Promise<void> {
-  try {
-    rmdirSync(dir); // synchronous for the same reason as the mkdir in makeWorkDir
-  } catch {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
 function splitArgv(commandLine: string): string[] {
   let argv: string[];
   try {
@@ -521,10 +352,4 @@ function hostResolver(workDirs: WorkDirs, binds: readonly Bind[]): HostResolver 
     const hit = hostPathOf(all, visible);
     return hit ? { host: hit.host, root: hit.bind.host } : undefined;
   };
-}
-
-/** Attempt ids are `<jobId>.<task>.<iid>.<n>`; anything else is made safe for a directory name. */
-function dirName(attemptId: string): string {
-  const safe = attemptId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
-  return safe === '' || safe.startsWith('.') ? `a${safe}` : safe;
 }

@@ -7,21 +7,32 @@ import { systemEntries } from './system.js';
 
 /** Where the slot directory (attempt files on the host) and the init appear inside the outer sandbox. */
 export const SLOT_INSIDE = '/.shoal/slot';
+/** Where a root filesystem image appears inside the outer sandbox (the lower layer of attempts' roots). */
+export const IMAGE_INSIDE = '/.shoal/image';
 export const INIT_INSIDE = '/.shoal/shoal-init';
-/** The uid and gid commands run as inside (mapped to the sandbox's own host uid): `nobody`. */
+/**
+ * The uid and gid commands run as inside (mapped to the sandbox's own host uid): `nobody` on the worker's
+ * own OS; root in a root filesystem image, whose files the sandbox sees as its root's (idmapped), so the
+ * attempt's writable layer works as in a container. Never with capabilities.
+ */
 export const INSIDE_ID = 65534;
+export const INSIDE_IMAGE_ID = 0;
+
+/** The worker's own OS, or an unpacked root filesystem image (a host directory). */
+export type SandboxImage = { readonly kind: 'system' } | { readonly kind: 'rootfs'; readonly dir: string };
 
 /**
- * Attempts share a warm sandbox only when these agree: never across owners, and the network is a
- * property of the sandbox's namespaces.
+ * Attempts share a warm sandbox only when these agree: never across owners; the network is a property
+ * of the sandbox's namespaces, and the image is bound into it.
  */
 export interface SandboxProfile {
   readonly ownerId: number;
   readonly networkAccess: boolean;
+  readonly image: SandboxImage;
 }
 
 export function profileKey(p: SandboxProfile): string {
-  return JSON.stringify([p.ownerId, p.networkAccess]);
+  return JSON.stringify([p.ownerId, p.networkAccess, p.image.kind === 'rootfs' ? p.image.dir : '']);
 }
 
 /**
@@ -30,10 +41,16 @@ export function profileKey(p: SandboxProfile): string {
  * namespace (init needs them to build each attempt's mounts; commands lose them all), the system
  * read-only, and the init as pid 1 of the sandbox.
  */
-export function outerArgs(p: SandboxProfile, slotSource: string, initSource: string): string[] {
+export function outerArgs(
+  p: SandboxProfile,
+  slotSource: string,
+  initSource: string,
+  imageSource?: string,
+): string[] {
   const args = ['--unshare-all', '--unshare-user', '--disable-userns'];
   if (p.networkAccess) args.push('--share-net');
-  args.push('--uid', String(INSIDE_ID), '--gid', String(INSIDE_ID), '--cap-add', 'ALL');
+  const id = String(p.image.kind === 'rootfs' ? INSIDE_IMAGE_ID : INSIDE_ID);
+  args.push('--uid', id, '--gid', id, '--cap-add', 'ALL');
   args.push('--die-with-parent', '--as-pid-1');
   for (const e of systemEntries()) {
     if (e.kind === 'dir') args.push('--ro-bind', e.path, e.path);
@@ -41,6 +58,7 @@ export function outerArgs(p: SandboxProfile, slotSource: string, initSource: str
   }
   args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   args.push('--bind', slotSource, SLOT_INSIDE, '--ro-bind', initSource, INIT_INSIDE);
+  if (imageSource) args.push('--ro-bind', imageSource, IMAGE_INSIDE);
   args.push('--chdir', '/', '--', INIT_INSIDE, '3');
   return args;
 }

@@ -160,7 +160,12 @@ export class SandboxPool {
       await mkdir(this.o.root, { recursive: true, mode: 0o700 });
       await rm(slotDir, { recursive: true, force: true });
       await mkdir(slotDir, { mode: 0o711 });
-      const expose = this.privileged ? [slotDir, this.o.initPath] : [];
+      const image = profile.image.kind === 'rootfs' ? profile.image.dir : undefined;
+      if (image && !this.privileged)
+        throw new Error(
+          'root filesystem images need a root agent (their files are mapped to the sandbox user)',
+        );
+      const expose = this.privileged ? [slotDir, this.o.initPath, ...(image ? [`idmap:${image}`] : [])] : [];
       const [slot, init] = this.privileged ? [exposedPath(0), exposedPath(1)] : [slotDir, this.o.initPath];
       await this.launcher.openSandbox(id, {
         uid,
@@ -168,7 +173,7 @@ export class SandboxPool {
         errorLog,
         bwrapPath: this.o.bwrapPath,
         expose,
-        args: outerArgs(profile, slot, init),
+        args: outerArgs(profile, slot, init, image ? exposedPath(2) : undefined),
       });
       return sb;
     } catch (err) {

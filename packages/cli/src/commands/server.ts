@@ -20,6 +20,8 @@ interface ServerFlags {
   sandboxUidBase?: string;
   sandboxUidCount?: string;
   instanceTypes?: string;
+  dockerHost?: string;
+  dockerNetwork?: string;
   logLevel?: string;
 }
 
@@ -67,6 +69,14 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
     .option('--sandbox-uid-base <uid>', 'first host uid sandboxes run as (default 2147400000)')
     .option('--sandbox-uid-count <n>', 'how many sandbox uids, so sandboxes at once (default 64)')
     .option('--instance-types <file>', 'JSON file of instance types offered beside shoal.local')
+    .option(
+      '--docker-host <url>',
+      'Docker engine for Docker images (env DOCKER_HOST; default the local socket)',
+    )
+    .option(
+      '--docker-network <name>',
+      'network of containers with network access: bridge (default), host, ...',
+    )
     .option('--log-level <level>', 'server log level (env SHOAL_LOG_LEVEL)')
     .action(async (flags: ServerFlags) => {
       const options: ShoalServerOptions = {
@@ -86,6 +96,8 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         sandboxUidBase: intOption('sandbox-uid-base', flags.sandboxUidBase, 1),
         sandboxUidCount: intOption('sandbox-uid-count', flags.sandboxUidCount, 1),
         instanceTypesFile: flags.instanceTypes,
+        dockerHost: flags.dockerHost ?? ctx.env['DOCKER_HOST'],
+        dockerNetwork: flags.dockerNetwork,
         logLevel: flags.logLevel ?? ctx.env['SHOAL_LOG_LEVEL'],
         // Several servers sharing one PostgreSQL must seal access-key secrets with the same key.
         masterKey: ctx.env['SHOAL_MASTER_KEY'],

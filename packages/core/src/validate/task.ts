@@ -69,14 +69,20 @@ function readDocker(command: JsonObject, envVars: Readonly<Record<string, string
   const commandImage = dockerObject ? optionalString(get(dockerObject, 'Image'), `${path}.Docker.Image`) : '';
   const docker = taskDockerImage(envVars, commandImage);
   if (!docker) return undefined;
-  const field = envVars.BATCH_COMPUTE_DOCKER_IMAGE ? `${path}.EnvVars.BATCH_COMPUTE_DOCKER_IMAGE` : `${path}.Docker.Image`;
+  const field = envVars.BATCH_COMPUTE_DOCKER_IMAGE
+    ? `${path}.EnvVars.BATCH_COMPUTE_DOCKER_IMAGE`
+    : `${path}.Docker.Image`;
   const problem = dockerReferenceProblem(docker.image);
   if (problem) throw invalidJob(field, docker.image, problem);
   const folder = envVars.BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH;
   if (folder) {
     const uriProblem = objectUriProblem(folder);
     if (uriProblem)
-      throw invalidJob(`${path}.EnvVars.BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH`, folder, `must be an oss:// folder: ${uriProblem}`);
+      throw invalidJob(
+        `${path}.EnvVars.BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH`,
+        folder,
+        `must be an oss:// folder: ${uriProblem}`,
+      );
   }
   return docker;
 }

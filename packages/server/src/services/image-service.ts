@@ -34,7 +34,12 @@ export class ImageService {
     // The archive must be the caller's to read: an image is no way into another user's bucket.
     const archive = image.kind === 'RootFs' ? image.source : image.archive;
     if (archive) await this.objects.checkRead(caller, parseObjectUri(archive));
-    const record: ImageRecord = { ...image, id: newImageId(), ownerId: caller.ownerId, createdAtUs: this.clock.nowUs() };
+    const record: ImageRecord = {
+      ...image,
+      id: newImageId(),
+      ownerId: caller.ownerId,
+      createdAtUs: this.clock.nowUs(),
+    };
     return (await this.store.createImage(record, idempotentToken)).id;
   }
 
@@ -45,7 +50,10 @@ export class ImageService {
   }
 
   /** `Type=System` lists the built-in images; otherwise the caller's own (every user's for the admin). */
-  async list(caller: Caller, query: { system: boolean; marker?: string; limit: number }): Promise<Page<WireImage>> {
+  async list(
+    caller: Caller,
+    query: { system: boolean; marker?: string; limit: number },
+  ): Promise<Page<WireImage>> {
     if (query.system) {
       const from = query.marker ? SYSTEM_IMAGES.findIndex((i) => i.id === query.marker) + 1 : 0;
       const items = SYSTEM_IMAGES.slice(from, from + query.limit).map(presentSystem);
