@@ -83,6 +83,7 @@ export function assignment(overrides: Partial<Assignment> = {}): Assignment {
     limits: { instanceType: 'test.small', cpuMillis: 1000, memoryBytes: 512 * 1024 * 1024, processes: 256 },
     networkAccess: true,
     image: { id: 'img-ubuntu', kind: 'System', source: '', archive: '' },
+    hostMounts: [],
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import type { TaskImage } from './images.js';
+import type { HostMount } from './mounts.js';
 
 /**
  * What a worker is told to run (an assignment: one attempt of one instance) and what it reports back.
@@ -62,6 +63,8 @@ export interface Assignment {
   readonly networkAccess: boolean;
   /** The environment it runs in: the worker's OS, a root filesystem, or a Docker image. */
   readonly image: TaskImage;
+  /** Host directories mounted into it (its task's nas:// and file:// Mounts, as the server resolved them). */
+  readonly hostMounts: readonly HostMount[];
 }
 
 /** Why an attempt failed, as stored in `Instance.Result.ErrorCode`. '' means it did not fail. */

@@ -15,3 +15,4 @@ export { validateJobDescription } from './validate/job.js';
 export { LIMITS, JOB_DEFAULTS, JOB_EVENTS } from './validate/limits.js';
 export * from './instance-types.js';
 export * from './images.js';
+export * from './mounts.js';

@@ -4,6 +4,7 @@
  */
 import type { InputMappingEntry, OutputMappingEntry } from './attempt.js';
 import type { TaskImage } from './images.js';
+import type { HostMount, MountEntry } from './mounts.js';
 
 export interface AutoClusterSpec {
   readonly imageId: string;
@@ -39,6 +40,10 @@ export interface TaskSpec {
    * stored before the field existed lack it: read it with `taskNetworkAccess`.
    */
   readonly networkAccess?: boolean;
+  /** Mounts.Entries (and AutoCluster.Configs.Mounts) as given; resolved at submit into the fields below. */
+  readonly mounts?: readonly MountEntry[];
+  /** nas:// and file:// mounts resolved to host directories under the server's --allow-mount rules. */
+  readonly hostMounts?: readonly HostMount[];
   /** Docker asked for by the task itself (Command.Docker.Image, BATCH_COMPUTE_DOCKER_*), if it did. */
   readonly docker?: { readonly image: string; readonly archive: string };
   /**

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseMountRule, type MountRule } from '@shoal/core';
 import { parseMasterKey } from './sealing.js';
 
 export interface ShoalServerOptions {
@@ -40,6 +41,11 @@ export interface ShoalServerOptions {
   dockerHost?: string;
   /** `docker run --network` for tasks with network access: bridge (default), host, or a network name. */
   dockerNetwork?: string;
+  /**
+   * Host directories tasks may mount (Mounts with nas:// or file:// sources): `SOURCE[=HOSTPATH][:rw]`,
+   * e.g. `nas://fs-1.example.com:/exports=/mnt/nas`, `file:///srv/reference`. None by default.
+   */
+  allowMounts?: readonly string[];
   /** pino level: fatal, error, warn, info, debug; default info. */
   logLevel?: string;
   /** Region name reported to commands as BATCH_COMPUTE_REGION; default `local`. */
@@ -83,6 +89,7 @@ export interface ResolvedServerOptions {
   readonly instanceTypesFile: string | undefined;
   readonly dockerHost: string | undefined;
   readonly dockerNetwork: string;
+  readonly mountRules: readonly MountRule[];
   readonly logLevel: string;
   readonly region: string;
   readonly leaseMs: number;
@@ -140,6 +147,7 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     dockerHost:
       o.dockerHost || (existsSync('/var/run/docker.sock') ? 'unix:///var/run/docker.sock' : undefined),
     dockerNetwork: o.dockerNetwork || 'bridge',
+    mountRules: (o.allowMounts ?? []).map(parseMountRule),
     logLevel: o.logLevel ?? 'info',
     region: o.region ?? 'local',
     leaseMs: nonNegativeInt('leaseMs', o.leaseMs, 30_000),

@@ -98,7 +98,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const objects = new ObjectAccess(store, clock);
   let dockerWorkers = false; // the local worker's engine answered (remote workers come later)
   const images = new ImageService(store, clock, objects, () => dockerWorkers);
-  const jobs = new JobService(store, gateway, logs, clock, objects, catalog, images);
+  const jobs = new JobService(store, gateway, logs, clock, objects, catalog, images, options.mountRules);
   const keys = new KeyRing(store, sealer);
   const accounts = new AccountService(
     store,
@@ -130,6 +130,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       ...(options.sandboxUidCount !== undefined ? { sandboxUidCount: options.sandboxUidCount } : {}),
       ...(options.dockerHost ? { docker: { host: options.dockerHost, network: options.dockerNetwork } } : {}),
       imageCacheDir: join(options.dataDir, 'images'),
+      allowedMounts: options.mountRules,
     });
     if (options.dockerHost && !unsandboxed) {
       const docker = await runner.dockerAvailable();

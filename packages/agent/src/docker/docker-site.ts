@@ -14,6 +14,7 @@ import { supervise } from '../runner/process.js';
 import { AttemptFailure, readTail } from '../runner/results.js';
 import { supervision, type Site } from '../runner/site.js';
 import { WORKDIR_VISIBLE } from '../sandbox/attempt-root.js';
+import type { CheckedMount } from '../sandbox/host-mounts.js';
 import { containerName, type DockerEngine } from './engine.js';
 
 /** The environment's base in a container (seed 002, spec §7.6). */
@@ -31,6 +32,7 @@ export function workerLabel(workerId: string): string {
 
 export async function dockerSite(
   a: Assignment,
+  mounts: readonly CheckedMount[],
   engine: DockerEngine,
   launcher: Launcher,
   o: Readonly<ResolvedRunnerOptions>,
@@ -84,6 +86,7 @@ export async function dockerSite(
         '--mount',
         mountArg(workHost, WORKDIR_VISIBLE, true),
         ...binds.flatMap((b) => ['--mount', mountArg(b.host, b.visible, b.writable)]),
+        ...mounts.flatMap((m) => ['--mount', mountArg(m.hostPath, m.visible, m.writable)]),
         '--',
         attempt.image.source,
         ...argv,

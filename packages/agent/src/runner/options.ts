@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { systemClock, type BlobStore, type Clock } from '@shoal/core';
+import { systemClock, type BlobStore, type Clock, type MountRule } from '@shoal/core';
 import type { DockerOptions } from '../docker/engine.js';
 import { NATIVE_SPAWNER_PATH, SANDBOX_INIT_PATH } from './launch/native.js';
 
@@ -45,6 +45,8 @@ export interface RunnerOptions {
    * process costs its main thread about a millisecond per command; the helper forks on another core.
    */
   spawner?: boolean;
+  /** Host directories attempts may mount (nas:// and file:// Mounts); none by default. */
+  allowedMounts?: readonly MountRule[];
   /** The Docker engine Docker images run on; none by default (tasks in Docker images then fail). */
   docker?: DockerOptions;
   /** Where root filesystem images are unpacked and kept; default `images` beside the work root. */
@@ -70,6 +72,7 @@ export interface ResolvedRunnerOptions {
   readonly spawner: boolean;
   readonly imageCacheDir: string;
   readonly docker: DockerOptions | undefined;
+  readonly allowedMounts: readonly MountRule[];
   readonly helperPath: string;
   readonly initPath: string;
 }
@@ -113,6 +116,7 @@ export function resolveRunnerOptions(o: RunnerOptions): Readonly<ResolvedRunnerO
     clock: o.clock ?? systemClock,
     spawner: o.spawner ?? true,
     docker: o.docker,
+    allowedMounts: o.allowedMounts ?? [],
     imageCacheDir: path.resolve(
       o.imageCacheDir ?? path.join(path.dirname(path.resolve(o.workRoot)), 'images'),
     ),

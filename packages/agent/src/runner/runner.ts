@@ -28,6 +28,7 @@ import { uploadLogs, uploadOutputs, uploadStreams, type HostResolver, type Uploa
 import { dockerSite, workerLabel } from '../docker/docker-site.js';
 import { DockerEngine } from '../docker/engine.js';
 import { RootfsCache } from '../images/rootfs-cache.js';
+import { checkHostMounts } from '../sandbox/host-mounts.js';
 import type { SandboxImage } from '../sandbox/outer.js';
 import { SandboxRuntime, USERNS_FIX, type SandboxStatus } from '../sandbox/runtime.js';
 import { sandboxSite } from '../sandbox/sandbox-site.js';
@@ -221,8 +222,14 @@ export class Runner {
           'ImageUnavailable',
           `the image ${a.image.id || a.image.source} needs the sandbox, but it is off (--sandbox off)`,
         );
+      if (a.hostMounts.length)
+        throw new AttemptFailure(
+          'SandboxUnavailable',
+          'Mounts need the sandbox, but it is off (--sandbox off)',
+        );
       return this.plain.site(a);
     }
+    const mounts = await checkHostMounts(a, this.options.allowedMounts);
     if (a.image.kind === 'Docker') {
       const docker = await this.dockerAvailable();
       if (!docker.ok || !this.docker)
@@ -232,7 +239,7 @@ export class Runner {
         );
       const runtime = await this.runtimeOf();
       if (!runtime.launcher) throw new AttemptFailure('SandboxUnavailable', runtime.problem);
-      return dockerSite(a, this.docker, runtime.launcher, this.options);
+      return dockerSite(a, mounts, this.docker, runtime.launcher, this.options);
     }
     const status = await this.prepare();
     if (!status.ok)
@@ -240,7 +247,7 @@ export class Runner {
         'SandboxUnavailable',
         `the sandbox is unavailable on this worker: ${status.reason}`,
       );
-    return sandboxSite(a, await this.sandboxImage(a), await this.runtimeOf(), this.options);
+    return sandboxSite(a, await this.sandboxImage(a), mounts, await this.runtimeOf(), this.options);
   }
 
   private runtimeOf(): Promise<SandboxRuntime> {
@@ -269,7 +276,7 @@ export class Runner {
     };
     const a = probeAssignment();
     const result = await this.execute(a, io, this.options.clock.nowUs(), () =>
-      sandboxSite(a, { kind: 'system' }, runtime, this.options),
+      sandboxSite(a, { kind: 'system' }, [], runtime, this.options),
     );
     await rm(io.stdoutFile, { force: true });
     await rm(io.stderrFile, { force: true });
@@ -325,6 +332,7 @@ function probeAssignment(): Assignment {
     limits: { instanceType: 'probe', cpuMillis: 1000, memoryBytes: 256 * 1024 * 1024, processes: 64 },
     networkAccess: false,
     image: { id: 'img-ubuntu', kind: 'System', source: '', archive: '' },
+    hostMounts: [],
   };
 }
 

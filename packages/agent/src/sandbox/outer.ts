@@ -9,6 +9,10 @@ import { systemEntries } from './system.js';
 export const SLOT_INSIDE = '/.shoal/slot';
 /** Where a root filesystem image appears inside the outer sandbox (the lower layer of attempts' roots). */
 export const IMAGE_INSIDE = '/.shoal/image';
+/** Where the i-th host mount of a profile appears inside the outer sandbox. */
+export function mountInside(index: number): string {
+  return `/.shoal/mounts/${index}`;
+}
 export const INIT_INSIDE = '/.shoal/shoal-init';
 /**
  * The uid and gid commands run as inside (mapped to the sandbox's own host uid): `nobody` on the worker's
@@ -29,10 +33,13 @@ export interface SandboxProfile {
   readonly ownerId: number;
   readonly networkAccess: boolean;
   readonly image: SandboxImage;
+  /** Host directories bound into the sandbox (real paths), for the task's nas:// and file:// Mounts. */
+  readonly hostMounts: readonly { readonly hostPath: string; readonly writable: boolean }[];
 }
 
 export function profileKey(p: SandboxProfile): string {
-  return JSON.stringify([p.ownerId, p.networkAccess, p.image.kind === 'rootfs' ? p.image.dir : '']);
+  const mounts = p.hostMounts.map((m) => `${m.writable ? 'rw' : 'ro'}:${m.hostPath}`);
+  return JSON.stringify([p.ownerId, p.networkAccess, p.image.kind === 'rootfs' ? p.image.dir : '', mounts]);
 }
 
 /**
@@ -45,7 +52,8 @@ export function outerArgs(
   p: SandboxProfile,
   slotSource: string,
   initSource: string,
-  imageSource?: string,
+  imageSource: string | undefined,
+  mountSources: readonly string[],
 ): string[] {
   const args = ['--unshare-all', '--unshare-user', '--disable-userns'];
   if (p.networkAccess) args.push('--share-net');
@@ -59,6 +67,9 @@ export function outerArgs(
   args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   args.push('--bind', slotSource, SLOT_INSIDE, '--ro-bind', initSource, INIT_INSIDE);
   if (imageSource) args.push('--ro-bind', imageSource, IMAGE_INSIDE);
+  p.hostMounts.forEach((m, i) =>
+    args.push(m.writable ? '--bind' : '--ro-bind', mountSources[i]!, mountInside(i)),
+  );
   args.push('--chdir', '/', '--', INIT_INSIDE, '3');
   return args;
 }

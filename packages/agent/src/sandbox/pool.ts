@@ -165,15 +165,25 @@ export class SandboxPool {
         throw new Error(
           'root filesystem images need a root agent (their files are mapped to the sandbox user)',
         );
-      const expose = this.privileged ? [slotDir, this.o.initPath, ...(image ? [`idmap:${image}`] : [])] : [];
-      const [slot, init] = this.privileged ? [exposedPath(0), exposedPath(1)] : [slotDir, this.o.initPath];
+      const mounts = profile.hostMounts.map((m) => m.hostPath);
+      const expose = this.privileged
+        ? [slotDir, this.o.initPath, ...(image ? [`idmap:${image}`] : []), ...mounts]
+        : [];
+      const at = (i: number, own: string): string => (this.privileged ? exposedPath(i) : own);
+      const first = image ? 3 : 2;
       await this.launcher.openSandbox(id, {
         uid,
         gid: uid,
         errorLog,
         bwrapPath: this.o.bwrapPath,
         expose,
-        args: outerArgs(profile, slot, init, image ? exposedPath(2) : undefined),
+        args: outerArgs(
+          profile,
+          at(0, slotDir),
+          at(1, this.o.initPath),
+          image ? exposedPath(2) : undefined,
+          mounts.map((m, i) => at(first + i, m)),
+        ),
       });
       return sb;
     } catch (err) {

@@ -7,7 +7,8 @@ import type { ResolvedRunnerOptions } from '../runner/options.js';
 import { supervise } from '../runner/process.js';
 import { supervision, type Site } from '../runner/site.js';
 import { attemptRootBase, attemptRootOps, WORKDIR_VISIBLE } from './attempt-root.js';
-import { SLOT_INSIDE, type SandboxImage } from './outer.js';
+import type { CheckedMount } from './host-mounts.js';
+import { mountInside, SLOT_INSIDE, type SandboxImage } from './outer.js';
 import type { SandboxRuntime } from './runtime.js';
 
 let attemptSeq = 0;
@@ -15,12 +16,14 @@ let attemptSeq = 0;
 export async function sandboxSite(
   a: Assignment,
   image: SandboxImage,
+  mounts: readonly CheckedMount[],
   runtime: SandboxRuntime,
   o: Readonly<ResolvedRunnerOptions>,
 ): Promise<Site> {
   const pool = runtime.pool!;
   const launcher = runtime.launcher!;
-  const sb = await pool.acquire({ ownerId: a.ownerId, networkAccess: a.networkAccess, image });
+  const hostMounts = mounts.map((m) => ({ hostPath: m.hostPath, writable: m.writable }));
+  const sb = await pool.acquire({ ownerId: a.ownerId, networkAccess: a.networkAccess, image, hostMounts });
   const n = ++attemptSeq;
   const ids = process.getuid?.() === 0 ? { uid: sb.uid, gid: sb.uid } : undefined;
   // The empty working directory of the sandbox's last attempt is reused when it is as good as new:
@@ -62,11 +65,14 @@ export async function sandboxSite(
               },
               cwd: WORKDIR_VISIBLE,
               base: attemptRootBase(image),
-              ops: attemptRootOps(
-                image,
-                inside(workHost),
-                binds.map((b) => ({ source: inside(b.host), visible: b.visible, writable: b.writable })),
-              ),
+              ops: attemptRootOps(image, inside(workHost), [
+                ...binds.map((b) => ({ source: inside(b.host), visible: b.visible, writable: b.writable })),
+                ...mounts.map((m, i) => ({
+                  source: mountInside(i),
+                  visible: m.visible,
+                  writable: m.writable,
+                })),
+              ]),
               argv,
               env,
             },

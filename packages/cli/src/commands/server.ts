@@ -22,6 +22,7 @@ interface ServerFlags {
   instanceTypes?: string;
   dockerHost?: string;
   dockerNetwork?: string;
+  allowMount?: string[];
   logLevel?: string;
 }
 
@@ -98,6 +99,7 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         instanceTypesFile: flags.instanceTypes,
         dockerHost: flags.dockerHost ?? ctx.env['DOCKER_HOST'],
         dockerNetwork: flags.dockerNetwork,
+        allowMounts: flags.allowMount ?? [],
         logLevel: flags.logLevel ?? ctx.env['SHOAL_LOG_LEVEL'],
         // Several servers sharing one PostgreSQL must seal access-key secrets with the same key.
         masterKey: ctx.env['SHOAL_MASTER_KEY'],

@@ -4,12 +4,14 @@
  */
 import { invalidJob, missingParameter } from '../errors.js';
 import { dockerReferenceProblem, taskDockerImage } from '../images.js';
+import { mountSchemeOf, unsupportedMountScheme, type MountEntry } from '../mounts.js';
 import { objectUriProblem } from '../oss-uri.js';
 import type { TaskSpec } from '../job-spec.js';
 import { readCluster } from './cluster.js';
 import {
   get,
   isAbsent,
+  isObject,
   optionalObject,
   optionalString,
   requireObject,
@@ -19,7 +21,7 @@ import {
 import { JOB_DEFAULTS, LIMITS } from './limits.js';
 import { readMappings } from './mappings.js';
 import { readBool, readInt } from './numbers.js';
-import { packagePath, redirectPath } from './paths.js';
+import { localPath, packagePath, redirectPath } from './paths.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -124,7 +126,10 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     `${taskPath}.NetworkAccess`,
     JOB_DEFAULTS.networkAccess,
   );
-  optionalObject(get(task, 'Mounts'), `${taskPath}.Mounts`);
+  const mounts = [
+    ...readMounts(get(task, 'Mounts'), `${taskPath}.Mounts`),
+    ...readMounts(autoClusterMounts(task), `${taskPath}.AutoCluster.Configs.Mounts`),
+  ];
   optionalObject(get(task, 'Docker'), `${taskPath}.Docker`);
   return {
     name,
@@ -136,5 +141,52 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     ...mappings,
     writeSupport,
     networkAccess,
+    ...(mounts.length ? { mounts } : {}),
   };
+}
+
+function autoClusterMounts(task: JsonObject): unknown {
+  const auto = get(task, 'AutoCluster');
+  if (!isObject(auto)) return undefined;
+  const configs = get(auto, 'Configs');
+  return isObject(configs) ? get(configs, 'Mounts') : undefined;
+}
+
+/** `Mounts.Entries`: shapes only; which sources a server allows is its own decision, at submit. */
+function readMounts(value: unknown, path: string): MountEntry[] {
+  const mounts = optionalObject(value, path);
+  if (!mounts) return [];
+  const entries = get(mounts, 'Entries');
+  if (isAbsent(entries)) return [];
+  if (!Array.isArray(entries))
+    throw invalidJob(`${path}.Entries`, entries, 'must be a list of {Source, Destination, WriteSupport}');
+  return entries.map((raw: unknown, i) => {
+    const at = `${path}.Entries[${i}]`;
+    const entry = requireObject(raw, at);
+    const source = get(entry, 'Source');
+    if (typeof source !== 'string' || source === '')
+      throw invalidJob(`${at}.Source`, source, 'must be a non-empty string');
+    const unsupported = unsupportedMountScheme(source);
+    if (unsupported)
+      throw invalidJob(
+        `${at}.Source`,
+        source,
+        `${unsupported} mounts are not supported; use oss://, nas:// or file://`,
+      );
+    const uriProblem = /^(oss|s3):\/\//.test(source) ? objectUriProblem(source) : undefined;
+    if (uriProblem) throw invalidJob(`${at}.Source`, source, uriProblem);
+    const scheme = mountSchemeOf(source);
+    if (!scheme) throw invalidJob(`${at}.Source`, source, 'must be an oss://, nas:// or file:// source');
+    const destination = localPath(get(entry, 'Destination'), `${at}.Destination`);
+    if (!destination.startsWith('/'))
+      throw invalidJob(`${at}.Destination`, destination, 'must be an absolute path');
+    const writable = readBool(get(entry, 'WriteSupport'), `${at}.WriteSupport`, false);
+    if (writable && scheme === 'oss')
+      throw invalidJob(
+        `${at}.WriteSupport`,
+        true,
+        'oss:// mounts are read-only here: write results with OutputMapping',
+      );
+    return { source, destination, writable, field: at };
+  });
 }

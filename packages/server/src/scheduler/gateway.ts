@@ -71,6 +71,7 @@ export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): As
     limits: limitsOf(instanceTypeOf(claim, options.catalog)),
     networkAccess: taskNetworkAccess(task),
     image: taskImage(task),
+    hostMounts: task.hostMounts ?? [],
   };
 }
 

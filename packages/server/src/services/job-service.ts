@@ -7,6 +7,7 @@ import type {
   InstanceRecord,
   InstanceTypeSpec,
   JobSpec,
+  MountRule,
   JobRecord,
   ListChildrenQuery,
   Page,
@@ -27,6 +28,7 @@ import type { LogFiles } from '../logs.js';
 import type { WorkerGateway } from '../scheduler/gateway.js';
 import type { Caller } from './caller.js';
 import type { ImageService } from './image-service.js';
+import { resolveMounts } from './mount-policy.js';
 import type { ObjectAccess } from './object-access.js';
 
 export class JobService {
@@ -38,12 +40,13 @@ export class JobService {
     private readonly objects: ObjectAccess,
     private readonly catalog: readonly InstanceTypeSpec[],
     private readonly images: ImageService,
+    private readonly mountRules: readonly MountRule[] = [],
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
     const validated = validateJobDescription(body);
     this.checkInstanceTypes(validated);
-    const spec = await this.images.resolveJob(caller, validated);
+    const spec = resolveMounts(await this.images.resolveJob(caller, validated), this.mountRules);
     await this.objects.checkJob(caller, spec);
     const now = this.clock.nowUs();
     const { id, created } = await this.store.createJob(

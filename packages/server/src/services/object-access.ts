@@ -22,6 +22,7 @@ export function referencedObjects(spec: JobSpec): { field: string; uri: string }
     add(`${at}.Parameters.Command.PackagePath`, task.packagePath);
     add(`${at}.Parameters.StdoutRedirectPath`, task.stdoutRedirectPath);
     add(`${at}.Parameters.StderrRedirectPath`, task.stderrRedirectPath);
+    for (const m of task.mounts ?? []) add(`${m.field}.Source`, m.source);
     for (const m of task.inputMappings) add(`${at}.InputMapping[${JSON.stringify(m.source)}]`, m.source);
     for (const m of task.outputMappings)
       add(`${at}.OutputMapping[${JSON.stringify(m.source)}]`, m.destination);
