@@ -34,6 +34,21 @@ export interface WireAutoCluster {
   Configs?: Record<string, unknown>;
 }
 
+/** One entry of `Mounts.Entries` (spec §5.6.4). */
+export interface WireMountEntry {
+  Source: string;
+  Destination: string;
+  WriteSupport?: boolean;
+}
+
+/** `Mounts` of a task or of an AutoCluster's `Configs`. */
+export interface WireMounts {
+  Entries?: WireMountEntry[];
+  Locale?: string;
+  Lock?: boolean;
+  NAS?: Record<string, unknown>;
+}
+
 /** One task of a DAG job (spec §5.3). */
 export interface WireTaskDescription {
   InstanceCount: number;
@@ -45,7 +60,8 @@ export interface WireTaskDescription {
   OutputMapping?: Record<string, string>;
   LogMapping?: Record<string, string>;
   WriteSupport?: boolean;
-  Mounts?: Record<string, unknown>;
+  /** Storage attached before the command starts (oss:// read-only; nas:// and file:// where allowed). */
+  Mounts?: WireMounts;
   /** Shoal addition: false gives the task's commands a network of their own with only loopback. */
   NetworkAccess?: boolean;
   Parameters: {

@@ -78,6 +78,11 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
       '--docker-network <name>',
       'network of containers with network access: bridge (default), host, ...',
     )
+    .option(
+      '--allow-mount <rule>',
+      'a host directory tasks may mount: SOURCE[=HOSTPATH][:rw], e.g. nas://fs-1:/data=/mnt/nas (repeatable)',
+      (rule: string, rules: string[] = []) => [...rules, rule],
+    )
     .option('--log-level <level>', 'server log level (env SHOAL_LOG_LEVEL)')
     .action(async (flags: ServerFlags) => {
       const options: ShoalServerOptions = {

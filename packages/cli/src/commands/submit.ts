@@ -40,6 +40,8 @@ interface SubmitFlags extends ConnectionFlags {
   read_mount?: string;
   write_mount?: string;
   log_mapping?: string;
+  mount?: string;
+  docker?: string;
   max_retry_count?: string;
   osspath?: string;
   file?: string;
@@ -71,6 +73,8 @@ export function cliSettings(
     read_mount: flags.read_mount,
     write_mount: flags.write_mount,
     log_mapping: flags.log_mapping,
+    mount: flags.mount,
+    docker: flags.docker,
     max_retry_count: flags.max_retry_count,
   };
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
@@ -166,6 +170,14 @@ export const registerSubmitCommand: CommandRegistrar = (program, ctx, exit) => {
     .option('-r, --read_mount <oss:local,...>', 'read-only inputs (InputMapping)')
     .option('-w, --write_mount <oss:local,...>', 'outputs uploaded when an instance ends (OutputMapping)')
     .option('--log_mapping <oss_dir:local_file,...>', 'local log files to copy to the object store')
+    .option(
+      '-m, --mount <src:dst[:true|false],...>',
+      'Mounts: oss:// read-only, nas:// or file:// where the server allows (:true = writable)',
+    )
+    .option(
+      '--docker <image[@oss://folder/]>',
+      'run in a Docker image, loaded from <folder><name>.tar if given',
+    )
     .option('--max_retry_count <n>', 'retries per instance (default 0)')
     .option(
       '--osspath <oss://bucket/prefix/>',

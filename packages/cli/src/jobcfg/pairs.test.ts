@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCluster, parseDeps, parseEnv, parseMountList, positiveIntOr, splitMountPair } from './pairs.js';
+import {
+  parseCluster,
+  parseDeps,
+  parseDocker,
+  parseEnv,
+  parseMountList,
+  parseMounts,
+  positiveIntOr,
+  splitMountPair,
+} from './pairs.js';
 
 test('mount pairs split at the last ":" that starts a local path', () => {
   assert.deepEqual(splitMountPair('oss://b/k:/home/input'), ['oss://b/k', '/home/input']);
@@ -18,6 +27,28 @@ test('mount pairs split at the last ":" that starts a local path', () => {
     ['oss://b/a/', '/in/a'],
     ['oss://b/c', '/in/c'],
   ]);
+});
+
+test('mounts: sources with colons of their own, an optional write flag, read-only by default', () => {
+  assert.deepEqual(parseMounts('nas://fs-1.example.com:/share/:/mnt/share:true, oss://b/ref/:/ref'), [
+    { Source: 'nas://fs-1.example.com:/share/', Destination: '/mnt/share', WriteSupport: true },
+    { Source: 'oss://b/ref/', Destination: '/ref', WriteSupport: false },
+  ]);
+  assert.deepEqual(parseMounts('file:///srv/ref/:/ref:FALSE'), [
+    { Source: 'file:///srv/ref/', Destination: '/ref', WriteSupport: false },
+  ]);
+  assert.throws(() => parseMounts('oss://b/ref/:true'), /mount: expected/);
+});
+
+test('docker: an image, and the folder of saved images after @', () => {
+  assert.deepEqual(parseDocker('localhost:5000/myubuntu@oss://b/dockers/'), {
+    BATCH_COMPUTE_DOCKER_IMAGE: 'localhost:5000/myubuntu',
+    BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH: 'oss://b/dockers/',
+  });
+  assert.deepEqual(parseDocker('ubuntu@sha256:' + 'a'.repeat(64)), {
+    BATCH_COMPUTE_DOCKER_IMAGE: 'ubuntu@sha256:' + 'a'.repeat(64),
+  });
+  assert.throws(() => parseDocker('@oss://b/d/'), /docker: expected/);
 });
 
 test('env items split at their first ":"', () => {

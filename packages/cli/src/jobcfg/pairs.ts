@@ -1,6 +1,7 @@
 /**
  * The small list syntaxes of bcs options and job.cfg values: `k:v,k2:v2` (env), `oss:local,...`
- * (read_mount, write_mount, log_mapping) and `a->b,c;d->e` (deps).
+ * (read_mount, write_mount, log_mapping), `src:dst[:true|false],...` (mount), `image@oss://folder/`
+ * (docker) and `a->b,c;d->e` (deps).
  */
 
 /** A value bcs would reject, naming the option and the offending text. */
@@ -68,6 +69,54 @@ export function splitMountPair(pair: string, option = 'mount'): [string, string]
  */
 export function parseMountList(text: string, option = 'mount'): [string, string][] {
   return items(text).map((item) => splitMountPair(item, option));
+}
+
+/** One `-m/--mount` item: a Mounts entry. */
+export interface MountItem {
+  Source: string;
+  Destination: string;
+  WriteSupport: boolean;
+}
+
+/**
+ * `src:dst[:true|false],...` -> Mounts entries. Sources carry ':' of their own (`nas://host:/path/`),
+ * so the optional flag is taken off first, then the pair splits like a read_mount. Unlike bcs, which
+ * makes a source ending in '/' writable, an entry is read-only unless it says `:true`: object storage
+ * mounts cannot be written, and host mounts are writable only where the operator allows.
+ *
+ * @example parseMounts('nas://fs-1:/share/:/mnt/share:true') // [{Source: 'nas://fs-1:/share/', Destination: '/mnt/share', WriteSupport: true}]
+ */
+export function parseMounts(text: string): MountItem[] {
+  return items(text).map((item) => {
+    const flag = /:(true|false)$/i.exec(item);
+    const pair = flag ? item.slice(0, flag.index) : item;
+    const [source, destination] = splitMountPair(pair, 'mount');
+    return {
+      Source: source,
+      Destination: destination,
+      WriteSupport: flag ? flag[1]!.toLowerCase() === 'true' : false,
+    };
+  });
+}
+
+/**
+ * `--docker <image>[@oss://folder/]` -> the variables BatchCompute reads: the image, and the folder of
+ * saved images it is loaded from (bcs's trans_docker).
+ *
+ * @example parseDocker('localhost:5000/myubuntu@oss://b/dockers/') // { BATCH_COMPUTE_DOCKER_IMAGE: 'localhost:5000/myubuntu', BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH: 'oss://b/dockers/' }
+ */
+export function parseDocker(text: string): Record<string, string> {
+  const value = text.trim();
+  const at = value.search(/@(oss|s3):\/\//);
+  const image = at < 0 ? value : value.slice(0, at);
+  if (image === '')
+    throw new JobConfigError(
+      `docker: expected "<image>[@oss://bucket/folder/]", got ${JSON.stringify(text)}`,
+    );
+  return {
+    BATCH_COMPUTE_DOCKER_IMAGE: image,
+    ...(at < 0 ? {} : { BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH: value.slice(at + 1) }),
+  };
 }
 
 /**

@@ -175,6 +175,37 @@ cluster = img=img-two:type=t2
   assert.deepEqual(two.Parameters.Command.EnvVars, { A: 'default', B: 'default', C: 'cli' });
 });
 
+test('mount and docker merge like env: a mount per destination, the docker variables into EnvVars', () => {
+  const cfg = `[DEFAULT]
+mount = file:///srv/ref/:/ref,oss://b/shared/:/shared
+docker = team/app:v1@oss://b/dockers/
+[one]
+cmd = a
+mount = file:///srv/other/:/ref
+[two]
+cmd = b
+env = BATCH_COMPUTE_DOCKER_IMAGE:overridden
+`;
+  const { description } = fromCfg(cfg, { mount: 'nas://fs-1:/scratch/:/scratch:true' });
+  const one = description.DAG.Tasks['one']!;
+  assert.deepEqual(one.Mounts, {
+    Entries: [
+      { Source: 'file:///srv/other/', Destination: '/ref', WriteSupport: false },
+      { Source: 'oss://b/shared/', Destination: '/shared', WriteSupport: false },
+      { Source: 'nas://fs-1:/scratch/', Destination: '/scratch', WriteSupport: true },
+    ],
+  });
+  assert.deepEqual(one.Parameters.Command.EnvVars, {
+    BATCH_COMPUTE_DOCKER_IMAGE: 'team/app:v1',
+    BATCH_COMPUTE_DOCKER_REGISTRY_OSS_PATH: 'oss://b/dockers/',
+  });
+  assert.equal(
+    description.DAG.Tasks['two']!.Parameters.Command.EnvVars!.BATCH_COMPUTE_DOCKER_IMAGE,
+    'overridden',
+  );
+  assert.equal(fromCfg('[t]\ncmd = x\n').description.DAG.Tasks['t']!.Mounts, undefined);
+});
+
 test('distinct packs per task become worker_<task>.tar.gz, resolved against the file', () => {
   const cfg = `[DEFAULT]
 pack = ./common/

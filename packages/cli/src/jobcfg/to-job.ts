@@ -1,7 +1,7 @@
 /**
  * Builds the JobDescription `bcs sub` would submit, from a job.cfg, the command line, or both.
- * Precedence per option: command line > task section > [DEFAULT]; env, read_mount, write_mount and
- * log_mapping merge across the three (a later level wins per key). Pure: packing and uploading are the
+ * Precedence per option: command line > task section > [DEFAULT]; env, docker, read_mount, write_mount,
+ * log_mapping and mount merge across the three (a later level wins per key; a mount per destination). Pure: packing and uploading are the
  * caller's, from the returned plan.
  */
 import { resolve } from 'node:path';
@@ -12,8 +12,11 @@ import {
   parseBool,
   parseCluster,
   parseDeps,
+  parseDocker,
   parseEnv,
   parseMountList,
+  parseMounts,
+  type MountItem,
   positiveIntOr,
 } from './pairs.js';
 
@@ -133,9 +136,12 @@ export function buildJob(source: JobSource, options: BuildJobOptions): BuiltJob 
     const inputMapping: Record<string, string> = {};
     const outputMapping: Record<string, string> = {};
     const logMapping: Record<string, string> = {};
+    const mounts = new Map<string, MountItem>();
     for (const level of [...levels].reverse()) {
       const v = level.values;
       if (v['env']) Object.assign(envVars, parseEnv(v['env']));
+      if (v['docker']) Object.assign(envVars, parseDocker(v['docker']));
+      for (const mount of parseMounts(v['mount'] ?? '')) mounts.set(mount.Destination, mount);
       for (const [oss, local] of parseMountList(v['read_mount'] ?? '', 'read_mount'))
         inputMapping[oss] = local;
       for (const [oss, local] of parseMountList(v['write_mount'] ?? '', 'write_mount'))
@@ -153,6 +159,7 @@ export function buildJob(source: JobSource, options: BuildJobOptions): BuiltJob 
       OutputMapping: outputMapping,
       LogMapping: logMapping,
       WriteSupport: true,
+      ...(mounts.size ? { Mounts: { Entries: [...mounts.values()] } } : {}),
       Parameters: {
         Command: { CommandLine: commandLine, PackagePath: '', EnvVars: envVars },
         InputMappingConfig: { Lock: false },
