@@ -9,7 +9,17 @@
  * before doing anything hostile otherwise (UNCONFINED).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -35,6 +45,7 @@ let shoal: TestShoal;
 let mallory: Call;
 let limits = false;
 const typesDir = mkdtempSync(join(tmpdir(), 'shoal-types-'));
+const allowed = join(typesDir, 'allowed');
 
 before(async () => {
   // A small instance type, so that the limits are reached quickly and cheaply.
@@ -43,7 +54,12 @@ before(async () => {
     types,
     JSON.stringify([{ InstanceType: 'test.tiny', CpuCore: 0.5, MemorySize: 0.0625, ProcessLimit: 64 }]),
   );
-  shoal = await startTestShoal({ slots: 2, instanceTypesFile: types });
+  // The one host directory the admin lets tasks mount, read-only.
+  mkdirSync(allowed);
+  writeFileSync(join(allowed, 'reference.txt'), 'shared reference\n');
+  shoal = await startTestShoal({ slots: 2, instanceTypesFile: types, allowMounts: [`file://${allowed}`] });
+  // A link planted in the allowed directory, leading to the data directory.
+  symlinkSync(shoal.dataDir, join(allowed, 'to-data'));
   const available = await shoal.api('GET', '/available');
   assert.equal(available.json.Sandbox.Mode, 'bwrap', available.text);
   limits = available.json.Sandbox.Limits === true;
@@ -57,6 +73,7 @@ before(async () => {
 
 after(async () => {
   await shoal?.cleanup();
+  rmSync(typesDir, { recursive: true, force: true });
 });
 
 interface Outcome {
@@ -231,6 +248,51 @@ describe('sandbox attacks, as a user who is not the admin', () => {
     assert.equal(o.instance.Result.ErrorCode, 'OutOfMemory', JSON.stringify(o.instance));
     assert.match(o.instance.Result.ErrorMessage, /memory limit of 64 MiB \(instance type test\.tiny\)/);
     assert.ok(o.instance.Usage.PeakMemoryBytes >= 60 * 1024 * 1024, JSON.stringify(o.instance.Usage));
+    await workerCarriesOn();
+  });
+
+  test('Mounts reach only what the admin allowed, read-only as allowed', async () => {
+    // Refused at submit: paths outside the rule, climbing out of it, and another user's bucket.
+    assert.equal((await shoal.api('PUT', '/objects/admin-only/secret.txt', 'admin data\n')).status, 201);
+    for (const source of [
+      `file://${shoal.dataDir}/`,
+      'file:///',
+      `file://${allowed}/../`,
+      `file://${allowed}-other/`,
+      'nas://any.example.com:/',
+      'oss://admin-only/',
+    ]) {
+      const res = await mallory(
+        'POST',
+        '/jobs',
+        simpleJob('/bin/cat /m/secret.txt', { Mounts: { Entries: [{ Source: source, Destination: '/m' }] } }),
+      );
+      assert.equal(res.status, 400, `${source}: ${res.text}`);
+      assert.match(res.json.Message, /Mounts\.Entries\[0\]\.Source/, source);
+    }
+    const writable = await mallory(
+      'POST',
+      '/jobs',
+      simpleJob('/bin/true', {
+        Mounts: { Entries: [{ Source: `file://${allowed}/`, Destination: '/m', WriteSupport: true }] },
+      }),
+    );
+    assert.equal(writable.status, 400, writable.text);
+    // The allowed directory, read-only: it cannot be written, and its link out leads nowhere.
+    const o = await run(
+      'cat /m/reference.txt; (echo x > /m/new) 2>/dev/null && echo WROTE; ' +
+        'cat /m/to-data/credentials.json /m/to-data/master.key 2>/dev/null && echo READ; true',
+      { Mounts: { Entries: [{ Source: `file://${allowed}/`, Destination: '/m' }] } },
+    );
+    assert.equal(o.job.State, 'Finished', JSON.stringify(o.instance));
+    assert.equal(o.stdout, 'shared reference\n');
+    assert.equal(existsSync(join(allowed, 'new')), false);
+    const through = await run('cat /m/credentials.json', {
+      Mounts: { Entries: [{ Source: `file://${allowed}/to-data`, Destination: '/m' }] },
+    });
+    assert.equal(through.job.State, 'Failed');
+    assert.equal(through.instance.Result.ErrorCode, 'InputMappingFailed', JSON.stringify(through.instance));
+    assert.doesNotMatch(through.stdout, /AccessKey/);
     await workerCarriesOn();
   });
 
