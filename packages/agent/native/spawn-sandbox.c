@@ -125,6 +125,24 @@ static int userns_of(long uid, long gid) {
   return ns;
 }
 
+/*
+ * Opens a host directory a task mounts without following any link: the agent checked its real path, and
+ * a user who can write inside the allowed directory must not swap a component for a link between that
+ * check and this open.
+ */
+static int open_no_links(const char *path) {
+  struct {
+    uint64_t flags, mode, resolve;
+  } how = {.flags = O_PATH | O_CLOEXEC | O_DIRECTORY, .resolve = 0x04 /* RESOLVE_NO_SYMLINKS */};
+#ifdef SYS_openat2
+  return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+#else
+  (void)how;
+  (void)path;
+  return errno = ENOSYS, -1;
+#endif
+}
+
 /* Binds `source` at `target` read-only, with its files' root ownership mapped to the sandbox uid. */
 static int idmapped_bind(const char *source, const char *target, int userns) {
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
@@ -165,10 +183,15 @@ static void __attribute__((noreturn)) exec_bwrap(int ctl, long uid, long gid, co
   if (privileged && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) FAIL("make slave", "/");
   int *fds = calloc((size_t)n + 1, sizeof *fds);
   if (!fds) FAIL("calloc", "");
-  /* "idmap:<path>" exposes a root filesystem image: its root-owned files become the sandbox root's. */
+  /* "idmap:<path>" exposes a root filesystem image: its root-owned files become the sandbox root's.
+   * "nolinks:<path>" a directory that must be reached without following a link. */
   int userns = -1;
   for (int i = 0; i < n; i++) {
     const char *path = expose[i];
+    if (!strncmp(path, "nolinks:", 8)) {
+      if ((fds[i] = open_no_links(path + 8)) < 0) FAIL("open without following links", path + 8);
+      continue;
+    }
     if (!strncmp(path, "idmap:", 6)) {
       path += 6;
       if (userns < 0 && (userns = userns_of(uid, gid)) < 0) FAIL("create a user namespace for", path);

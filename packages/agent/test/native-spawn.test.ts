@@ -1,7 +1,7 @@
 /** shoal-spawn as a process: what commands inherit, and how it answers records it cannot use. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -131,5 +131,36 @@ describe('native shoal-spawn', suite, () => {
     assert.equal(lines[8], 'X 10 0 0 -1 -1 -1 -1');
     child.stdin!.end();
     assert.equal(readFileSync(out, 'utf8'), 'fine\n');
+  });
+
+  it('exposes a host mount only through a path without links', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('exposing paths needs a root helper');
+    // A link anywhere on the way (the last component or one before it), as a user who can write in an
+    // allowed directory could swap in after the agent checked the path.
+    const real = join(dir, 'real');
+    mkdirSync(join(real, 'sub'), { recursive: true });
+    symlinkSync(real, join(dir, 'link'));
+    const launcher = new NativeLauncher();
+    try {
+      for (const path of [join(dir, 'link'), join(dir, 'link', 'sub')]) {
+        const errorLog = join(dir, `open-${path.length}.log`);
+        await assert.rejects(
+          launcher.openSandbox(`nolinks${path.length}`, {
+            uid: 65534,
+            gid: 65534,
+            errorLog,
+            bwrapPath: '/usr/bin/false',
+            expose: [`nolinks:${path}`],
+            args: [],
+          }),
+        );
+        assert.match(
+          readFileSync(errorLog, 'utf8'),
+          /open without following links .*: Too many levels of symbolic links/,
+        );
+      }
+    } finally {
+      await launcher.close();
+    }
   });
 });

@@ -166,8 +166,17 @@ export class SandboxPool {
           'root filesystem images need a root agent (their files are mapped to the sandbox user)',
         );
       const mounts = profile.hostMounts.map((m) => m.hostPath);
+      // bwrap would follow a link swapped into a writable mount after the agent checked it; the root
+      // helper opens host mounts refusing links, so only a root agent may expose them.
+      if (mounts.length && !this.privileged)
+        throw new Error('host directory Mounts need a root agent (they are opened without following links)');
       const expose = this.privileged
-        ? [slotDir, this.o.initPath, ...(image ? [`idmap:${image}`] : []), ...mounts]
+        ? [
+            slotDir,
+            this.o.initPath,
+            ...(image ? [`idmap:${image}`] : []),
+            ...mounts.map((m) => `nolinks:${m}`),
+          ]
         : [];
       const at = (i: number, own: string): string => (this.privileged ? exposedPath(i) : own);
       const first = image ? 3 : 2;
