@@ -21,11 +21,23 @@ export interface CliContext {
   untilSignal(): Promise<string>;
 }
 
-/** A failure of the user's input (bad option value, unknown row number): printed without a stack. */
+/** A failure the user can act on (unreadable file, unknown row number): printed without a stack, exit 1. */
 export class CliError extends Error {
+  readonly exitCode: number = 1;
+
   constructor(message: string) {
     super(message);
     this.name = 'CliError';
+  }
+}
+
+/** A command line that cannot be carried out as typed (bad option value or argument): exit 2, as usage errors. */
+export class UsageError extends CliError {
+  override readonly exitCode: number = 2;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
   }
 }
 

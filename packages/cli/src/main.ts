@@ -18,7 +18,9 @@ import { registerJobCommand } from './commands/job.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSubmitCommand } from './commands/submit.js';
-import type { CliContext, ExitState } from './context.js';
+import { CliError, type CliContext, type ExitState } from './context.js';
+import { JobConfigError } from './jobcfg/pairs.js';
+import { IniSyntaxError } from './jobcfg/parse.js';
 import { formatError } from './format/error.js';
 
 function processContext(): CliContext {
@@ -84,9 +86,11 @@ export async function main(argv: readonly string[], context?: CliContext): Promi
     await createProgram(ctx, exit).parseAsync([...argv], { from: 'node' });
     return exit.code;
   } catch (err) {
-    // Commander has already printed its own usage errors and help.
-    if (err instanceof CommanderError) return err.exitCode;
+    // Commander has already printed its own usage errors and help; usage errors exit 2, as in Unix tools.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     ctx.stderr.write(formatError(err, Boolean(ctx.env['DEBUG'])));
+    if (err instanceof CliError) return err.exitCode;
+    if (err instanceof JobConfigError || err instanceof IniSyntaxError) return 2;
     return 1;
   }
 }

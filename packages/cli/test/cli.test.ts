@@ -180,6 +180,55 @@ test('connection from flags; errors are printed as Code: Message', async () => {
   assert.match(debug.stderr, /\n\s+at /);
 });
 
+test('bad numbers and states are refused with exit 2, naming the flag, the value and what is allowed', async () => {
+  const env = { SHOAL_DATA_DIR: join(h.root, 'nowhere') };
+  const cases: [string[], RegExp][] = [
+    [
+      ['sub', 'true', '-n', 'abc', '--show_json'],
+      /option '-n, --nodes <n>' argument 'abc' is invalid\. expected a whole number >= 1/,
+    ],
+    [['sub', 'true', '-n', '0', '--show_json'], /argument '0' is invalid\. expected a whole number >= 1/],
+    [
+      ['sub', 'true', '--timeout', '-5', '--show_json'],
+      /option '--timeout <duration>' argument '-5' is invalid\. expected a duration/,
+    ],
+    [
+      ['sub', 'true', '--priority', '1001', '--show_json'],
+      /argument '1001' is invalid\. expected a whole number from 0 to 1000/,
+    ],
+    [
+      ['sub', 'true', '--max_retry_count', 'x', '--show_json'],
+      /--max_retry_count <n>' argument 'x' is invalid/,
+    ],
+    [['job', '-t', 'ten'], /option '-t, --top <n>' argument 'ten' is invalid/],
+    [['job', '-s', 'Running,Done'], /"Done" is not one of Waiting, Running, Finished, Failed, Stopped/],
+    [['event', '--top', '0'], /argument '0' is invalid\. expected a whole number from 1 to 1000/],
+    [['uj', '1', '-p', 'high'], /argument 'high' is invalid\. expected a whole number from 0 to 1000/],
+    [['server', '--port', '70000'], /argument '70000' is invalid\. expected a whole number from 0 to 65535/],
+    [['server', '--sandbox', 'on'], /argument 'on' is invalid\. expected one of bwrap, off/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await shoal(args, { env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.equal(r.stdout, '', args.join(' '));
+  }
+  const units = await shoal(['sub', 'true', '--timeout', '10m', '--show_json'], { env });
+  assert.equal(units.code, 0, units.stderr);
+  assert.equal(JSON.parse(units.stdout).DAG.Tasks.task.Timeout, 600);
+});
+
+test('--show_dag refuses a dependency on a missing task, as sub does', async () => {
+  const dir = join(h.root, 'missing-dep');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'job.cfg'), '[DEFAULT]\ndeps = split->count\n[split]\ncmd = true\n');
+  for (const flag of ['--show_dag', '--show_json']) {
+    const r = await shoal(['sub', '--file', 'job.cfg', flag], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /deps: "count" is not a task of this job \(tasks: split\)/);
+  }
+});
+
 test('--show_json prints the description without a server; usage errors exit non-zero', async () => {
   const show = await shoal(['sub', 'python main.py', '-n', '3', '-r', 'oss://b/x/:/home/in', '--show_json'], {
     env: { SHOAL_DATA_DIR: join(h.root, 'nowhere') },
@@ -189,9 +238,9 @@ test('--show_json prints the description without a server; usage errors exit non
   assert.equal(desc.DAG.Tasks.task.InstanceCount, 3);
   assert.deepEqual(desc.DAG.Tasks.task.InputMapping, { 'oss://b/x/': '/home/in' });
   const missing = await shoal(['sub']);
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^Error: Missing required option: cmd/);
   const unknown = await shoal(['nope']);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command/);
 });

@@ -272,5 +272,5 @@ test('completion scripts for bash and zsh name the commands and aliases', async 
   assert.match(bash.stdout, /"oss"\) opts="pwd ls list cat/);
   const zsh = await h.run(['completion', 'zsh']);
   assert.match(zsh.stdout, /^#compdef shoal bcs/);
-  assert.equal((await h.run(['completion', 'fish'])).code, 1);
+  assert.equal((await h.run(['completion', 'fish'])).code, 2);
 });

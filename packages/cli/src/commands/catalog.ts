@@ -3,7 +3,8 @@
  * (`rt`, `r`), `disk_type` (`d`) from GET /available, and `event` (`e`) from GET /events.
  */
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
-import { CliError, type CommandRegistrar } from '../context.js';
+import type { CommandRegistrar } from '../context.js';
+import { checked, wholeNumber } from '../option-values.js';
 import { renderTable } from '../format/table.js';
 import { relativeTime } from '../format/time.js';
 
@@ -12,8 +13,8 @@ interface JsonFlag extends ConnectionFlags {
 }
 
 interface EventFlags extends JsonFlag {
-  after?: string;
-  top?: string;
+  after?: number;
+  top?: number;
 }
 
 export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
@@ -81,16 +82,20 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
     .command('event')
     .alias('e')
     .description('recent events (job and instance state changes)')
-    .option('--after <seq>', 'only events after this sequence number', '0')
-    .option('-t, --top <n>', 'show at most n events', '50')
+    .option(
+      '--after <seq>',
+      'only events after this sequence number',
+      checked((t) => wholeNumber(t, 0)),
+    )
+    .option(
+      '-t, --top <n>',
+      'show at most n events, 1..1000 (default 50)',
+      checked((t) => wholeNumber(t, 1, 1000)),
+    )
     .option('--json', 'print JSON');
   withConnectionOptions(ev).action(async (flags: EventFlags) => {
-    const after = Number(flags.after ?? '0');
-    const top = Number(flags.top ?? '50');
-    if (!Number.isInteger(after) || after < 0)
-      throw new CliError(`--after must be a sequence number, got ${flags.after}`);
-    if (!Number.isInteger(top) || top < 1)
-      throw new CliError(`--top must be a whole number, got ${flags.top}`);
+    const after = flags.after ?? 0;
+    const top = flags.top ?? 50;
     const { client } = await openSession(flags, ctx);
     const events = (await client.listEvents({ after, maxItemCount: Math.min(top, 1000) })).Items;
     const now = ctx.now();

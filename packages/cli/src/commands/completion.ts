@@ -3,7 +3,7 @@
  * never falls behind the commands. Use: `source <(shoal completion bash)`.
  */
 import type { Command } from 'commander';
-import { CliError, type CommandRegistrar } from '../context.js';
+import { UsageError, type CommandRegistrar } from '../context.js';
 
 function words(command: Command): string[] {
   return command.commands.flatMap((c) => [c.name(), ...c.aliases()]);
@@ -57,7 +57,7 @@ export const registerCompletionCommand: CommandRegistrar = (program, ctx, exit) 
     .action((shell: string) => {
       if (shell === 'bash') ctx.stdout.write(bashScript(program));
       else if (shell === 'zsh') ctx.stdout.write(zshScript(program));
-      else throw new CliError(`unsupported shell "${shell}": use bash or zsh`);
+      else throw new UsageError(`unsupported shell "${shell}": use bash or zsh`);
       exit.code = 0;
     });
 };

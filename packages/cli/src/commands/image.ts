@@ -4,7 +4,7 @@
  */
 import type { WireImage } from '@shoal/core';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
-import { CliError, type CommandRegistrar } from '../context.js';
+import { UsageError, type CommandRegistrar } from '../context.js';
 import { formatError } from '../format/error.js';
 import { renderFields, renderTable } from '../format/table.js';
 import { relativeTime } from '../format/time.js';
@@ -98,7 +98,10 @@ export const registerImageCommands: CommandRegistrar = (program, ctx, exit) => {
     .option('-d, --description <text>', 'description')
     .option('--show_json', 'print the description instead of submitting it');
   withConnectionOptions(create).action(async (name: string, source: string, flags: CreateFlags) => {
-    if (flags.platform !== 'Linux') throw new CliError(`--platform must be Linux, got "${flags.platform}"`);
+    if (flags.platform !== 'Linux')
+      throw new UsageError(
+        `--platform must be Linux (the only platform Shoal runs), got "${flags.platform}"`,
+      );
     const description = {
       Name: name,
       Description: flags.description ?? '',

@@ -6,39 +6,25 @@ import type { WireJob, WireTask } from '@shoal/core';
 import type { ShoalClient } from '@shoal/sdk';
 import { loadCache, resolveJobRef, resolveTaskRef, saveCache } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags, type Session } from '../connection.js';
-import { CliError, type CliContext, type CommandRegistrar } from '../context.js';
+import type { CliContext, CommandRegistrar } from '../context.js';
+import { checked, listOf, wholeNumber } from '../option-values.js';
 import { useColour } from '../format/colour.js';
 import { renderInstances, renderJobDetail, renderJobList } from '../format/jobs.js';
 import { STATES } from '@shoal/core';
 
 interface JobFlags extends ConnectionFlags {
-  top?: string;
+  top?: number;
   all?: boolean;
-  state?: string;
+  state?: string[];
   json?: boolean;
   description?: boolean;
   id?: string;
   name?: string;
 }
 
-function parseStates(text: string | undefined): string[] {
-  if (!text) return [];
-  const wanted = text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  return wanted.map((w) => {
-    const state = STATES.find((s) => s.toLowerCase() === w);
-    if (!state) throw new CliError(`unknown state "${w}": use ${STATES.join(', ')}`);
-    return state;
-  });
-}
-
 async function listJobs(session: Session, flags: JobFlags, ctx: CliContext): Promise<number> {
-  const states = parseStates(flags.state);
-  const top = flags.all ? Number.POSITIVE_INFINITY : Number(flags.top ?? '10');
-  if (!Number.isInteger(top) && top !== Number.POSITIVE_INFINITY)
-    throw new CliError(`--top must be a whole number, got ${flags.top}`);
+  const states = flags.state ?? [];
+  const top = flags.all ? Number.POSITIVE_INFINITY : (flags.top ?? 10);
   const jobs: WireJob[] = [];
   // One state is filtered by the server; several are filtered here.
   const filter = states.length === 1 ? { state: states[0] } : {};
@@ -118,9 +104,17 @@ export const registerJobCommand: CommandRegistrar = (program, ctx, exit) => {
     .description('list recent jobs; with an id (or row number) show the job, with a task its instances')
     .argument('[jobId]', 'job id, or row number of the last listing')
     .argument('[task]', 'task name, or row number of the last job detail')
-    .option('-t, --top <n>', 'show the n most recent jobs', '10')
+    .option(
+      '-t, --top <n>',
+      'show the n most recent jobs (default 10)',
+      checked((t) => wholeNumber(t, 1)),
+    )
     .option('-a, --all', 'show all jobs')
-    .option('-s, --state <states>', 'only jobs in these states, e.g. Running,Waiting')
+    .option(
+      '-s, --state <states>',
+      `only jobs in these states, e.g. Running,Waiting (${STATES.join(', ')})`,
+      checked((t) => listOf(t, STATES)),
+    )
     .option('-i, --id <text>', 'only jobs whose id contains this text')
     .option('-n, --name <text>', 'only jobs whose name contains this text')
     .option('-d, --description', 'print the description the job was submitted with')

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ShoalApiError, type LogStream } from '@shoal/sdk';
 import { loadCache, resolveJobRef, resolveTaskRef } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
-import { CliError, type CommandRegistrar } from '../context.js';
+import { UsageError, type CommandRegistrar } from '../context.js';
 import { taskNames } from './job.js';
 
 interface LogFlags extends ConnectionFlags {
@@ -18,7 +18,7 @@ interface LogFlags extends ConnectionFlags {
 }
 
 function instanceNumber(text: string): number {
-  if (!/^\d+$/.test(text)) throw new CliError(`instance must be a number, got "${text}"`);
+  if (!/^\d+$/.test(text)) throw new UsageError(`instance must be a whole number >= 0, got "${text}"`);
   return Number(text);
 }
 
@@ -52,7 +52,7 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
 
       if (flags.follow) {
         if (!taskRef || instanceRef === undefined)
-          throw new CliError('--follow needs a task and an instance number');
+          throw new UsageError('--follow needs a task and an instance number');
         const stream = streams.length === 1 ? streams[0]! : 'stdout';
         const taskName = await resolveTaskRef(jobId, taskRef, cache, () => taskNames(client, jobId));
         for await (const chunk of client.followLog(jobId, taskName, instanceNumber(instanceRef), stream))

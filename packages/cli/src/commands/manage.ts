@@ -8,6 +8,7 @@ import type { WireJobDescription } from '@shoal/sdk';
 import { loadCache, resolveJobRef } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { CliError, type CommandRegistrar } from '../context.js';
+import { checked, wholeNumber } from '../option-values.js';
 
 interface CreateFlags extends ConnectionFlags {
   file?: string;
@@ -56,15 +57,17 @@ export const registerManageCommands: CommandRegistrar = (program, ctx, exit) => 
     .alias('uj')
     .description("change a job's priority")
     .argument('<jobId>', 'job id, or row number of the last listing')
-    .requiredOption('-p, --priority <n>', 'new priority, 0..1000 (larger runs first)')
+    .requiredOption(
+      '-p, --priority <n>',
+      'new priority, 0..1000 (larger runs first)',
+      checked((t) => wholeNumber(t, 0, 1000)),
+    )
     .option('-y, --yes', 'no confirmation (accepted for bcs compatibility)');
-  withConnectionOptions(uj).action(async (ref: string, flags: ConnectionFlags & { priority: string }) => {
-    if (!/^\d+$/.test(flags.priority))
-      throw new CliError(`--priority must be a whole number, got "${flags.priority}"`);
+  withConnectionOptions(uj).action(async (ref: string, flags: ConnectionFlags & { priority: number }) => {
     const session = await openSession(flags, ctx);
     const jobId = resolveJobRef(ref, await loadCache(session.cacheFile));
-    await session.client.changeJobPriority(jobId, Number(flags.priority));
-    ctx.stdout.write(`Updated ${jobId}: priority ${Number(flags.priority)}\n`);
+    await session.client.changeJobPriority(jobId, flags.priority);
+    ctx.stdout.write(`Updated ${jobId}: priority ${flags.priority}\n`);
     exit.code = 0;
   });
 };

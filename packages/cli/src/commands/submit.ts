@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ShoalClient } from '@shoal/sdk';
-import { CliError, type CliContext, type CommandRegistrar } from '../context.js';
+import { CliError, UsageError, type CliContext, type CommandRegistrar } from '../context.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { loadConfig } from '../config.js';
 import { ByteBar } from '../format/bar.js';
@@ -23,6 +23,7 @@ import {
   type JobSource,
   type Settings,
 } from '../jobcfg/to-job.js';
+import { checkedText, durationSeconds, wholeNumber } from '../option-values.js';
 import { packToTarGz } from '../pack.js';
 
 interface SubmitFlags extends ConnectionFlags {
@@ -111,7 +112,7 @@ async function submit(
   ctx: CliContext,
 ): Promise<number> {
   if (!cmd && !flags.file)
-    throw new CliError(
+    throw new UsageError(
       'Missing required option: cmd (shoal sub "<command line>" [job_name], or --file job.cfg)',
     );
   const source = await loadSource(flags.file, ctx);
@@ -123,6 +124,7 @@ async function submit(
       flags.osspath ?? ctx.env['SHOAL_OSSPATH'] ?? (await loadConfig(ctx)).OssPath ?? JOB_DEFAULTS.osspath,
     runId,
   });
+  for (const warning of built.warnings) ctx.stderr.write(`warning: ${warning}\n`);
   if (flags.show_json || flags.show_dag) {
     if (flags.show_json) ctx.stdout.write(`${JSON.stringify(built.description, null, 2)}\n`);
     if (flags.show_dag)
@@ -156,13 +158,25 @@ export const registerSubmitCommand: CommandRegistrar = (program, ctx, exit) => {
     .description('submit a job: one command line, or the tasks of a job.cfg (--file)')
     .argument('[cmd]', 'command line of the task, e.g. "python main.py"')
     .argument('[job_name]', `job name (default ${JOB_DEFAULTS.name})`)
-    .option('-n, --nodes <n>', 'instances of the task (InstanceCount)')
+    .option(
+      '-n, --nodes <n>',
+      'instances of the task (InstanceCount), a whole number >= 1',
+      checkedText((t) => wholeNumber(t, 1)),
+    )
     .option('-f, --force', 'do not fail the job when an instance fails (JobFailOnInstanceFail=false)')
     .option('--auto_release', 'delete the job automatically after it finished')
     .option('-d, --description <text>', 'job description')
     .option('-p, --pack <paths>', 'folder, file or a,b,c to pack as worker.tar.gz')
-    .option('--priority <n>', 'job priority, 0..1000 (default 1)')
-    .option('--timeout <seconds>', `instance timeout (default ${JOB_DEFAULTS.timeoutSec})`)
+    .option(
+      '--priority <n>',
+      'job priority, 0..1000 (default 1)',
+      checkedText((t) => wholeNumber(t, 0, 1000)),
+    )
+    .option(
+      '--timeout <duration>',
+      `instance timeout: seconds, or with units d, h, m, s such as 90s, 10m, 1h30m (default ${JOB_DEFAULTS.timeoutSec})`,
+      checkedText(durationSeconds),
+    )
     .option('-c, --cluster <cluster>', 'cls-… (existing cluster) or img=<image>:type=<type> (auto cluster)')
     .option('-i, --image <image>', `image of the auto cluster (default ${JOB_DEFAULTS.imageId})`)
     .option('-t, --type <type>', `instance type of the auto cluster (default ${JOB_DEFAULTS.instanceType})`)
@@ -178,7 +192,11 @@ export const registerSubmitCommand: CommandRegistrar = (program, ctx, exit) => {
       '--docker <image[@oss://folder/]>',
       'run in a Docker image, loaded from <folder><name>.tar if given',
     )
-    .option('--max_retry_count <n>', 'retries per instance (default 0)')
+    .option(
+      '--max_retry_count <n>',
+      'retries per instance, a whole number >= 0 (default 0)',
+      checkedText((t) => wholeNumber(t, 0)),
+    )
     .option(
       '--osspath <oss://bucket/prefix/>',
       `where packages and logs go (default ${JOB_DEFAULTS.osspath})`,

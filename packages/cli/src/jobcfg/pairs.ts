@@ -154,13 +154,6 @@ export function parseBool(text: string, option: string): boolean {
   throw new JobConfigError(`${option}: expected true or false, got ${JSON.stringify(text)}`);
 }
 
-/** An integer, or `fallback` when the text is not a positive integer (bcs's lenient nodes/timeout). */
-export function positiveIntOr(text: string | undefined, fallback: number): number {
-  if (text === undefined || !/^\s*[+-]?\d+\s*$/.test(text)) return fallback;
-  const n = Number(text);
-  return n > 0 ? n : fallback;
-}
-
 /** What `-c/--cluster` and `cluster =` name: an existing cluster or an auto cluster's image/type. */
 export type ClusterChoice = { clusterId: string } | { image?: string; type?: string };
 

@@ -15,10 +15,15 @@ export interface IniSection {
   readonly name: string;
   /** Lower-cased keys, in file order. */
   readonly values: ReadonlyMap<string, string>;
+  /** The line each key is set on, for messages. */
+  readonly lines: ReadonlyMap<string, number>;
 }
 
 export interface IniDocument {
+  /** The file's name in messages. */
+  readonly source: string;
   readonly defaults: ReadonlyMap<string, string>;
+  readonly defaultLines: ReadonlyMap<string, number>;
   /** The non-DEFAULT sections in file order. */
   readonly sections: readonly IniSection[];
 }
@@ -41,8 +46,10 @@ const OPTION_RE = /^(.*?)\s*([=:])\s*(.*)$/;
 /** Parses job.cfg text; `source` names the file in error messages. */
 export function parseIni(text: string, source = 'job.cfg'): IniDocument {
   const defaults = new Map<string, string[]>();
-  const sections: { name: string; values: Map<string, string[]> }[] = [];
+  const defaultLines = new Map<string, number>();
+  const sections: { name: string; values: Map<string, string[]>; lines: Map<string, number> }[] = [];
   let current: Map<string, string[]> | undefined;
+  let currentLines = defaultLines;
   let currentName = '';
   let option: string | undefined;
   let optionIndent = Number.POSITIVE_INFINITY;
@@ -69,11 +76,13 @@ export function parseIni(text: string, source = 'job.cfg'): IniDocument {
       option = undefined;
       if (name === DEFAULT_SECTION) {
         current = defaults;
+        currentLines = defaultLines;
       } else {
         if (sections.some((s) => s.name === name))
           throw new IniSyntaxError(source, lineNo, `section [${name}] appears twice`);
         current = new Map();
-        sections.push({ name, values: current });
+        currentLines = new Map();
+        sections.push({ name, values: current, lines: currentLines });
       }
       currentName = name;
       return;
@@ -87,14 +96,17 @@ export function parseIni(text: string, source = 'job.cfg'): IniDocument {
     if (current.has(key))
       throw new IniSyntaxError(source, lineNo, `option "${key}" appears twice in [${currentName}]`);
     current.set(key, [match[3]!.trim()]);
+    currentLines.set(key, lineNo);
     option = key;
   });
 
   const join = (values: Map<string, string[]>): Map<string, string> =>
     new Map([...values].map(([key, parts]) => [key, parts.join('\n').replace(/\n+$/, '')]));
   return {
+    source,
     defaults: join(defaults),
-    sections: sections.map((s) => ({ name: s.name, values: join(s.values) })),
+    defaultLines,
+    sections: sections.map((s) => ({ name: s.name, values: join(s.values), lines: s.lines })),
   };
 }
 
@@ -116,7 +128,8 @@ export function substituteVariables(doc: IniDocument): IniDocument {
       [...values].map(([key, value]) => [key, value.replace(pattern, (m) => vars.get(m.toLowerCase()) ?? m)]),
     );
   return {
+    ...doc,
     defaults: apply(doc.defaults),
-    sections: doc.sections.map((s) => ({ name: s.name, values: apply(s.values) })),
+    sections: doc.sections.map((s) => ({ ...s, values: apply(s.values) })),
   };
 }

@@ -251,21 +251,86 @@ test('missing cmd names the section; bad values are reported', () => {
   assert.throws(() => fromCfg('[DEFAULT]\njob_name = x\n'), /no tasks/);
 });
 
-test('job-level options from DEFAULT or a task section; lenient numbers as bcs', () => {
+test('job-level options from DEFAULT or a task section; timeouts with units', () => {
   const { description } = fromCfg(`[DEFAULT]
-priority = high
+priority = 7
 force = yes
 [t]
 cmd = a
-nodes = 0
-timeout = -5
+nodes = 4
+timeout = 1h30m
 auto_release = on
 description = from section
 `);
-  assert.equal(description.Priority, 1);
+  assert.equal(description.Priority, 7);
   assert.equal(description.JobFailOnInstanceFail, false);
   assert.equal(description.AutoRelease, true);
   assert.equal(description.Description, 'from section');
-  assert.equal(description.DAG.Tasks['t']!.InstanceCount, 1);
-  assert.equal(description.DAG.Tasks['t']!.Timeout, 86400);
+  assert.equal(description.DAG.Tasks['t']!.InstanceCount, 4);
+  assert.equal(description.DAG.Tasks['t']!.Timeout, 5400);
+});
+
+test('unusable numbers are refused, naming the file, line, key and section (bcs replaced them silently)', () => {
+  const cases: [string, RegExp][] = [
+    [
+      '[DEFAULT]\npriority = high\n[t]\ncmd = a\n',
+      /^job\.cfg:2: priority in \[DEFAULT\]: "high" is not valid: expected a whole number from 0 to 1000$/,
+    ],
+    [
+      '[t]\ncmd = a\nnodes = 0\n',
+      /^job\.cfg:3: nodes in \[t\]: "0" is not valid: expected a whole number >= 1$/,
+    ],
+    ['[t]\ncmd = a\ntimeout = -5\n', /^job\.cfg:3: timeout in \[t\]: "-5" is not valid: expected a duration/],
+    ['[t]\ncmd = a\nmax_retry_count = 1.5\n', /^job\.cfg:3: max_retry_count in \[t\]: "1\.5"/],
+    [
+      '[t]\ncmd = a\nresource_type = Cheap\n',
+      /resource_type in \[t\]: "Cheap" is not valid: expected one of OnDemand, Spot/,
+    ],
+  ];
+  for (const [text, message] of cases)
+    assert.throws(() => fromCfg(text), { name: 'JobConfigError', message });
+  // The same checks name the flag when the value came from the command line.
+  assert.throws(() => fromCfg('[t]\ncmd = a\n', { nodes: 'abc' }), {
+    message: /^option -n\/--nodes: "abc" is not valid: expected a whole number >= 1$/,
+  });
+});
+
+test('an unknown job.cfg key is refused with its line and the closest known key; cloud-only keys warn', () => {
+  assert.throws(() => fromCfg('[DEFAULT]\njob_name = x\n[count]\ncmd = a\nnodez = 3\n'), {
+    name: 'JobConfigError',
+    message: 'job.cfg:5: unknown option "nodez" in [count]; did you mean "nodes"?',
+  });
+  assert.throws(() => fromCfg('[t]\ncmd = a\ncolour = red\n'), {
+    message: 'job.cfg:3: unknown option "colour" in [t]',
+  });
+  const { warnings } = fromCfg('[t]\ncmd = a\ndisk = system:cloud:40\n');
+  assert.deepEqual(warnings, [
+    'job.cfg:3: "disk" in [t] has no effect in Shoal (a bcs cloud option); ignored',
+  ]);
+});
+
+test('deps naming a task the job does not have are refused before anything is submitted or drawn', () => {
+  assert.throws(() => fromCfg('[DEFAULT]\ndeps = split->count\n[split]\ncmd = a\n'), {
+    name: 'JobConfigError',
+    message: 'deps: "count" is not a task of this job (tasks: split)',
+  });
+});
+
+test('notification, resource type, reserve_on_fail and user_data reach the description', () => {
+  const { description } = fromCfg(`[DEFAULT]
+notification_endpoint = http://127.0.0.1:9/hook
+notification_events = OnJobFinished, OnJobFailed
+[t]
+cmd = a
+resource_type = Spot
+reserve_on_fail = true
+user_data = a:1,b:2
+`);
+  assert.deepEqual(description.Notification, {
+    Topic: { Endpoint: 'http://127.0.0.1:9/hook', Events: ['OnJobFinished', 'OnJobFailed'] },
+  });
+  const auto = description.DAG.Tasks['t']!.AutoCluster!;
+  assert.equal(auto.ResourceType, 'Spot');
+  assert.equal(auto.ReserveOnFail, true);
+  assert.deepEqual(auto.UserData, { a: '1', b: '2' });
 });

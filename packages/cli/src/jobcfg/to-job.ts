@@ -6,6 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type { WireJobDescription, WireTaskDescription } from '@shoal/sdk';
+import { durationSeconds, oneOf, OptionValueError, wholeNumber } from '../option-values.js';
+import { closest } from './closest.js';
 import { substituteVariables, type IniDocument } from './parse.js';
 import {
   JobConfigError,
@@ -17,7 +19,6 @@ import {
   parseMountList,
   parseMounts,
   type MountItem,
-  positiveIntOr,
 } from './pairs.js';
 
 /** Option values as written (job.cfg text or command-line strings), keyed by job.cfg option name. */
@@ -26,9 +27,14 @@ export type Settings = Readonly<Record<string, string | undefined>>;
 /** The tasks of a job before the command line is applied. */
 export interface JobSource {
   defaults: Settings;
-  tasks: readonly { name: string; values: Settings }[];
+  tasks: readonly { name: string; values: Settings; lines?: ReadonlyMap<string, number> }[];
   /** Directory the file's relative `pack` paths are resolved against. */
   baseDir: string;
+  /** The job.cfg the values come from, and the line of each DEFAULT key, for messages. */
+  file?: string;
+  defaultLines?: ReadonlyMap<string, number>;
+  /** What reading the file found worth telling (settings that have no effect). */
+  warnings?: readonly string[];
 }
 
 export interface BuildJobOptions {
@@ -53,6 +59,8 @@ export interface PackPlan {
 export interface BuiltJob {
   description: WireJobDescription;
   packs: PackPlan[];
+  /** Settings that were understood but have no effect in Shoal, one line each, for stderr. */
+  warnings: string[];
 }
 
 /** The values bcs fills in when nothing says otherwise (spec §8.2), Shoal's image/type defaults. */
@@ -67,13 +75,91 @@ export const JOB_DEFAULTS = Object.freeze({
   taskName: 'task',
 });
 
+/** The job.cfg keys Shoal reads (spec §8.2), by the command-line flag that sets the same thing. */
+const KEYS: Readonly<Record<string, string | undefined>> = {
+  cmd: undefined,
+  job_name: undefined,
+  description: '-d/--description',
+  nodes: '-n/--nodes',
+  force: '-f/--force',
+  auto_release: '--auto_release',
+  pack: '-p/--pack',
+  priority: '--priority',
+  timeout: '--timeout',
+  cluster: '-c/--cluster',
+  image: '-i/--image',
+  type: '-t/--type',
+  env: '-e/--env',
+  read_mount: '-r/--read_mount',
+  write_mount: '-w/--write_mount',
+  log_mapping: '--log_mapping',
+  mount: '-m/--mount',
+  docker: '--docker',
+  max_retry_count: '--max_retry_count',
+  deps: undefined,
+  resource_type: undefined,
+  reserve_on_fail: undefined,
+  user_data: undefined,
+  notification_endpoint: undefined,
+  notification_topic: undefined,
+  notification_events: undefined,
+};
+
+/** bcs job.cfg keys for cloud resources a self-hosted Shoal does not have: accepted, with a warning. */
+const IGNORED_KEYS = new Set([
+  'disk',
+  'vpc_cidr_block',
+  'vpc_id',
+  'spot_price_limit',
+  'nas_access_group',
+  'nas_file_system',
+  'no_cache_support',
+  'lock',
+  'locale',
+]);
+
+/** Refuses keys no version of bcs knows (a typo would otherwise be ignored), naming the closest known key. */
+function checkKeys(doc: IniDocument): string[] {
+  const warnings: string[] = [];
+  const known = [...Object.keys(KEYS), ...IGNORED_KEYS];
+  const sections = [
+    { name: 'DEFAULT', values: doc.defaults, lines: doc.defaultLines },
+    ...doc.sections.map((s) => ({ name: s.name, values: s.values, lines: s.lines })),
+  ];
+  for (const section of sections) {
+    for (const key of section.values.keys()) {
+      if (key.startsWith('$') || key in KEYS) continue;
+      const at = `${doc.source}:${section.lines.get(key) ?? '?'}`;
+      if (IGNORED_KEYS.has(key)) {
+        warnings.push(
+          `${at}: "${key}" in [${section.name}] has no effect in Shoal (a bcs cloud option); ignored`,
+        );
+        continue;
+      }
+      const near = closest(key, known);
+      throw new JobConfigError(
+        `${at}: unknown option "${key}" in [${section.name}]${near ? `; did you mean "${near}"?` : ''}`,
+      );
+    }
+  }
+  return warnings;
+}
+
 /** A job.cfg document as a source: `$variables` substituted, one task per non-DEFAULT section. */
 export function jobSourceFromIni(doc: IniDocument, baseDir: string): JobSource {
+  const warnings = checkKeys(doc);
   const resolved = substituteVariables(doc);
   return {
     defaults: Object.fromEntries(resolved.defaults),
-    tasks: resolved.sections.map((s) => ({ name: s.name, values: Object.fromEntries(s.values) })),
+    tasks: resolved.sections.map((s) => ({
+      name: s.name,
+      values: Object.fromEntries(s.values),
+      lines: s.lines,
+    })),
     baseDir,
+    file: doc.source,
+    defaultLines: doc.defaultLines,
+    warnings,
   };
 }
 
@@ -85,6 +171,8 @@ export function singleTaskSource(baseDir: string): JobSource {
 interface Level {
   values: Settings;
   base: string;
+  /** Where `key` was set, for messages: the flag, or the file, line and section. */
+  where(key: string): string;
 }
 
 function firstSet(levels: readonly Level[], key: string): { value: string; level: Level } | undefined {
@@ -95,28 +183,53 @@ function firstSet(levels: readonly Level[], key: string): { value: string; level
   return undefined;
 }
 
-function nonNegativeInt(text: string | undefined, option: string): number {
-  if (text === undefined || text.trim() === '') return 0;
-  if (!/^\s*\d+\s*$/.test(text))
-    throw new JobConfigError(`${option}: expected a whole number >= 0, got ${JSON.stringify(text)}`);
-  return Number(text);
+/**
+ * The value of `key` from the first level that sets it, read by `parse`, or `fallback`. Unlike bcs, which
+ * replaced an unreadable number with its default, a bad value is refused, naming where it was set.
+ */
+function checkedValue<T>(levels: readonly Level[], key: string, parse: (text: string) => T, fallback: T): T {
+  const found = firstSet(levels, key);
+  if (!found) return fallback;
+  try {
+    return parse(found.value);
+  } catch (err) {
+    if (!(err instanceof OptionValueError)) throw err;
+    throw new JobConfigError(
+      `${found.level.where(key)}: ${JSON.stringify(found.value)} is not valid: ${err.message}`,
+    );
+  }
 }
 
-function priorityOf(text: string | undefined): number {
-  // bcs: an unreadable priority silently becomes 1; the server checks the range.
-  return text !== undefined && /^\s*-?\d+\s*$/.test(text) ? Number(text) : JOB_DEFAULTS.priority;
+function cliLevel(values: Settings, base: string): Level {
+  return { values, base, where: (key) => (KEYS[key] ? `option ${KEYS[key]}` : key) };
+}
+
+function fileLevel(
+  values: Settings,
+  base: string,
+  file: string | undefined,
+  section: string,
+  lines: ReadonlyMap<string, number> | undefined,
+): Level {
+  return {
+    values,
+    base,
+    where: (key) => `${file ?? 'job.cfg'}:${lines?.get(key) ?? '?'}: ${key} in [${section}]`,
+  };
 }
 
 /** Builds the JobDescription and the packages to upload. Throws JobConfigError for unusable values. */
 export function buildJob(source: JobSource, options: BuildJobOptions): BuiltJob {
   const osspath = options.osspath.endsWith('/') ? options.osspath : `${options.osspath}/`;
   const runPrefix = `${osspath}${options.runId}/`;
-  const cli: Level = { values: options.cli, base: options.cwd };
-  const defaults: Level = { values: source.defaults, base: source.baseDir };
+  const cli = cliLevel(options.cli, options.cwd);
+  const defaults = fileLevel(source.defaults, source.baseDir, source.file, 'DEFAULT', source.defaultLines);
+  const sectionLevel = (t: JobSource['tasks'][number]): Level =>
+    fileLevel(t.values, source.baseDir, source.file, t.name, t.lines);
   if (source.tasks.length === 0) throw new JobConfigError('the job has no tasks: add a [task] section');
 
   // Job-level options: the command line, else the last task section naming them (legacy bcs), else DEFAULT.
-  const sectionLevels = [...source.tasks].reverse().map((t) => ({ values: t.values, base: source.baseDir }));
+  const sectionLevels = [...source.tasks].reverse().map(sectionLevel);
   const jobLevels = [cli, ...sectionLevels, defaults];
   const jobValue = (key: string): string | undefined => firstSet(jobLevels, key)?.value;
   const force = jobValue('force');
@@ -125,7 +238,7 @@ export function buildJob(source: JobSource, options: BuildJobOptions): BuiltJob 
   const tasks: Record<string, WireTaskDescription> = {};
   const packs: PackPlan[] = [];
   for (const task of source.tasks) {
-    const levels: Level[] = [cli, { values: task.values, base: source.baseDir }, defaults];
+    const levels: Level[] = [cli, sectionLevel(task), defaults];
     const get = (key: string): string | undefined => firstSet(levels, key)?.value;
     const where =
       source.tasks.length > 1 || task.name !== JOB_DEFAULTS.taskName ? ` (in section [${task.name}])` : '';
@@ -151,9 +264,9 @@ export function buildJob(source: JobSource, options: BuildJobOptions): BuiltJob 
     }
 
     const description: WireTaskDescription = {
-      InstanceCount: positiveIntOr(get('nodes'), 1),
-      Timeout: positiveIntOr(get('timeout'), JOB_DEFAULTS.timeoutSec),
-      MaxRetryCount: nonNegativeInt(get('max_retry_count'), 'max_retry_count'),
+      InstanceCount: checkedValue(levels, 'nodes', (t) => wholeNumber(t, 1), 1),
+      Timeout: checkedValue(levels, 'timeout', durationSeconds, JOB_DEFAULTS.timeoutSec),
+      MaxRetryCount: checkedValue(levels, 'max_retry_count', (t) => wholeNumber(t, 0), 0),
       ...clusterFields(levels),
       InputMapping: inputMapping,
       OutputMapping: outputMapping,
@@ -189,18 +302,49 @@ export function buildJob(source: JobSource, options: BuildJobOptions): BuiltJob 
     tasks[task.name] = description;
   }
 
-  const deps = firstSet([cli, defaults], 'deps')?.value;
+  const depsText = firstSet([cli, defaults], 'deps')?.value;
+  const dependencies = depsText ? parseDeps(depsText) : {};
+  // Checked here, as the server would, so that --show_dag and --show_json refuse what sub would.
+  for (const [from, successors] of Object.entries(dependencies)) {
+    for (const name of [from, ...successors]) {
+      if (!(name in tasks))
+        throw new JobConfigError(
+          `deps: "${name}" is not a task of this job (tasks: ${Object.keys(tasks).join(', ')})`,
+        );
+    }
+  }
+  const notification = notificationOf(jobLevels);
   return {
     description: {
       Name: jobValue('job_name') || JOB_DEFAULTS.name,
       Description: jobValue('description') || JOB_DEFAULTS.description,
-      Priority: priorityOf(jobValue('priority')),
+      Priority: checkedValue(jobLevels, 'priority', (t) => wholeNumber(t, 0, 1000), JOB_DEFAULTS.priority),
       Type: 'DAG',
       JobFailOnInstanceFail: force === undefined ? true : !parseBool(force, 'force'),
       AutoRelease: autoRelease === undefined ? false : parseBool(autoRelease, 'auto_release'),
-      DAG: { Tasks: tasks, Dependencies: deps ? parseDeps(deps) : {} },
+      ...(notification ? { Notification: notification } : {}),
+      DAG: { Tasks: tasks, Dependencies: dependencies },
     },
     packs,
+    warnings: [...(source.warnings ?? [])],
+  };
+}
+
+/** `notification_endpoint`, `_topic` and `_events` (comma-separated) as the job's Notification.Topic. */
+function notificationOf(levels: readonly Level[]): WireJobDescription['Notification'] | undefined {
+  const endpoint = firstSet(levels, 'notification_endpoint')?.value;
+  const topic = firstSet(levels, 'notification_topic')?.value;
+  const events = firstSet(levels, 'notification_events')?.value;
+  if (endpoint === undefined && topic === undefined && events === undefined) return undefined;
+  return {
+    Topic: {
+      ...(topic ? { Name: topic } : {}),
+      ...(endpoint ? { Endpoint: endpoint } : {}),
+      Events: (events ?? '')
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== ''),
+    },
   };
 }
 
@@ -224,13 +368,20 @@ function clusterFields(levels: readonly Level[]): Pick<WireTaskDescription, 'Clu
     }
     return undefined;
   };
+  const userData = firstSet(levels, 'user_data');
   return {
     ClusterId: '',
     AutoCluster: {
       ImageId: pick('image') ?? JOB_DEFAULTS.imageId,
       InstanceType: pick('type') ?? JOB_DEFAULTS.instanceType,
-      ResourceType: 'OnDemand',
-      ReserveOnFail: false,
+      ResourceType: checkedValue(
+        levels,
+        'resource_type',
+        (t) => oneOf(t.trim(), ['OnDemand', 'Spot'] as const),
+        'OnDemand',
+      ),
+      ReserveOnFail: checkedValue(levels, 'reserve_on_fail', (t) => parseBool(t, 'reserve_on_fail'), false),
+      ...(userData ? { UserData: parseEnv(userData.value) } : {}),
     },
   };
 }

@@ -165,6 +165,19 @@ test('CommandLine: a non-empty string without NUL, at most 64 KiB', () => {
     'must be at most 65536 bytes',
     `"${'x'.repeat(116)}...`,
   );
+  // Refused at submit: a command line that cannot be split into arguments could never run.
+  rejects(
+    command('CommandLine', "echo 'unterminated"),
+    field,
+    'unterminated single quote: the quote at position 6 of the command line is never closed',
+    `"echo 'unterminated"`,
+  );
+  rejects(
+    command('CommandLine', 'sh -c "echo hi'),
+    field,
+    'unterminated double quote: the quote at position 7 of the command line is never closed',
+    '"sh -c \\"echo hi"',
+  );
 });
 
 test('PackagePath: empty, or an oss:// or s3:// .tar.gz/.tgz/.zip object', () => {

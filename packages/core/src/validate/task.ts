@@ -3,6 +3,7 @@
  * error reported for a given description never changes.
  */
 import { invalidJob, missingParameter } from '../errors.js';
+import { commandLineProblem } from '../cmdline.js';
 import { dockerReferenceProblem, taskDockerImage } from '../images.js';
 import { mountSchemeOf, unsupportedMountScheme, type MountEntry } from '../mounts.js';
 import { objectUriProblem } from '../oss-uri.js';
@@ -37,6 +38,9 @@ function commandLine(value: unknown, path: string): string {
   if (Buffer.byteLength(value) > LIMITS.maxCommandLineBytes) {
     throw invalidJob(path, value, `must be at most ${LIMITS.maxCommandLineBytes} bytes`);
   }
+  // Refused now rather than when the first instance runs: it could never run.
+  const problem = commandLineProblem(value);
+  if (problem) throw invalidJob(path, value, problem);
   return value;
 }
 
