@@ -17,6 +17,11 @@ export interface CliContext {
   readonly cwd: string;
   readonly homeDir: string;
   now(): number;
+  /**
+   * Asks the user a question and resolves to the answer; present only when a person can answer (stdin and
+   * stderr are terminals), so commands never wait for input a script cannot give.
+   */
+  ask?(question: string): Promise<string>;
   /** Resolves when the user asks the process to stop (SIGINT/SIGTERM). */
   untilSignal(): Promise<string>;
 }

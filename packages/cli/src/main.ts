@@ -3,6 +3,7 @@
  * itself but resolves to the exit code, and it is the one place that reads process globals.
  */
 import { homedir } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { registerAccountCommands } from './commands/account.js';
 import { registerActionCommands } from './commands/actions.js';
@@ -23,6 +24,15 @@ import { JobConfigError } from './jobcfg/pairs.js';
 import { IniSyntaxError } from './jobcfg/parse.js';
 import { formatError } from './format/error.js';
 
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
 function processContext(): CliContext {
   return {
     stdout: process.stdout,
@@ -31,6 +41,7 @@ function processContext(): CliContext {
     cwd: process.cwd(),
     homeDir: process.env['HOME'] || homedir(),
     now: () => Date.now(),
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { ask } : {}),
     untilSignal: () =>
       new Promise((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {

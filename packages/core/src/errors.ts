@@ -118,9 +118,16 @@ export function notFound(kind: string, id: string): ShoalError {
   );
 }
 
-export function stateConflict(kind: string, id: string, state: string, operation: string): ShoalError {
+/** `hint`, when given, says what to do instead (a sentence). */
+export function stateConflict(
+  kind: string,
+  id: string,
+  state: string,
+  operation: string,
+  hint?: string,
+): ShoalError {
   return new ShoalError(
     'StateConflict',
-    `User operation is invalid. The current resource state is ${state}: cannot ${operation} ${kind} ${id}.`,
+    `User operation is invalid. The current resource state is ${state}: cannot ${operation} ${kind} ${id}.${hint ? ` ${hint}` : ''}`,
   );
 }

@@ -223,7 +223,12 @@ export class ShoalClient extends ObjectClient {
     return this.list({
       method: 'GET',
       path: '/events',
-      query: { After: options.after, MaxItemCount: options.maxItemCount },
+      query: {
+        After: options.after,
+        Order: options.order,
+        Before: options.before,
+        MaxItemCount: options.maxItemCount,
+      },
     });
   }
 

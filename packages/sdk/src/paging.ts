@@ -23,8 +23,12 @@ export interface ListObjectsOptions {
 
 /** Paging of {@link ShoalClient.listEvents}. */
 export interface ListEventsOptions {
-  /** Only events with a sequence number greater than this. */
+  /** Only events with a sequence number greater than this (oldest first). */
   after?: number;
+  /** `desc`: the newest events first (a look back rather than a cursor to follow). */
+  order?: 'asc' | 'desc';
+  /** With `order: 'desc'`: only events with a sequence number smaller than this (the previous NextMarker). */
+  before?: number;
   maxItemCount?: number;
 }
 

@@ -84,7 +84,7 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
     .description('recent events (job and instance state changes)')
     .option(
       '--after <seq>',
-      'only events after this sequence number',
+      'the events after this sequence number, oldest first (default: the newest first)',
       checked((t) => wholeNumber(t, 0)),
     )
     .option(
@@ -94,10 +94,16 @@ export const registerCatalogCommands: CommandRegistrar = (program, ctx) => {
     )
     .option('--json', 'print JSON');
   withConnectionOptions(ev).action(async (flags: EventFlags) => {
-    const after = flags.after ?? 0;
     const top = flags.top ?? 50;
     const { client } = await openSession(flags, ctx);
-    const events = (await client.listEvents({ after, maxItemCount: Math.min(top, 1000) })).Items;
+    // The newest first, as a look back; with --after, what followed that event, in order.
+    const events = (
+      await client.listEvents(
+        flags.after === undefined
+          ? { order: 'desc', maxItemCount: top }
+          : { after: flags.after, maxItemCount: top },
+      )
+    ).Items;
     const now = ctx.now();
     print(flags, events, () =>
       events.length === 0

@@ -1,7 +1,8 @@
 /**
  * `shoal ch <id>` (`check`): the job with its tasks and, for anything that failed, why.
  */
-import { loadCache, resolveJobRef } from '../cache.js';
+import type { WireInstance } from '@shoal/core';
+import { resolveJobRef, sessionCache } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import type { CommandRegistrar } from '../context.js';
 import { instanceProblem } from '../format/jobs.js';
@@ -13,24 +14,37 @@ export const registerCheckCommand: CommandRegistrar = (program, ctx) => {
     .command('ch')
     .alias('check')
     .description('check a job: its state, its tasks and the reasons of failed instances')
-    .argument('<jobId>', 'job id, or row number of the last listing');
-  withConnectionOptions(command).action(async (ref: string, flags: ConnectionFlags) => {
+    .argument('<jobId>', 'job id, or row number of the last listing')
+    .option('--json', 'print JSON: {Job, Tasks, FailedInstances}');
+  withConnectionOptions(command).action(async (ref: string, flags: ConnectionFlags & { json?: boolean }) => {
     const session = await openSession(flags, ctx);
-    const jobId = resolveJobRef(ref, await loadCache(session.cacheFile));
-    await showJob(session, jobId, false, ctx);
-    const rows: string[][] = [];
-    for (const task of await collectTasks(session.client, jobId)) {
+    const jobId = resolveJobRef(ref, await sessionCache(session));
+    const tasks = await collectTasks(session.client, jobId);
+    const failed: { TaskName: string; Instance: WireInstance }[] = [];
+    for (const task of tasks) {
       if (!task.InstanceMetrics?.FailedCount) continue;
-      for await (const inst of session.client.instances(jobId, task.TaskName, { state: 'Failed' })) {
-        if (inst.State !== 'Failed') continue;
-        rows.push([
-          task.TaskName,
-          String(inst.InstanceId),
-          String(inst.Result?.ExitCode ?? '-'),
-          instanceProblem(inst) || '-',
-        ]);
-      }
+      for await (const inst of session.client.instances(jobId, task.TaskName, { state: 'Failed' }))
+        if (inst.State === 'Failed') failed.push({ TaskName: task.TaskName, Instance: inst });
     }
+    if (flags.json) {
+      const job = await session.client.getJob(jobId);
+      const FailedInstances = failed.map(({ TaskName, Instance }) => ({
+        TaskName,
+        InstanceId: Instance.InstanceId,
+        ExitCode: Instance.Result?.ExitCode ?? null,
+        ErrorCode: Instance.Result?.ErrorCode ?? '',
+        Reason: instanceProblem(Instance),
+      }));
+      ctx.stdout.write(`${JSON.stringify({ Job: job, Tasks: tasks, FailedInstances }, null, 2)}\n`);
+      return;
+    }
+    await showJob(session, jobId, false, ctx);
+    const rows = failed.map(({ TaskName, Instance }) => [
+      TaskName,
+      String(Instance.InstanceId),
+      String(Instance.Result?.ExitCode ?? '-'),
+      instanceProblem(Instance) || '-',
+    ]);
     if (rows.length > 0) {
       ctx.stdout.write(`\nFailed instances:\n${renderTable(['Task', 'Instance', 'Exit', 'Reason'], rows)}`);
       ctx.stdout.write(`\nSee their output with "shoal log ${jobId} <task> <instance>".\n`);

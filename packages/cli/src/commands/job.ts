@@ -4,7 +4,7 @@
  */
 import type { WireJob, WireTask } from '@shoal/core';
 import type { ShoalClient } from '@shoal/sdk';
-import { loadCache, resolveJobRef, resolveTaskRef, saveCache } from '../cache.js';
+import { listingOwner, loadCache, resolveJobRef, resolveTaskRef, saveCache, sessionCache } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags, type Session } from '../connection.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 import { checked, listOf, wholeNumber } from '../option-values.js';
@@ -36,9 +36,11 @@ async function listJobs(session: Session, flags: JobFlags, ctx: CliContext): Pro
   }
   jobs.sort((a, b) => (a.CreationTime < b.CreationTime ? 1 : a.CreationTime > b.CreationTime ? -1 : 0));
   const shown = jobs.slice(0, top);
+  const { tasks } = await loadCache(session.cacheFile);
   await saveCache(session.cacheFile, {
-    ...(await loadCache(session.cacheFile)),
     jobs: shown.map((j) => j.Id),
+    tasks,
+    listedFor: listingOwner(session),
   });
   ctx.stdout.write(
     flags.json ? `${JSON.stringify(shown, null, 2)}\n` : renderJobList(shown, ctx.now(), useColour(ctx)),
@@ -63,7 +65,7 @@ export async function showJob(
   json: boolean,
   ctx: CliContext,
 ): Promise<WireJob> {
-  const cache = await loadCache(session.cacheFile);
+  const cache = await sessionCache(session);
   const jobId = resolveJobRef(ref, cache);
   const job = await session.client.getJob(jobId);
   const tasks = await collectTasks(session.client, jobId);
@@ -83,7 +85,7 @@ async function showTask(
   json: boolean,
   ctx: CliContext,
 ): Promise<number> {
-  const cache = await loadCache(session.cacheFile);
+  const cache = await sessionCache(session);
   const jobId = resolveJobRef(ref, cache);
   const taskName = await resolveTaskRef(jobId, taskRef, cache, () => taskNames(session.client, jobId));
   const task = await session.client.getTask(jobId, taskName);
@@ -125,7 +127,7 @@ export const registerJobCommand: CommandRegistrar = (program, ctx, exit) => {
       if (!jobRef) {
         exit.code = await listJobs(session, flags, ctx);
       } else if (flags.description) {
-        const jobId = resolveJobRef(jobRef, await loadCache(session.cacheFile));
+        const jobId = resolveJobRef(jobRef, await sessionCache(session));
         ctx.stdout.write(`${JSON.stringify(await session.client.getJobDescription(jobId), null, 2)}\n`);
       } else if (taskRef) {
         exit.code = await showTask(session, jobRef, taskRef, Boolean(flags.json), ctx);

@@ -4,13 +4,14 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ShoalApiError, type LogStream } from '@shoal/sdk';
-import { loadCache, resolveJobRef, resolveTaskRef } from '../cache.js';
+import { ShoalApiError, type LogStream, type ShoalClient } from '@shoal/sdk';
+import { resolveJobRef, resolveTaskRef, sessionCache } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { UsageError, type CommandRegistrar } from '../context.js';
 import { taskNames } from './job.js';
 
 interface LogFlags extends ConnectionFlags {
+  json?: boolean;
   stderr?: boolean;
   stdout?: boolean;
   follow?: boolean;
@@ -20,6 +21,27 @@ interface LogFlags extends ConnectionFlags {
 function instanceNumber(text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`instance must be a whole number >= 0, got "${text}"`);
   return Number(text);
+}
+
+/** Why nothing was printed: the instances are done and wrote nothing, or nothing was written yet. */
+async function nothingWritten(
+  client: ShoalClient,
+  jobId: string,
+  task: string | undefined,
+  instance: string | undefined,
+  streams: readonly LogStream[],
+): Promise<string> {
+  const job = await client.getJob(jobId);
+  const who =
+    task === undefined
+      ? `the instances of ${jobId}`
+      : instance === undefined
+        ? `the instances of task ${task}`
+        : `instance ${instance} of task ${task}`;
+  const where = streams.length === 1 ? streams[0]! : 'stdout or stderr';
+  if (job.State === 'Waiting' || job.State === 'Running')
+    return `No log output for ${jobId} yet: it is ${job.State} and ${who} wrote nothing to ${where} so far.\n`;
+  return `${jobId} is ${job.State}: ${who} wrote nothing to ${where}.\n`;
 }
 
 export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
@@ -36,12 +58,16 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
     .option(
       '-d, --dir <dir>',
       'save each log to <dir>/<stream>.<job>.<task>.<instance> instead of printing it',
+    )
+    .option(
+      '--json',
+      'print JSON: [{TaskName, InstanceId, Stream, Text}] (with -f, one such object per line)',
     );
   withConnectionOptions(command).action(
     async (ref: string, taskRef: string | undefined, instanceRef: string | undefined, flags: LogFlags) => {
       const session = await openSession(flags, ctx);
       const { client } = session;
-      const cache = await loadCache(session.cacheFile);
+      const cache = await sessionCache(session);
       const jobId = resolveJobRef(ref, cache);
       const streams: LogStream[] =
         flags.stderr && !flags.stdout
@@ -50,13 +76,21 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
             ? ['stdout']
             : ['stdout', 'stderr'];
 
+      if (flags.json && flags.dir)
+        throw new UsageError('--json prints the logs and --dir saves them: use one');
       if (flags.follow) {
         if (!taskRef || instanceRef === undefined)
           throw new UsageError('--follow needs a task and an instance number');
         const stream = streams.length === 1 ? streams[0]! : 'stdout';
         const taskName = await resolveTaskRef(jobId, taskRef, cache, () => taskNames(client, jobId));
-        for await (const chunk of client.followLog(jobId, taskName, instanceNumber(instanceRef), stream))
-          ctx.stdout.write(chunk);
+        const instanceId = instanceNumber(instanceRef);
+        for await (const chunk of client.followLog(jobId, taskName, instanceId, stream)) {
+          if (!flags.json) ctx.stdout.write(chunk);
+          else
+            ctx.stdout.write(
+              `${JSON.stringify({ TaskName: taskName, InstanceId: instanceId, Stream: stream, Text: Buffer.from(chunk).toString('utf8') })}\n`,
+            );
+        }
         return;
       }
 
@@ -64,6 +98,7 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
         ? [await resolveTaskRef(jobId, taskRef, cache, () => taskNames(client, jobId))]
         : await taskNames(client, jobId);
       let printed = 0;
+      const entries: { TaskName: string; InstanceId: number; Stream: LogStream; Text: string }[] = [];
       for (const taskName of names) {
         const ids: number[] = [];
         if (instanceRef !== undefined) ids.push(instanceNumber(instanceRef));
@@ -79,6 +114,10 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
               throw err;
             }
             if (text === '') continue;
+            if (flags.json) {
+              entries.push({ TaskName: taskName, InstanceId: iid, Stream: stream, Text: text });
+              continue;
+            }
             if (flags.dir) {
               const file = join(resolve(ctx.cwd, flags.dir), `${stream}.${jobId}.${taskName}.${iid}`);
               await mkdir(dirname(file), { recursive: true });
@@ -94,7 +133,9 @@ export const registerLogCommand: CommandRegistrar = (program, ctx, exit) => {
           }
         }
       }
-      if (printed === 0) ctx.stderr.write(`No log output for ${jobId} yet.\n`);
+      if (flags.json) ctx.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      else if (printed === 0)
+        ctx.stderr.write(await nothingWritten(client, jobId, taskRef, instanceRef, streams));
       exit.code = 0;
     },
   );

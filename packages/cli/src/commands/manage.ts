@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { WireJobDescription } from '@shoal/sdk';
-import { loadCache, resolveJobRef } from '../cache.js';
+import { resolveJobRef, retireJobRows, sessionCache } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { CliError, type CommandRegistrar } from '../context.js';
 import { checked, wholeNumber } from '../option-values.js';
@@ -46,8 +46,10 @@ export const registerManageCommands: CommandRegistrar = (program, ctx, exit) => 
       ctx.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
       return;
     }
-    const { client } = await openSession(flags, ctx);
-    const { Id } = await client.createJob(description);
+    const session = await openSession(flags, ctx);
+    // Retired before the call: even a failed attempt leaves the user unsure what the list now holds.
+    await retireJobRows(session, 'a job was submitted since');
+    const { Id } = await session.client.createJob(description);
     ctx.stdout.write(`Job created: ${Id}\n`);
     exit.code = 0;
   });
@@ -65,7 +67,7 @@ export const registerManageCommands: CommandRegistrar = (program, ctx, exit) => 
     .option('-y, --yes', 'no confirmation (accepted for bcs compatibility)');
   withConnectionOptions(uj).action(async (ref: string, flags: ConnectionFlags & { priority: number }) => {
     const session = await openSession(flags, ctx);
-    const jobId = resolveJobRef(ref, await loadCache(session.cacheFile));
+    const jobId = resolveJobRef(ref, await sessionCache(session));
     await session.client.changeJobPriority(jobId, flags.priority);
     ctx.stdout.write(`Updated ${jobId}: priority ${flags.priority}\n`);
     exit.code = 0;

@@ -7,6 +7,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ShoalClient } from '@shoal/sdk';
 import { loadConfig } from '../config.js';
+import { confirmed } from '../confirm.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { CliError, type CliContext, type CommandRegistrar } from '../context.js';
 import { ByteBar, formatBytes } from '../format/bar.js';
@@ -180,11 +181,20 @@ export const registerOssCommands: CommandRegistrar = (program, ctx, exit) => {
 
   sub('del', ['delete', 'rm'], 'delete an object, or every object under a folder URI ending in /')
     .argument('<path>')
-    .option('-y, --yes', 'no confirmation (accepted for bcs compatibility)')
-    .action(async (path: string, flags: Flags) => {
+    .option('-y, --yes', 'do not ask for confirmation (asked only on a terminal, for a folder)')
+    .action(async (path: string, flags: Flags & { yes?: boolean }) => {
       const uri = await toUri(path, ctx);
       const { client } = await openSession(flags, ctx);
       const uris = uri.endsWith('/') ? await objectKeysUnder(client, uri) : [uri];
+      if (uri.endsWith('/')) {
+        const shown = uris.slice(0, 10).map((u) => `  ${u}`);
+        if (uris.length > shown.length) shown.push(`  ... and ${uris.length - shown.length} more`);
+        const what = `Delete ${uris.length === 1 ? 'this object' : `these ${uris.length} objects`} under ${uri}?\n${shown.join('\n')}`;
+        if (!(await confirmed(ctx, what, flags.yes))) {
+          exit.code = 1;
+          return;
+        }
+      }
       for (const one of uris) {
         await client.deleteObject(one);
         ctx.stdout.write(`Deleted ${one}\n`);

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ShoalClient } from '@shoal/sdk';
 import { CliError, UsageError, type CliContext, type CommandRegistrar } from '../context.js';
+import { retireJobRows } from '../cache.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { loadConfig } from '../config.js';
 import { ByteBar } from '../format/bar.js';
@@ -131,7 +132,9 @@ async function submit(
       ctx.stdout.write(renderDag(built.description.DAG.Tasks, built.description.DAG.Dependencies));
     return 0;
   }
-  const { client } = await openSession(flags, ctx);
+  const session = await openSession(flags, ctx);
+  const { client } = session;
+  await retireJobRows(session, 'a job was submitted since');
   await uploadPacks(client, built, ctx);
   // The run id doubles as idempotency token, which makes a retried submission safe.
   const { Id } = await client.createJob(built.description, { idempotentToken: runId });

@@ -255,6 +255,9 @@ export interface Store {
    */
   listEvents(afterSeq: number, limit: number, ownerId?: number): Promise<EventRecord[]>;
 
+  /** The newest events before a sequence number (all when undefined), newest first; `ownerId` as above. */
+  listRecentEvents(beforeSeq: number | undefined, limit: number, ownerId?: number): Promise<EventRecord[]>;
+
   /** Creates a user with the next never-used owner id; StateConflict if the name is taken. */
   createUser(name: string, nowUs: number): Promise<UserRecord>;
   getUser(name: string): Promise<UserRecord | undefined>;

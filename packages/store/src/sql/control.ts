@@ -10,7 +10,12 @@ import { enqueueTask, haltJob, loadJobContext, recountTasks } from './progress.j
 async function jobFor(tx: SqlDriver, id: string, operation: JobOperation, verb: string): Promise<JobContext> {
   const job = await loadJobContext(tx, id);
   if (!job) throw notFound('job', id);
-  if (!jobOperationAllowed(operation, job.state)) throw stateConflict('job', id, job.state, verb);
+  if (!jobOperationAllowed(operation, job.state)) {
+    const active = job.state === 'Waiting' || job.state === 'Running';
+    const hint =
+      operation === 'delete' && active ? 'Stop it first (Action=Stop), then delete it.' : undefined;
+    throw stateConflict('job', id, job.state, verb, hint);
+  }
   return job;
 }
 

@@ -138,6 +138,10 @@ export class SqlStore implements Store {
     return tenancy.listEvents(this.db, afterSeq, limit, ownerId);
   }
 
+  listRecentEvents(beforeSeq: number | undefined, limit: number, ownerId?: number): Promise<EventRecord[]> {
+    return tenancy.listRecentEvents(this.db, beforeSeq, limit, ownerId);
+  }
+
   createUser(name: string, nowUs: number): Promise<UserRecord> {
     return accounts.createUser(this.db, name, nowUs);
   }

@@ -45,14 +45,34 @@ export async function claimBucket(
   return owner;
 }
 
+function ownerFilter(ownerId: number | undefined): { sql: string; params: number[] } {
+  return ownerId === undefined
+    ? { sql: '', params: [] }
+    : { sql: ' AND e.job_id IN (SELECT id FROM jobs WHERE owner_id = ?)', params: [ownerId] };
+}
+
+/** Newest first by sequence number: a look at what happened lately, not a cursor to follow. */
+export async function listRecentEvents(
+  db: SqlDriver,
+  beforeSeq: number | undefined,
+  limit: number,
+  ownerId?: number,
+): Promise<EventRecord[]> {
+  const owner = ownerFilter(ownerId);
+  const rows = await db.query(
+    `SELECT e.* FROM events e WHERE e.seq < ?${owner.sql} ORDER BY e.seq DESC LIMIT ?`,
+    [beforeSeq ?? Number.MAX_SAFE_INTEGER, ...owner.params, limit],
+  );
+  return rows.map(eventRecord);
+}
+
 export async function listEvents(
   db: SqlDriver,
   afterSeq: number,
   limit: number,
   ownerId?: number,
 ): Promise<EventRecord[]> {
-  const owner = ownerId === undefined ? '' : ' AND e.job_id IN (SELECT id FROM jobs WHERE owner_id = ?)';
-  const ownerParams = ownerId === undefined ? [] : [ownerId];
+  const { sql: owner, params: ownerParams } = ownerFilter(ownerId);
   if (db.dialect === 'sqlite') {
     // SQLite transactions are serial, so sequence order is commit order.
     const rows = await db.query(`SELECT e.* FROM events e WHERE e.seq > ?${owner} ORDER BY e.seq LIMIT ?`, [

@@ -29,21 +29,29 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
   });
 
   /**
-   * Shoal addition: the outbox, oldest first; `After` is the last Seq seen. A user sees the events of their
-   * own jobs; the admin sees all (also those of deleted jobs).
+   * Shoal addition: the outbox, oldest first; `After` is the last Seq seen. With `Order=desc` the newest
+   * first instead, `Before` paging back. A user sees the events of their own jobs; the admin sees all (also
+   * those of deleted jobs).
    */
   app.get('/events', async (request) => {
     const caller = callerOf(request);
     const query = request.query as Query;
+    const order = one(query, 'Order') ?? 'asc';
+    if (order !== 'asc' && order !== 'desc') throw invalidParameter('Order', order, 'must be asc or desc');
     const after = one(query, 'After') ?? '0';
     if (!/^\d+$/.test(after)) throw invalidParameter('After', after, 'must be an event sequence number');
+    const before = one(query, 'Before');
+    if (before !== undefined && !/^\d+$/.test(before))
+      throw invalidParameter('Before', before, 'must be an event sequence number');
     const limitText = one(query, 'MaxItemCount') ?? '100';
     if (!/^\d+$/.test(limitText) || Number(limitText) > 1000)
       throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
     const limit = Number(limitText) || 100;
-    const events = caller.admin
-      ? await ctx.store.listEvents(Number(after), limit)
-      : await ctx.store.listEvents(Number(after), limit, caller.ownerId);
+    const owner = caller.admin ? undefined : caller.ownerId;
+    const events =
+      order === 'desc'
+        ? await ctx.store.listRecentEvents(before === undefined ? undefined : Number(before), limit, owner)
+        : await ctx.store.listEvents(Number(after), limit, owner);
     const items: WireEvent[] = events.map((e) => ({
       Seq: e.seq,
       Time: formatTime(e.timeUs),
