@@ -1,4 +1,4 @@
-import { formatObjectUri, invalidParameter, objectUriProblem, type ObjectUri } from '@shoal/core';
+import { formatObjectUri, invalidParameter, objectPrefixProblem, objectUriProblem, type ObjectUri } from '@shoal/core';
 import { BLOB_DEFAULTS } from './defaults.js';
 
 /**
@@ -9,6 +9,12 @@ import { BLOB_DEFAULTS } from './defaults.js';
 /** Throws InvalidParameter unless `uri` would be accepted by `parseObjectUri`. */
 export function assertObjectUri(uri: ObjectUri): void {
   const problem = objectUriProblem(formatObjectUri(uri));
+  if (problem) throw invalidParameter('uri', formatObjectUri(uri), problem);
+}
+
+/** Throws unless `uri` can be a listing prefix (its last part may be a partial name such as '.'). */
+export function assertListPrefix(uri: ObjectUri): void {
+  const problem = objectPrefixProblem(formatObjectUri(uri));
   if (problem) throw invalidParameter('uri', formatObjectUri(uri), problem);
 }
 

@@ -125,6 +125,8 @@ export async function openSession(flags: ConnectionFlags, ctx: CliContext): Prom
       endpoint: connection.endpoint,
       accessKeyId: connection.accessKeyId,
       accessKeySecret: connection.accessKeySecret,
+      // A person is waiting: say at once that nothing listens rather than retrying for seconds.
+      retryRefusedConnections: false,
     });
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err));

@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN, startServer, type Harness, type Result } from './harness.js';
@@ -226,7 +227,86 @@ test('deleting a running job says to stop it first', async () => {
   assert.equal(dj.code, 1);
   assert.match(
     dj.stderr,
-    /^Error: StateConflict: .*cannot delete job job-\S+\. Stop it first \(Action=Stop\), then delete it\. \(RequestId [^)]+\)\n  to stop it: shoal stop job-\S+\n$/,
+    /^Error: StateConflict: .*cannot delete job job-\S+\. Stop it first \(POST \/jobs\/job-\S+\/stop\), then delete it\. \(RequestId [^)]+\)\n  to stop it: shoal stop job-\S+\n$/,
   );
   assert.equal((await h.run(['stop', id])).code, 0);
+});
+
+test('no server at the endpoint: said at once, with the endpoint and how to start or choose one', async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const started = Date.now();
+  const r = await h.run(['j'], {
+    env: {
+      SHOAL_ENDPOINT: `http://127.0.0.1:${closed}`,
+      SHOAL_ACCESS_KEY_ID: h.creds.AccessKeyId,
+      SHOAL_ACCESS_KEY_SECRET: h.creds.AccessKeySecret,
+    },
+  });
+  const tookMs = Date.now() - started;
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^Error: no Shoal server answers at http://127\\.0\\.0\\.1:${closed} \\(connection refused\\)\\.`,
+    ),
+  );
+  assert.match(r.stderr, /Start one with "shoal server".*--endpoint URL/s);
+  // Without retries the refusal comes back at once; with them it took over a second (200+400+800 ms).
+  assert.ok(tookMs < 1200, `took ${tookMs} ms`);
+});
+
+test('a port in use: a Shoal server on this data dir is already up; another Shoal or program needs --port', async () => {
+  const port = new URL(h.endpoint).port;
+  const same = await h.run(['server', '--port', port, '--data-dir', h.dataDir]);
+  assert.equal(same.code, 1);
+  assert.match(
+    same.stderr,
+    new RegExp(
+      `Shoal is already running on this data dir \\(.+\\) at ${h.endpoint.replace(/\./g, '\\.')}: use it`,
+    ),
+  );
+  const other = await h.run(['server', '--port', port, '--data-dir', join(h.root, 'other-data')]);
+  assert.equal(other.code, 1);
+  assert.match(
+    other.stderr,
+    /another Shoal server \(with another data dir\) already listens on 127\.0\.0\.1:\d+: choose another port with --port/,
+  );
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  try {
+    const held = String((holder.address() as AddressInfo).port);
+    const busy = await h.run(['server', '--port', held, '--data-dir', join(h.root, 'other-data')]);
+    assert.equal(busy.code, 1);
+    assert.match(
+      busy.stderr,
+      new RegExp(`port ${held} on 127\\.0\\.0\\.1 is in use by another program: choose another with --port`),
+    );
+  } finally {
+    holder.close();
+  }
+});
+
+test('a wrong secret names the key id and shows the string to sign on one line', async () => {
+  const r = await h.run(['j'], {
+    env: {
+      SHOAL_ENDPOINT: h.endpoint,
+      SHOAL_ACCESS_KEY_ID: h.creds.AccessKeyId,
+      SHOAL_ACCESS_KEY_SECRET: 'wrong',
+    },
+  });
+  assert.equal(r.code, 1);
+  const line = r.stderr.split('\n')[0]!;
+  assert.match(
+    line,
+    new RegExp(
+      `^Error: SignatureDoesNotMatch: The request signature does not match for AccessKeyId "${h.creds.AccessKeyId}"`,
+    ),
+  );
+  assert.match(line, /String to sign \(raw target; newlines shown as \\n\): GET\\n/);
+  assert.doesNotMatch(r.stderr, /wrong/, 'the secret itself is never echoed');
 });

@@ -86,7 +86,8 @@ export function showValue(value: unknown): string {
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    // Circular, or nested too deep for the stack (String() of a deep array recurses as well).
+    text = Array.isArray(value) ? '[...]' : typeof value === 'object' && value !== null ? '{...}' : typeof value;
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
@@ -99,8 +100,13 @@ export function invalidParameter(field: string, value: unknown, rule: string): S
   );
 }
 
-export function missingParameter(field: string): ShoalError {
-  return new ShoalError('MissingParameter', `Required parameter ${field} is missing.`, field);
+/** `detail`, when given, says what the field is for or what would do instead (a sentence). */
+export function missingParameter(field: string, detail?: string): ShoalError {
+  return new ShoalError(
+    'MissingParameter',
+    `Required parameter ${field} is missing.${detail ? ` ${detail}` : ''}`,
+    field,
+  );
 }
 
 export function invalidJob(field: string, value: unknown, rule: string): ShoalError {

@@ -31,6 +31,17 @@ export function objectUriProblem(text: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `text` cannot be a listing prefix, or undefined. A prefix is matched as a string, so its last part
+ * may be any start of a name: `oss://b/.` lists `.hidden` and `..` lists `..notes`. Only the folders above
+ * it must be real path segments.
+ */
+export function objectPrefixProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string') return objectUriProblem(text);
+  const m = /^((?:oss|s3):\/\/[^/]*\/(?:.*\/)?)(\.\.?)$/s.exec(text);
+  return objectUriProblem(m ? m[1] : text);
+}
+
 export function parseObjectUri(text: string): ObjectUri {
   const problem = objectUriProblem(text);
   if (problem) throw new TypeError(`invalid object URI ${JSON.stringify(text)}: ${problem}`);

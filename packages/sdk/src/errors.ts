@@ -43,6 +43,17 @@ export class ShoalApiError extends Error {
   }
 }
 
+/**
+ * True when the request found nothing listening at the endpoint (ECONNREFUSED anywhere in the cause chain).
+ *
+ * @example if (isConnectionRefused(err)) console.error('is the server running?')
+ */
+export function isConnectionRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if ((e as { code?: unknown }).code === 'ECONNREFUSED') return true;
+  return false;
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

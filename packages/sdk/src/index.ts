@@ -2,7 +2,7 @@ export { ShoalClient } from './client.js';
 export type { ListOptions, ListObjectsOptions, ListEventsOptions, WaitForJobOptions } from './paging.js';
 export { pages, normalizeList } from './paging.js';
 export type { FollowLogOptions } from './follow.js';
-export { ShoalApiError, parseApiError } from './errors.js';
+export { isConnectionRefused, ShoalApiError, parseApiError } from './errors.js';
 export type { ShoalApiErrorInit, ClientErrorCode } from './errors.js';
 export { resolveShoalClientOptions, CLIENT_DEFAULTS } from './options.js';
 export type { ShoalClientOptions, ResolvedShoalClientOptions } from './options.js';

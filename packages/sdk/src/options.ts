@@ -23,6 +23,11 @@ export interface ShoalClientOptions {
    * elsewhere, since browsers stream request bodies only over HTTP/2.
    */
   streamUploads?: boolean;
+  /**
+   * Retry when nothing listens at the endpoint (connection refused), as other network errors are: a
+   * server restarting comes back. Default true; interactive tools set false to report it at once.
+   */
+  retryRefusedConnections?: boolean;
 }
 
 /** {@link ShoalClientOptions} with every default applied (frozen). */
@@ -36,6 +41,7 @@ export interface ResolvedShoalClientOptions {
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly streamUploads: boolean;
+  readonly retryRefusedConnections: boolean;
 }
 
 /**
@@ -98,6 +104,7 @@ export function resolveShoalClientOptions(options: ShoalClientOptions): Resolved
       CLIENT_DEFAULTS.retryBaseDelayMs,
     ),
     retryMaxDelayMs: nonNegative('retryMaxDelayMs', options.retryMaxDelayMs, CLIENT_DEFAULTS.retryMaxDelayMs),
+    retryRefusedConnections: options.retryRefusedConnections ?? true,
     streamUploads: options.streamUploads ?? isNode(),
   });
 }

@@ -2,7 +2,7 @@
  * One signed HTTP exchange with retries and a per-attempt timeout. Every attempt is signed afresh
  * (new Date and nonce), so a retried request is never rejected as a replay or as too old.
  */
-import { parseApiError, ShoalApiError } from './errors.js';
+import { isConnectionRefused, parseApiError, ShoalApiError } from './errors.js';
 import type { ResolvedShoalClientOptions } from './options.js';
 import { buildQuery, type QueryParams } from './query.js';
 import { backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from './retry.js';
@@ -138,7 +138,7 @@ export class Transport {
         if (err instanceof ShoalApiError) throw err;
         if (spec.signal?.aborted) throw spec.signal.reason;
         const timedOut = timeout.signal.aborted;
-        if (isLast) {
+        if (isLast || (!options.retryRefusedConnections && isConnectionRefused(err))) {
           const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
           throw new ShoalApiError({
             code: timedOut ? 'RequestTimeout' : 'NetworkError',

@@ -8,6 +8,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { BlobStore, InstanceTypeSpec, Store, WireSandbox } from '@shoal/core';
+import { checkPortFree } from './port-check.js';
 import { buildCatalog, parseInstanceTypes, slotShare, systemClock } from '@shoal/core';
 import { openStore } from '@shoal/store';
 import { createBlobStore } from '@shoal/blobs';
@@ -65,6 +66,7 @@ async function refuseUnsandboxedUsers(store: Store, allowed: boolean): Promise<v
 
 export async function startShoal(input: ShoalServerOptions): Promise<RunningShoal> {
   const options = resolveServerOptions(input);
+  await checkPortFree(options.port, options.host, options.dataDir);
   const clock = systemClock;
   mkdirSync(options.dataDir, { recursive: true });
   const logger = pino({ level: options.logLevel, base: { service: 'shoal' } }, pino.destination(2));

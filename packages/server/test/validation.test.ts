@@ -208,10 +208,10 @@ test('list parameters are validated', async () => {
   let res = await shoal.api('GET', '/jobs?MaxItemCount=abc');
   assert.equal(res.status, 400);
   assert.equal(res.json.Code, 'InvalidMaxItemCount');
-  assert.match(res.json.Message, /Its type must be integer/);
+  assert.match(res.json.Message, /it must be a whole number from 1 to 100 .*, got "abc"/);
   res = await shoal.api('GET', '/jobs?MaxItemCount=101');
   assert.equal(res.json.Code, 'InvalidMaxItemCount');
-  assert.match(res.json.Message, /It must be in \[0, 100\]/);
+  assert.match(res.json.Message, /it must be a whole number from 1 to 100 .*, got "101"/);
   res = await shoal.api('GET', '/jobs?State=Sleeping');
   assert.equal(res.status, 400);
   assert.equal(res.json.Code, 'InvalidParameter');

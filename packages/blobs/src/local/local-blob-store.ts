@@ -15,6 +15,7 @@ import {
 import { writeFileAtomically, type AtomicSource } from '../atomic-write.js';
 import { BLOB_DEFAULTS } from '../defaults.js';
 import {
+  assertListPrefix,
   assertObjectKey,
   assertRange,
   directoryKey,
@@ -156,8 +157,10 @@ export class LocalBlobStore implements BlobStore {
 
   /** Every object whose key starts with `prefix.key`, sorted; only the directory the prefix names is walked. */
   async #listAll(prefix: ObjectUri): Promise<ObjectInfo[]> {
-    assertLocalKey(prefix);
+    assertListPrefix(prefix);
     const dirKey = prefix.key.slice(0, prefix.key.lastIndexOf('/') + 1);
+    // The folder part is a real path (checked like a key); the rest only filters names below it.
+    assertLocalKey({ ...prefix, key: dirKey });
     const dir = await this.#layout.realInside(prefix, this.#layout.pathOf({ ...prefix, key: dirKey }));
     if (dir === undefined) return [];
     const files = await walkFiles(dir, {

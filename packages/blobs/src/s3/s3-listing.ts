@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { ListObjectsOptions, ListObjectsPage, ObjectInfo, ObjectUri } from '@shoal/core';
 import { BLOB_DEFAULTS } from '../defaults.js';
-import { assertObjectUri, compareKeys, resolveListLimit } from '../keys.js';
+import { assertListPrefix, compareKeys, resolveListLimit } from '../keys.js';
 import { isNoSuchBucket } from './s3-errors.js';
 
 /**
@@ -16,7 +16,7 @@ export async function listS3Page(
   prefix: ObjectUri,
   options: ListObjectsOptions,
 ): Promise<ListObjectsPage> {
-  assertObjectUri(prefix);
+  assertListPrefix(prefix);
   const limit = resolveListLimit(options.limit);
   const marker = options.marker;
   let out;

@@ -3,7 +3,7 @@
  * The original CLI always sends both keys, the unused one empty (`ClusterId: ""` beside an AutoCluster,
  * `AutoCluster: {}` beside a ClusterId), so an empty value counts as not given.
  */
-import { invalidJob } from '../errors.js';
+import { invalidJob, missingParameter } from '../errors.js';
 import type { AutoClusterSpec } from '../job-spec.js';
 import {
   get,
@@ -34,6 +34,9 @@ function autoCluster(obj: JsonObject, path: string): AutoClusterSpec {
   const ecsImageId = optionalString(get(obj, 'ECSImageId'), `${path}.ECSImageId`);
   const instanceType = optionalString(get(obj, 'InstanceType'), `${path}.InstanceType`);
   if (imageId === '' && ecsImageId === '') {
+    const detail = 'An AutoCluster needs ImageId (e.g. img-ubuntu) or ECSImageId, and usually InstanceType.';
+    if (isAbsent(get(obj, 'ImageId')) && isAbsent(get(obj, 'ECSImageId')))
+      throw missingParameter(`${path}.ImageId`, detail);
     throw invalidJob(`${path}.ImageId`, get(obj, 'ImageId'), 'one of ImageId or ECSImageId is required');
   }
   const rawType = get(obj, 'ResourceType');
@@ -65,8 +68,9 @@ export function readCluster(task: JsonObject, taskPath: string): TaskCluster {
     }
     return { clusterId: rawId, autoCluster: null };
   }
-  // Not given means absent, '' or {}; anything else non-empty has to be an AutoCluster object.
-  if (hasAuto) {
+  // Not given means absent, '' or {}; anything else non-empty has to be an AutoCluster object. An empty
+  // AutoCluster without a ClusterId is read as one, so that the error names the field it lacks.
+  if (hasAuto || (!hasId && isObject(rawAuto))) {
     const obj = optionalObject(rawAuto, autoPath)!;
     return { clusterId: '', autoCluster: autoCluster(obj, autoPath) };
   }

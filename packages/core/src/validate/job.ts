@@ -48,8 +48,25 @@ function readTasks(value: unknown): Map<string, TaskSpec> {
  * Validates a submitted JobDescription (the parsed request body of `POST /jobs`).
  * @throws ShoalError `InvalidJobDescription` or `MissingParameter`, naming the field and the value.
  */
+/** How deep a job description may nest: far more than any real one, far less than the stack allows. */
+export const MAX_DESCRIPTION_DEPTH = 64;
+
+/** Whether `value` nests objects or arrays deeper than `max` levels; iterative, so any depth is safe. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function validateJobDescription(raw: unknown): JobSpec {
   if (!isObject(raw)) throw invalidJob('JobDescription', raw, 'must be a JSON object');
+  if (nestedDeeperThan(raw, MAX_DESCRIPTION_DEPTH))
+    throw invalidJob('JobDescription', raw, `must not nest objects or arrays more than ${MAX_DESCRIPTION_DEPTH} levels deep`);
   checkType(get(raw, 'Type'));
   const name = requireName(get(raw, 'Name'), 'Name');
   const description = optionalString(get(raw, 'Description'), 'Description', LIMITS.maxDescriptionLength);

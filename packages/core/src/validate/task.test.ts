@@ -72,7 +72,13 @@ test('cluster: either ClusterId or AutoCluster, not both, not neither', () => {
   rejects(neither, 'DAG.Tasks.count.ClusterId', 'one of ClusterId or AutoCluster is required', 'undefined');
   const empty = taskWith('count', 'ClusterId', '');
   jobWith(['DAG', 'Tasks', 'count', 'AutoCluster'], {}, empty);
-  rejects(empty, 'DAG.Tasks.count.ClusterId', 'one of ClusterId or AutoCluster is required', '""');
+  // An empty AutoCluster is read as one, so the error names what it lacks.
+  expectInvalid(empty, {
+    code: 'MissingParameter',
+    field: 'DAG.Tasks.count.AutoCluster.ImageId',
+    message:
+      'Required parameter DAG.Tasks.count.AutoCluster.ImageId is missing. An AutoCluster needs ImageId (e.g. img-ubuntu) or ECSImageId, and usually InstanceType.',
+  });
 });
 
 test('ClusterId must look like cls-...', () => {
@@ -110,12 +116,13 @@ test('AutoCluster: an image is required; ResourceType, ReserveOnFail and UserDat
   const auto = (value: unknown) =>
     jobWith(['DAG', 'Tasks', 'count', 'AutoCluster'], value, taskWith('count', 'ClusterId', ''));
   const path = 'DAG.Tasks.count.AutoCluster';
-  rejects(
-    auto({ InstanceType: 't' }),
-    `${path}.ImageId`,
-    'one of ImageId or ECSImageId is required',
-    'undefined',
-  );
+  expectInvalid(auto({ InstanceType: 't' }), {
+    code: 'MissingParameter',
+    field: `${path}.ImageId`,
+    message:
+      'Required parameter DAG.Tasks.count.AutoCluster.ImageId is missing. An AutoCluster needs ImageId (e.g. img-ubuntu) or ECSImageId, and usually InstanceType.',
+  });
+  rejects(auto({ ImageId: '' }), `${path}.ImageId`, 'one of ImageId or ECSImageId is required', '""');
   rejects(
     auto({ ...AUTO, ResourceType: 'Cheap' }),
     `${path}.ResourceType`,

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
 } from 'fastify';
 import type { Logger } from 'pino';
 import { isShoalError, ShoalError } from '@shoal/core';
@@ -43,6 +44,22 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
     return503OnClosing: true,
     // On close, end keep-alive and streaming (log follow) connections instead of waiting for them.
     forceCloseConnections: true,
+    // A URL the router cannot decode (a bad %-escape) or an overlong path parameter gets the API's own
+    // error shape, not Fastify's.
+    frameworkErrors: (error, request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      reply.header('x-acs-request-id', request.id);
+      void reply
+        .status(400)
+        .send(
+          errorBody(
+            'InvalidParameter',
+            `The request URL is not valid: ${error.message}.`,
+            request.id,
+            options.hostId,
+          ),
+        );
+    },
   });
   app.decorateRequest('caller', null);
   app.removeAllContentTypeParsers();

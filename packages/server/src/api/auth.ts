@@ -110,7 +110,9 @@ export async function authenticate(
   if (!verifySignature(key.secret, parsed.signature, method, rawTarget, headers)) {
     throw new ShoalError(
       'SignatureDoesNotMatch',
-      `The request signature does not match. Check the AccessKeySecret and the signing method. String to sign (raw target): ${JSON.stringify(stringToSign(method, rawTarget, headers))}`,
+      // The string to sign is part of the message, as the original service sends it for debugging, on
+      // one line with its newlines written as \n so that it can be compared with the client's.
+      `The request signature does not match for AccessKeyId ${JSON.stringify(parsed.accessKeyId)}: check its AccessKeySecret and the signing method. String to sign (raw target; newlines shown as \\n): ${stringToSign(method, rawTarget, headers).replace(/\r/g, '\\r').replace(/\n/g, '\\n')}`,
     );
   }
   const nonce = headers[NONCE_HEADER];

@@ -59,12 +59,27 @@ function logPath(dir: string, stream: 'stdout' | 'stderr', task: TaskRecord, ins
   return `${uri.scheme}://${uri.bucket}/${uri.key}`;
 }
 
-/** ExitCode is a number on the wire; -1 says the command produced none (never started, killed, timed out). */
+/**
+ * ExitCode is a number on the wire; -1 says the command produced none (never started, killed, timed out), so
+ * that no client reads a stopped or failed instance as one that exited 0. Waiting and running ones show 0.
+ */
 function exitCodeOf(instance: InstanceRecord): number {
-  return instance.exitCode ?? (instance.errorCode ? -1 : 0);
+  if (instance.exitCode !== null) return instance.exitCode;
+  const ended = instance.state === 'Stopped' || instance.state === 'Failed';
+  return ended || instance.errorCode ? -1 : 0;
+}
+
+/** A stopped instance says so even when it never ran (it then has no error of its own). */
+function errorOf(instance: InstanceRecord): { code: string; message: string } {
+  if (instance.state !== 'Stopped' || instance.errorCode) return { code: instance.errorCode, message: instance.errorMessage };
+  return {
+    code: 'Stopped',
+    message: instance.startedAtUs ? 'the job was stopped while this instance ran' : 'the job was stopped before this instance ran',
+  };
 }
 
 export function presentInstance(task: TaskRecord, instance: InstanceRecord): WireInstance {
+  const error = errorOf(instance);
   return {
     InstanceId: instance.instanceId,
     State: instance.state,
@@ -76,11 +91,11 @@ export function presentInstance(task: TaskRecord, instance: InstanceRecord): Wir
     StderrRedirectPath: logPath(task.spec.stderrRedirectPath, 'stderr', task, instance.instanceId),
     Result: {
       ExitCode: exitCodeOf(instance),
-      ErrorCode: instance.errorCode,
-      ErrorMessage: instance.errorMessage,
+      ErrorCode: error.code,
+      ErrorMessage: error.message,
       Detail: instance.detail,
     },
-    Error: { Code: instance.errorCode, Message: instance.errorMessage },
+    Error: { Code: error.code, Message: error.message },
     Outputs: {},
     NodeIp: instance.workerId ? '127.0.0.1' : '',
     AttemptCount: instance.attemptCount,

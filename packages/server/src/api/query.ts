@@ -15,27 +15,25 @@ export interface ListParams {
   readonly states: State[] | undefined;
 }
 
-export function listParams(query: Query, defaultLimit: number, maxLimit: number): ListParams {
-  const rawLimit = one(query, 'MaxItemCount');
-  let limit = defaultLimit;
-  if (rawLimit !== undefined && rawLimit !== '') {
-    if (!/^\d+$/.test(rawLimit)) {
-      throw new ShoalError(
-        'InvalidMaxItemCount',
-        `Specified parameter MaxItemCount is not valid. Its type must be integer, got ${JSON.stringify(rawLimit)}.`,
-        'MaxItemCount',
-      );
-    }
-    const n = Number(rawLimit);
-    if (n > maxLimit) {
-      throw new ShoalError(
-        'InvalidMaxItemCount',
-        `Specified parameter MaxItemCount is not valid. It must be in [0, ${maxLimit}], got ${n}.`,
-        'MaxItemCount',
-      );
-    }
-    if (n > 0) limit = n;
+/**
+ * The page size of every list route, checked the same way everywhere: a whole number from 1 to the route's
+ * maximum; absent, empty or 0 means the route's default (as the original clients send 0 for "default").
+ */
+export function maxItemCount(query: Query, defaultLimit: number, maxLimit: number): number {
+  const raw = one(query, 'MaxItemCount');
+  if (raw === undefined || raw === '') return defaultLimit;
+  if (!/^\d+$/.test(raw) || Number(raw) > maxLimit) {
+    throw new ShoalError(
+      'InvalidMaxItemCount',
+      `Specified parameter MaxItemCount is not valid: it must be a whole number from 1 to ${maxLimit} (0 or empty for the default, ${defaultLimit}), got ${JSON.stringify(raw)}.`,
+      'MaxItemCount',
+    );
   }
+  return Number(raw) || defaultLimit;
+}
+
+export function listParams(query: Query, defaultLimit: number, maxLimit: number): ListParams {
+  const limit = maxItemCount(query, defaultLimit, maxLimit);
   const rawStates = query.State;
   let states: State[] | undefined;
   if (rawStates !== undefined && rawStates !== '') {

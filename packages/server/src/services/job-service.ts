@@ -94,9 +94,11 @@ export class JobService {
     return this.store.listJobs({ ...query, ...(caller.admin ? {} : { ownerId: caller.ownerId }) });
   }
 
+  /** The description as submitted, with the current Priority (the one field that can change after). */
   async description(caller: Caller, id: string): Promise<unknown> {
-    await this.get(caller, id);
-    return JSON.parse((await this.store.getJobDescription(id)) ?? '{}');
+    const job = await this.get(caller, id);
+    const submitted = JSON.parse((await this.store.getJobDescription(id)) ?? '{}') as Record<string, unknown>;
+    return { ...submitted, Priority: job.priority };
   }
 
   async stop(caller: Caller, id: string): Promise<void> {

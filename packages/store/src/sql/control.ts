@@ -13,7 +13,7 @@ async function jobFor(tx: SqlDriver, id: string, operation: JobOperation, verb: 
   if (!jobOperationAllowed(operation, job.state)) {
     const active = job.state === 'Waiting' || job.state === 'Running';
     const hint =
-      operation === 'delete' && active ? 'Stop it first (Action=Stop), then delete it.' : undefined;
+      operation === 'delete' && active ? `Stop it first (POST /jobs/${id}/stop), then delete it.` : undefined;
     throw stateConflict('job', id, job.state, verb, hint);
   }
   return job;

@@ -1,21 +1,17 @@
 /** Shoal addition: users and access keys (admin only) and `GET /whoami` (any key). */
 import type { FastifyInstance } from 'fastify';
-import { formatTime, invalidParameter } from '@shoal/core';
+import { formatTime } from '@shoal/core';
 import { readJson } from '../body.js';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { one, type Query } from '../query.js';
+import { maxItemCount, one, type Query } from '../query.js';
 
 type UserParams = { name: string };
 type KeyParams = { akid: string };
 
 function pageParams(query: Query): { marker?: string; limit: number } {
-  const limitText = one(query, 'MaxItemCount') ?? '';
-  if (limitText !== '' && (!/^\d+$/.test(limitText) || Number(limitText) > 1000)) {
-    throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
-  }
   const marker = one(query, 'Marker');
-  return { limit: Number(limitText) || 100, ...(marker ? { marker } : {}) };
+  return { limit: maxItemCount(query, 100, 1000), ...(marker ? { marker } : {}) };
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -5,7 +5,7 @@ import { formatTime, invalidParameter } from '@shoal/core';
 import { wireInstanceType } from '../../execution.js';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { one, type Query } from '../query.js';
+import { maxItemCount, one, type Query } from '../query.js';
 
 export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/quotas', async (): Promise<WireQuota> => ({
@@ -43,10 +43,7 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const before = one(query, 'Before');
     if (before !== undefined && !/^\d+$/.test(before))
       throw invalidParameter('Before', before, 'must be an event sequence number');
-    const limitText = one(query, 'MaxItemCount') ?? '100';
-    if (!/^\d+$/.test(limitText) || Number(limitText) > 1000)
-      throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
-    const limit = Number(limitText) || 100;
+    const limit = maxItemCount(query, 100, 1000);
     const owner = caller.admin ? undefined : caller.ownerId;
     const events =
       order === 'desc'

@@ -16,24 +16,25 @@ import {
   formatTime,
   invalidParameter,
   notFound,
+  objectPrefixProblem,
   objectUriProblem,
-  parseObjectUri,
   ShoalError,
 } from '@shoal/core';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { one, type Query } from '../query.js';
+import { maxItemCount, one, type Query } from '../query.js';
 import { presignObject } from './presign.js';
 
 type ObjectParams = { bucket: string; '*': string };
 
 function uriOf(bucket: string, key: string, allowPrefix: boolean): ObjectUri {
   const text = `oss://${bucket}/${key}`;
-  const problem = objectUriProblem(text);
-  if (problem) throw invalidParameter('ObjectKey', text, problem);
+  // A listing prefix may end in a partial name such as '.' (for .hidden); an object key may not.
+  const problem = allowPrefix ? objectPrefixProblem(text) : objectUriProblem(text);
+  if (problem) throw invalidParameter(allowPrefix ? 'Prefix' : 'ObjectKey', text, problem);
   if (!allowPrefix && (key === '' || key.endsWith('/')))
     throw invalidParameter('ObjectKey', text, 'must name an object, not a prefix');
-  return parseObjectUri(text);
+  return { scheme: 'oss', bucket, key };
 }
 
 export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -131,16 +132,13 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const prefix = one(query, 'Prefix') ?? '';
     const uri = uriOf(request.params.bucket, prefix, true);
     await ctx.objects.checkRead(callerOf(request), { ...uri, key: '' });
-    const limitText = one(query, 'MaxItemCount') ?? '';
-    if (limitText !== '' && (!/^\d+$/.test(limitText) || Number(limitText) > 1000)) {
-      throw invalidParameter('MaxItemCount', limitText, 'must be an integer in [0, 1000]');
-    }
+    const limit = maxItemCount(query, 1000, 1000);
     const delimiter = one(query, 'Delimiter');
     const marker = one(query, 'Marker');
     const page = await ctx.blobs.listObjects(uri, {
       ...(delimiter ? { delimiter } : {}),
       ...(marker ? { marker } : {}),
-      limit: Number(limitText) || 1000,
+      limit,
     });
     return {
       NextMarker: page.nextMarker ?? '',
