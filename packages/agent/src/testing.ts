@@ -35,6 +35,18 @@ function required(reason: string): string {
   return reason;
 }
 
+/**
+ * A reason to skip a sandbox test, passed through; with SHOAL_TEST_REQUIRE_SANDBOX set (CI) it is an error
+ * instead, so that a sandbox test that cannot run fails rather than passing as skipped.
+ *
+ * @example const noBwrap = existsSync('/usr/bin/bwrap') ? undefined : sandboxSkip('bubblewrap is not installed')
+ */
+export function sandboxSkip(reason: string): string {
+  if (process.env.SHOAL_TEST_REQUIRE_SANDBOX)
+    throw new Error(`SHOAL_TEST_REQUIRE_SANDBOX is set, but this sandbox test cannot run: ${reason}`);
+  return reason;
+}
+
 /** A .tar.gz of a Debian root filesystem with node; built once per machine (about 30 s). */
 export async function testRootfsArchive(): Promise<string> {
   if (process.env.SHOAL_TEST_ROOTFS) return process.env.SHOAL_TEST_ROOTFS;

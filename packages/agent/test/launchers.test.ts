@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DirectLauncher } from '../src/runner/launch/direct.js';
 import { NativeLauncher } from '../src/runner/launch/native.js';
+import { sandboxSkip } from '../src/testing.js';
 import { SpawnerLauncher } from '../src/runner/launch/spawner.js';
 import type { ExitInfo, Launcher, LaunchRequest } from '../src/runner/launch/types.js';
 
@@ -36,7 +37,7 @@ const launchers: [string, () => Launcher][] = [
   ['node spawner', () => new SpawnerLauncher()],
 ];
 if (NativeLauncher.available()) launchers.push(['native shoal-spawn', () => new NativeLauncher()]);
-else it.skip('native shoal-spawn: not built (no C compiler during npm ci)');
+else it.skip(sandboxSkip('native shoal-spawn: not built (no C compiler during npm ci)'));
 
 for (const [name, make] of launchers) {
   describe(`launcher: ${name}`, () => {

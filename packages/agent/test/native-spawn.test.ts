@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NATIVE_SPAWNER_PATH, NativeLauncher } from '../src/runner/launch/native.js';
+import { sandboxSkip } from '../src/testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-native-'));
 const helpers: ChildProcess[] = [];
@@ -52,7 +53,10 @@ function helper(extra: Array<'pipe' | 'ignore'> = []): {
 const available = NativeLauncher.available();
 
 // A helper that drops a reply would leave a test waiting: the timeout turns that into a failure.
-const suite = { skip: available ? false : 'not built (no C compiler during npm ci)', timeout: 10_000 };
+const suite = {
+  skip: available ? false : sandboxSkip('not built (no C compiler during npm ci)'),
+  timeout: 10_000,
+};
 
 describe('native shoal-spawn', suite, () => {
   it('passes only stdin, stdout and stderr to commands, not descriptors the agent inherited', async () => {
@@ -134,7 +138,7 @@ describe('native shoal-spawn', suite, () => {
   });
 
   it('exposes a host mount only through a path without links', async (t) => {
-    if (process.getuid?.() !== 0) return t.skip('exposing paths needs a root helper');
+    if (process.getuid?.() !== 0) return t.skip(sandboxSkip('exposing paths needs a root helper'));
     // A link anywhere on the way (the last component or one before it), as a user who can write in an
     // allowed directory could swap in after the agent checked the path.
     const real = join(dir, 'real');

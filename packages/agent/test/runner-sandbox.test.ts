@@ -1,8 +1,10 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Runner } from '../src/index.js';
+import { sandboxSkip } from '../src/testing.js';
 import { assignment, fixture, text, type Fixture } from './support.js';
 
 let fx: Fixture;
@@ -14,7 +16,8 @@ before(async () => {
   fx = await fixture();
   runner = fx.runner();
   const status = await runner.prepare();
-  if (!status.ok) unavailable = `bubblewrap sandbox unavailable on this machine: ${status.reason}`;
+  if (!status.ok)
+    unavailable = sandboxSkip(`bubblewrap sandbox unavailable on this machine: ${status.reason}`);
   limits = status.limits;
 });
 after(async () => {
@@ -130,17 +133,29 @@ test('a log file in /tmp is uploaded too (its directory is bound over the privat
 test('the sandbox hides the host: no data directory, no /root, a read-only system, a private /tmp', async (t) => {
   if (!needsSandbox(t)) return;
   const io = fx.io('hidden');
+  // The host's /tmp holds a file the sandbox must not see, and must not get the file the sandbox writes.
+  const hostMarker = `/tmp/shoal-host-marker-${process.pid}`;
+  const sandboxFile = `/tmp/shoal-from-sandbox-${process.pid}`;
+  await writeFile(hostMarker, 'host');
   const probe = [
     `test -e ${fx.dir} && echo data-visible`,
     'test -e /root && echo root-visible',
     'touch /usr/x 2>/dev/null && echo usr-writable',
     'touch /x 2>/dev/null && echo root-writable',
+    `test -e ${hostMarker} && echo host-tmp-visible`,
     'ls /tmp | wc -l',
+    `echo mine > ${sandboxFile} && cat ${sandboxFile}`,
     'echo hi > rel.txt; cat rel.txt',
   ].join('; ');
-  const r = await runner.runAttempt(assignment({ commandLine: `/bin/sh -c '${probe}'` }), io);
-  assert.equal(r.errorCode, '', r.errorMessage);
-  assert.equal(await text(io.stdoutFile), '0\nhi\n');
+  try {
+    const r = await runner.runAttempt(assignment({ commandLine: `/bin/sh -c '${probe}'` }), io);
+    assert.equal(r.errorCode, '', r.errorMessage);
+    assert.equal(await text(io.stdoutFile), '0\nmine\nhi\n');
+    assert.equal(existsSync(sandboxFile), false, "the sandbox's /tmp is its own");
+  } finally {
+    await rm(hostMarker, { force: true });
+    await rm(sandboxFile, { force: true });
+  }
 });
 
 test('a warm sandbox is reused, yet each attempt starts with a fresh working directory and /tmp', async (t) => {
@@ -202,7 +217,7 @@ test('exit codes and missing programs are reported through the sandbox', async (
 
 test('usage of a sandboxed attempt is measured: CPU time and peak memory', async (t) => {
   if (!needsSandbox(t)) return;
-  if (!limits) return t.skip('no cgroups here: usage is not measured');
+  if (!limits) return t.skip(sandboxSkip('no cgroups here: usage is not measured'));
   const r = await runner.runAttempt(
     assignment({ commandLine: `/bin/sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'` }),
     fx.io('usage'),

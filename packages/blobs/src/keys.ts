@@ -1,4 +1,10 @@
-import { formatObjectUri, invalidParameter, objectPrefixProblem, objectUriProblem, type ObjectUri } from '@shoal/core';
+import {
+  formatObjectUri,
+  invalidParameter,
+  objectPrefixProblem,
+  objectUriProblem,
+  type ObjectUri,
+} from '@shoal/core';
 import { BLOB_DEFAULTS } from './defaults.js';
 
 /**

@@ -45,9 +45,19 @@ describe('S3 backend (fauxqs)', () => {
 
     it('creates buckets idempotently', async () => {
       await Promise.all([store.ensureBucket('ensure-me'), store.ensureBucket('ensure-me')]);
-      await new S3BlobStore({ client: createS3Client(connection()), ownsClient: true }).ensureBucket(
-        'ensure-me',
-      );
+      await store.putObject(uri('ensure-me', 'kept.txt'), 'still here');
+      // Again, from a store that has not seen the bucket: neither an error nor an emptied bucket.
+      const other = new S3BlobStore({ client: createS3Client(connection()), ownsClient: true });
+      try {
+        await other.ensureBucket('ensure-me');
+        assert.equal((await other.readObject(uri('ensure-me', 'kept.txt'))).toString(), 'still here');
+        assert.deepEqual(
+          (await other.listObjects(uri('ensure-me', ''))).objects.map((o) => o.key),
+          ['kept.txt'],
+        );
+      } finally {
+        await other.close();
+      }
     });
 
     it('presigns GET and PUT URLs usable without credentials', async () => {

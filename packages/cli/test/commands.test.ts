@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShoalApiError, ShoalClient } from '@shoal/sdk';
-import { startServer, type Harness } from './harness.js';
+import { jobId, startServer, type Harness } from './harness.js';
 
 let h: Harness;
 let noWhoami: string | undefined;
@@ -31,12 +31,6 @@ before(async () => {
 after(async () => {
   assert.equal(await h.close(), 0, 'server did not shut down cleanly');
 });
-
-const jobId = (stdout: string): string => {
-  const m = /^Job created: (job-\S+)$/m.exec(stdout);
-  assert.ok(m, `no job id in ${stdout}`);
-  return m[1]!;
-};
 
 test('login saves config.json 0600; info, config and logout', async () => {
   const nowhere = { SHOAL_DATA_DIR: join(h.root, 'nowhere') };

@@ -11,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url));
 
+/** The job id a `shoal sub` or `shoal cj` printed. */
+export function jobId(stdout: string): string {
+  const m = /^Job created: (job-\S+)$/m.exec(stdout);
+  assert.ok(m, `no job id in ${stdout}`);
+  return m[1]!;
+}
+
 export interface Result {
   code: number | null;
   stdout: string;

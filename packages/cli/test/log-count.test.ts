@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShoalClient } from '@shoal/sdk';
+import { sandboxSkip } from '@shoal/agent/testing';
 import { startServer, stopServer, type Harness, type Result } from './harness.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
@@ -20,7 +21,9 @@ const LINES = 3000;
 
 const noBwrap = existsSync('/usr/bin/bwrap')
   ? undefined
-  : 'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox';
+  : sandboxSkip(
+      'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox',
+    );
 
 let h: Harness | undefined;
 

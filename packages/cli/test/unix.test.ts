@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, startServer, type Harness, type Result } from './harness.js';
+import { BIN, jobId, startServer, type Harness, type Result } from './harness.js';
 
 let h: Harness;
 
@@ -21,12 +21,6 @@ after(async () => {
   assert.equal(await h.close(), 0, 'server did not shut down cleanly');
 });
 
-const jobId = (stdout: string): string => {
-  const m = /^Job created: (job-\S+)$/m.exec(stdout);
-  assert.ok(m, `no job id in ${stdout}`);
-  return m[1]!;
-};
-
 async function finishedJob(cmd: string, name: string): Promise<string> {
   const sub = await h.run(['sub', cmd, name, '--wait']);
   assert.equal(sub.code, 0, sub.stdout + sub.stderr);
@@ -35,18 +29,23 @@ async function finishedJob(cmd: string, name: string): Promise<string> {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** What the CLI subprocesses of this file see: the test server's data dir, a home of their own. */
+function cliEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HOME: h.root,
+    SHOAL_CONFIG_DIR: join(h.root, 'config'),
+    SHOAL_DATA_DIR: h.dataDir,
+  };
+}
+
 /** Runs shoal on a pseudo-terminal (util-linux `script`), typing `input` at it. */
 function onTerminal(args: string[], input: string): Promise<Result> {
   return new Promise((resolve, reject) => {
     const command = [process.execPath, BIN, ...args].map(quote).join(' ');
     const proc = spawn('script', ['-qec', command, '/dev/null'], {
       cwd: h.root,
-      env: {
-        ...process.env,
-        HOME: h.root,
-        SHOAL_CONFIG_DIR: join(h.root, 'config'),
-        SHOAL_DATA_DIR: h.dataDir,
-      },
+      env: cliEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -76,12 +75,7 @@ test('a closed pipe (shoal log | head) ends the command quietly: exit 141, nothi
     (resolve, reject) => {
       const proc = spawn(process.execPath, [BIN, 'log', id, '-o'], {
         cwd: h.root,
-        env: {
-          ...process.env,
-          HOME: h.root,
-          SHOAL_CONFIG_DIR: join(h.root, 'config'),
-          SHOAL_DATA_DIR: h.dataDir,
-        },
+        env: cliEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let first = '';

@@ -87,7 +87,11 @@ export function showValue(value: unknown): string {
     text = JSON.stringify(value) ?? String(value);
   } catch {
     // Circular, or nested too deep for the stack (String() of a deep array recurses as well).
-    text = Array.isArray(value) ? '[...]' : typeof value === 'object' && value !== null ? '{...}' : typeof value;
+    text = Array.isArray(value)
+      ? '[...]'
+      : typeof value === 'object' && value !== null
+        ? '{...}'
+        : typeof value;
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { stringToSign, verifySignature } from '@shoal/core';
 import { buildStringToSign, HmacSha1, signedHeaders } from '../src/index.js';
 
@@ -49,7 +50,13 @@ test('HMAC-SHA1 matches RFC 2202 and the classic example', async () => {
   );
   // RFC 2202 case 2: key "Jefe", data "what do ya want for nothing?" -> effcdf6ae5eb2fa2d27416d5f184df9c259a7c79
   assert.equal(await hmac.sign('Jefe', 'what do ya want for nothing?'), '7/zfauXrL6LSdBbV8YTfnCWafHk=');
-  assert.equal(await hmac.sign('clé', 'ünïcode'), await new HmacSha1().sign('clé', 'ünïcode'));
+  // Non-ASCII keys and data are UTF-8 encoded, as Node's own HMAC (an independent implementation) does.
+  for (const [key, data] of [
+    ['clé', 'ünïcode'],
+    ['秘密', '作业描述'],
+  ] as const) {
+    assert.equal(await hmac.sign(key, data), createHmac('sha1', key).update(data, 'utf8').digest('base64'));
+  }
 });
 
 test('core verifies SDK signatures: GET with query, POST with body, object PUT; tampering fails', async () => {

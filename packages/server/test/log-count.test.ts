@@ -19,6 +19,7 @@ import {
   startTestDocker,
   testDockerArchive,
   testDockerUnavailable,
+  sandboxSkip,
   testImagesUnavailable,
   testRootfsArchive,
   type TestDocker,
@@ -35,7 +36,9 @@ const LINES = 3000;
 
 const noBwrap = existsSync('/usr/bin/bwrap')
   ? undefined
-  : 'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox';
+  : sandboxSkip(
+      'bubblewrap is not installed (no /usr/bin/bwrap): the example maps /home/input, which needs the sandbox',
+    );
 
 const noImages = testImagesUnavailable();
 const noDocker = noImages ?? testDockerUnavailable();

@@ -23,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { sandboxSkip } from '@shoal/agent/testing';
 import {
   signedFetch,
   simpleJob,
@@ -117,7 +118,9 @@ function confined(o: Outcome): void {
 
 function needsLimits(t: TestContext): boolean {
   if (!limits)
-    t.skip('SKIPPED LOUDLY: this server enforces no cgroup limits here, so no hostile command runs');
+    t.skip(
+      sandboxSkip('SKIPPED LOUDLY: this server enforces no cgroup limits here, so no hostile command runs'),
+    );
   return limits;
 }
 

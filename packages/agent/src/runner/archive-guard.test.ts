@@ -63,4 +63,12 @@ test('links to links in any order stay allowed', () => {
   // node_modules/.bin style: `..` in the target, and the final component is itself a link.
   g.symlink('node_modules/.bin/tool', '../tool/bin/tool.js');
   g.symlink('node_modules/tool/bin/tool.js', 'cli.js');
+  // Accepted and remembered: the entries they point to are still ordinary entries, and a later link that
+  // would re-point the path one of them climbed through is still refused.
+  assert.equal(g.entryPath('lib/libfoo.so.1.2.3'), 'lib/libfoo.so.1.2.3');
+  assert.equal(g.entryPath('node_modules/tool/bin/cli.js'), 'node_modules/tool/bin/cli.js');
+  assert.throws(
+    () => g.symlink('node_modules/tool', 'elsewhere'),
+    /would change where the earlier symlink "node_modules\/\.bin\/tool" points/,
+  );
 });

@@ -66,7 +66,11 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
 export function validateJobDescription(raw: unknown): JobSpec {
   if (!isObject(raw)) throw invalidJob('JobDescription', raw, 'must be a JSON object');
   if (nestedDeeperThan(raw, MAX_DESCRIPTION_DEPTH))
-    throw invalidJob('JobDescription', raw, `must not nest objects or arrays more than ${MAX_DESCRIPTION_DEPTH} levels deep`);
+    throw invalidJob(
+      'JobDescription',
+      raw,
+      `must not nest objects or arrays more than ${MAX_DESCRIPTION_DEPTH} levels deep`,
+    );
   checkType(get(raw, 'Type'));
   const name = requireName(get(raw, 'Name'), 'Name');
   const description = optionalString(get(raw, 'Description'), 'Description', LIMITS.maxDescriptionLength);

@@ -71,10 +71,13 @@ function exitCodeOf(instance: InstanceRecord): number {
 
 /** A stopped instance says so even when it never ran (it then has no error of its own). */
 function errorOf(instance: InstanceRecord): { code: string; message: string } {
-  if (instance.state !== 'Stopped' || instance.errorCode) return { code: instance.errorCode, message: instance.errorMessage };
+  if (instance.state !== 'Stopped' || instance.errorCode)
+    return { code: instance.errorCode, message: instance.errorMessage };
   return {
     code: 'Stopped',
-    message: instance.startedAtUs ? 'the job was stopped while this instance ran' : 'the job was stopped before this instance ran',
+    message: instance.startedAtUs
+      ? 'the job was stopped while this instance ran'
+      : 'the job was stopped before this instance ran',
   };
 }
 
