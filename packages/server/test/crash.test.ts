@@ -1,10 +1,12 @@
 /**
  * A crash of the server loses nothing: kill -9 while a 500-instance job runs, restart on the same data dir,
- * and every instance finishes exactly once with its output object present.
+ * and every instance finishes exactly once with its output object present. And it leaves nothing running:
+ * commands the dead server started (left behind when its whole process group was killed) are killed by the
+ * restarted one, so no instance runs twice at once.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +22,8 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startServer(): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [join(here, 'fixtures', 'run-server.js'), dataDir, '2'], {
+function startServer(sandbox: 'bwrap' | 'off' = 'bwrap'): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [join(here, 'fixtures', 'run-server.js'), dataDir, '2', sandbox], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -130,3 +132,79 @@ test(
     }
   },
 );
+
+/** The pids of the direct children of `parent` (from /proc/<pid>/stat). */
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Host pids of the processes whose command line is exactly `argv` (read from /proc). */
+function processesRunning(argv: string[]): number[] {
+  const wanted = `${argv.join('\0')}\0`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === wanted) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+for (const sandbox of ['off', 'bwrap'] as const) {
+  test(
+    `kill -9 while commands run (sandbox ${sandbox}): nothing the dead server started runs on after the restart`,
+    { timeout: 120_000 },
+    async () => {
+      let server = await startServer(sandbox);
+      child = server.proc;
+      // A duration no other process on this machine uses, so that only this job's commands match.
+      const seconds = `600.${Date.now() % 100000}${process.pid}`;
+      const job = simpleJob(`/bin/sleep ${seconds}`, { InstanceCount: 2 });
+      const created = await api(server.url, 'POST', '/jobs', job);
+      assert.equal(created.status, 201, created.text);
+      const id: string = created.json.Id;
+      let left: number[] = [];
+      for (const deadline = Date.now() + 30_000; left.length < 2;) {
+        assert.ok(Date.now() < deadline, `the commands did not start: ${left.length} running`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        left = processesRunning(['/bin/sleep', seconds]);
+      }
+      // The server and its spawn helper die at once, as when a supervisor kills the server's process group:
+      // the commands, in sessions of their own, are left behind.
+      const helpers = childrenOf(server.proc.pid!);
+      server.proc.kill('SIGKILL');
+      for (const pid of helpers) process.kill(pid, 'SIGKILL');
+      await new Promise((resolve) => server.proc.once('exit', resolve));
+      const alive = (): number[] => left.filter((pid) => existsSync(`/proc/${pid}`));
+      // Unsandboxed commands run on: the restart has to find and kill them (killOrphans). Sandboxed ones
+      // end with their sandbox, which dies with the spawn helper (bubblewrap's --die-with-parent).
+      if (sandbox === 'off') assert.deepEqual(alive(), left, 'the commands outlived their server');
+
+      server = await startServer(sandbox);
+      child = server.proc;
+      for (const deadline = Date.now() + 10_000; alive().length > 0;) {
+        assert.ok(Date.now() < deadline, `still running after the restart: ${alive().join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const stopped = await api(server.url, 'POST', `/jobs/${id}/stop`);
+      assert.ok(stopped.status < 300, stopped.text);
+      server.proc.kill('SIGTERM');
+      await new Promise((resolve) => server.proc.once('exit', resolve));
+      child = undefined;
+    },
+  );
+}
