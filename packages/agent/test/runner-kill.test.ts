@@ -27,7 +27,8 @@ for (const [mode, options, killed] of modes) {
       const elapsed = Date.now() - started;
       assert.equal(r.errorCode, 'Timeout');
       assert.equal(r.errorMessage, `timed out after 500 ms; ${killed}`);
-      assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+      // Well before the 30 s the sleeps would take, with room for a busy machine.
+      assert.ok(elapsed < 15_000, `took ${elapsed} ms`);
       assert.ok(r.durationMs >= 500);
       await waitAttemptGone(a.jobId);
     });
@@ -37,7 +38,7 @@ for (const [mode, options, killed] of modes) {
       const a = assignment({ commandLine: `/bin/sh -c 'trap "" TERM; sleep 30 & wait'`, timeoutMs: 300 });
       const r = await fx.runner({ ...options, killGraceMs: 200 }).runAttempt(a, fx.io(`stubborn-${mode}`));
       assert.equal(r.errorCode, 'Timeout');
-      assert.ok(Date.now() - started < 3000);
+      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
       await waitAttemptGone(a.jobId);
     });
 

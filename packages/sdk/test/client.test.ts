@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShoalApiError, ShoalClient } from '../src/index.js';
+import { isConnectionRefused, ShoalApiError, ShoalClient } from '../src/index.js';
 import { AK, client, json, serve } from './serve.js';
 
 test('requests carry the documented headers and a signature over the exact target', async () => {
@@ -170,6 +170,31 @@ test('network failures and timeouts are retried, then reported with a code', asy
   const err = await dead.getJob('job-1').catch((e: unknown) => e);
   assert.ok(err instanceof ShoalApiError && err.code === 'NetworkError' && err.status === 0);
   assert.match(err.message, /ECONNREFUSED/);
+});
+
+test('a refused connection is retried by default, and not with retryRefusedConnections: false', async () => {
+  const srv = await serve(() => undefined);
+  await srv.close(); // nothing listens there now
+  for (const [retryRefusedConnections, calls] of [
+    [true, 3],
+    [false, 1],
+  ] as const) {
+    let fetched = 0;
+    const counting: typeof fetch = (input, init) => {
+      fetched++;
+      return fetch(input, init);
+    };
+    const c = client(srv.endpoint, {
+      retries: 2,
+      retryBaseDelayMs: 1,
+      fetch: counting,
+      retryRefusedConnections,
+    });
+    const err = await c.getJob('job-1').catch((e: unknown) => e);
+    assert.ok(err instanceof ShoalApiError && err.code === 'NetworkError');
+    assert.ok(isConnectionRefused(err));
+    assert.equal(fetched, calls);
+  }
 });
 
 test('waitForJob polls until a terminal state and reports every state', async () => {

@@ -125,7 +125,9 @@ test('with JobFailOnInstanceFail=false a failed instance does not stop the job',
 });
 
 test('stop kills running attempts; start re-runs what did not finish; delete removes logs', async () => {
-  const id = await submit(simpleJob('/bin/sleep 30', { InstanceCount: 3 }));
+  // A duration no other process on the machine uses, so that only this job's commands are looked for.
+  const seconds = `30.${process.pid}${Date.now() % 1000}`;
+  const id = await submit(simpleJob(`/bin/sleep ${seconds}`, { InstanceCount: 3 }));
   await shoal.waitForJob(id, ['Running']);
   let res = await shoal.api('POST', `/jobs/${id}/stop`);
   assert.equal(res.status, 201);
@@ -134,13 +136,16 @@ test('stop kills running attempts; start re-runs what did not finish; delete rem
   res = await shoal.api('POST', `/jobs/${id}/stop`);
   assert.equal(res.status, 409);
   assert.equal(res.json.Code, 'StateConflict');
-  // Running sleeps are gone within a heartbeat.
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  const sleeping = execFileSync('ps', ['-eo', 'args'])
-    .toString()
-    .split('\n')
-    .filter((l) => l === '/bin/sleep 30' || l === 'sleep 30');
-  assert.deepEqual(sleeping, []);
+  // The running sleeps are gone (within a heartbeat; allow for a busy machine).
+  const sleeping = (): string[] =>
+    execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((l) => l === `/bin/sleep ${seconds}`);
+  for (const deadline = Date.now() + 10_000; sleeping().length > 0;) {
+    assert.ok(Date.now() < deadline, `still running: ${sleeping().join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   res = await shoal.api('DELETE', `/jobs/${id}`);
   assert.equal(res.status, 200);
   assert.equal((await shoal.api('GET', `/jobs/${id}`)).status, 404);
@@ -159,14 +164,22 @@ test('stop kills running attempts; start re-runs what did not finish; delete rem
 });
 
 test('higher priority jobs run first', async () => {
-  const blocker = await submit(simpleJob('/bin/sleep 1', { InstanceCount: 2 }));
+  // One slot stays busy, so that the other frees alone and the two waiting jobs cannot start together
+  // (they would then share a StartTime); the low one can start only after the high one has ended.
+  const busy = await submit(simpleJob('/bin/sleep 60'));
+  const blocker = await submit(simpleJob('/bin/sleep 1'));
+  await shoal.waitForJob(busy, ['Running']);
   await shoal.waitForJob(blocker, ['Running']);
   const low = await submit(simpleJob('/bin/true', {}, { Priority: 1 }));
   const high = await submit(simpleJob('/bin/true', {}, { Priority: 900 }));
-  await shoal.waitForJob(low);
+  await shoal.waitForJob(low, undefined, 60_000);
   const lowJob = (await shoal.api('GET', `/jobs/${low}`)).json;
   const highJob = (await shoal.api('GET', `/jobs/${high}`)).json;
-  assert.ok(highJob.StartTime < lowJob.StartTime, `${highJob.StartTime} < ${lowJob.StartTime}`);
+  assert.ok(
+    highJob.EndTime <= lowJob.StartTime,
+    `high ended ${highJob.EndTime}, low started ${lowJob.StartTime}`,
+  );
+  await shoal.api('POST', `/jobs/${busy}/stop`);
 });
 
 test('IdempotentToken returns the same job', async () => {
