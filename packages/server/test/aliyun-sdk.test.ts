@@ -124,7 +124,14 @@ test('aliyun-sdk creates, lists, reads, stops, restarts, re-prioritises and dele
 
   const started = await call('startJob', { JobId: id });
   assert.equal(started.code, 201);
-  await shoal.waitForJob(id, ['Running', 'Waiting']);
+  // Restarted for real: the stopped instance runs again, in a second attempt (Waiting alone would hold at once).
+  for (const deadline = Date.now() + 20_000; ;) {
+    const again = await call('getInstance', { JobId: id, TaskName: 'first', InstanceId: '0' });
+    if (again.data.State === 'Running' && again.data.AttemptCount === 2) break;
+    assert.ok(Date.now() < deadline, `not running again: ${JSON.stringify(again.data)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal((await call('getJob', { JobId: id })).data.State, 'Running');
   await call('stopJob', { JobId: id });
   await shoal.waitForJob(id, ['Stopped']);
 
