@@ -100,10 +100,14 @@ describe('PostgreSQL metadata and S3 objects', () => {
     res = await shoal.api('GET', '/objects/s3data/presigned/up.txt?Presign=true&Expires=60');
     assert.equal(res.status, 200, res.text);
     assert.equal(await (await fetch(res.json.Url)).text(), 'via presigned url');
-    assert.equal(
-      (await shoal.api('POST', '/objects/s3data/x?presign&Expires=0')).json.Code,
-      'InvalidParameter',
-    );
+    // Expires is 1 s to 7 days (604800 s), as S3 allows.
+    for (const bad of ['0', '604801', 'soon']) {
+      const refused = await shoal.api('POST', `/objects/s3data/x?presign&Expires=${bad}`);
+      assert.equal(refused.status, 400, bad);
+      assert.equal(refused.json.Code, 'InvalidParameter', bad);
+      assert.match(refused.json.Message, /Expires/, bad);
+    }
+    assert.equal((await shoal.api('POST', '/objects/s3data/x?presign&Expires=604800')).status, 200);
   });
 
   it('stops, restarts and deletes jobs on PostgreSQL', async () => {

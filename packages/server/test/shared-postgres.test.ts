@@ -1,0 +1,131 @@
+/**
+ * Two real server processes on one PostgreSQL, each with its own local worker: they share the work of one
+ * job, and when one is killed mid-job the other finishes everything, each instance once, including the
+ * attempts the dead one held (re-run once their lease expires, without using up a retry).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { startTestPostgres, type TestPostgres } from '@shoal/store/testing';
+import { simpleJob, signedFetch, type ApiResponse } from './helpers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'shoal-shared-pg-'));
+const masterKey = randomBytes(32).toString('hex');
+let pg: TestPostgres;
+let databaseUrl: string;
+const servers: ChildProcess[] = [];
+
+before(async () => {
+  pg = await startTestPostgres(process.env.SHOAL_TEST_DATABASE_URL);
+  databaseUrl = await pg.createDatabase();
+});
+after(async () => {
+  for (const s of servers) s.kill('SIGKILL');
+  await pg?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  dataDir: string;
+}
+
+function startServer(name: string): Promise<Server> {
+  const dataDir = join(work, name);
+  const proc = spawn(process.execPath, [join(here, 'fixtures', 'run-server.js'), dataDir, '2', 'off'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      SHOAL_DATABASE_URL: databaseUrl,
+      SHOAL_MASTER_KEY: masterKey,
+      SHOAL_LEASE_MS: '3000',
+    },
+  });
+  servers.push(proc);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve({ proc, url: m[1]!, dataDir });
+    });
+    proc.once('exit', (code) => reject(new Error(`server ${name} exited with ${code} before it was ready`)));
+  });
+}
+
+function api(server: Server, method: string, target: string, body?: unknown): Promise<ApiResponse> {
+  const creds = JSON.parse(readFileSync(join(server.dataDir, 'credentials.json'), 'utf8')) as {
+    AccessKeyId: string;
+    AccessKeySecret: string;
+  };
+  return signedFetch(server.url, creds.AccessKeyId, creds.AccessKeySecret, method, target, body);
+}
+
+test(
+  'two servers on one PostgreSQL share a job; killed mid-job, one leaves the rest to the other',
+  { timeout: 180_000 },
+  async () => {
+    // One after the other: the first creates the schema and the admin, the second joins them.
+    const a = await startServer('a');
+    const b = await startServer('b');
+    const created = await api(a, 'POST', '/jobs', simpleJob('/bin/sleep 0.3', { InstanceCount: 40 }));
+    assert.equal(created.status, 201, created.text);
+    const id: string = created.json.Id;
+
+    // Both workers have finished instances, and both still run some, when the first one is killed.
+    for (const deadline = Date.now() + 60_000; ;) {
+      const page = await api(b, 'GET', `/jobs/${id}/tasks/task/instances?MaxItemCount=200`);
+      const items = page.json.Items as { State: string; WorkerId: string }[];
+      const finishers = new Set(items.filter((i) => i.State === 'Finished').map((i) => i.WorkerId));
+      const runners = new Set(items.filter((i) => i.State === 'Running').map((i) => i.WorkerId));
+      if (finishers.size === 2 && runners.size === 2) break;
+      assert.ok(
+        Date.now() < deadline,
+        `not both at work: finished by ${[...finishers]}, running on ${[...runners]}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    a.proc.kill('SIGKILL');
+    await new Promise((resolve) => a.proc.once('exit', resolve));
+
+    let final: ApiResponse;
+    for (const deadline = Date.now() + 120_000; ;) {
+      final = await api(b, 'GET', `/jobs/${id}`);
+      if (['Finished', 'Failed', 'Stopped'].includes(final.json.State)) break;
+      assert.ok(
+        Date.now() < deadline,
+        `job still ${final.json.State}: ${JSON.stringify(final.json.InstanceMetrics)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(final.json.State, 'Finished', final.text);
+    assert.equal(final.json.InstanceMetrics.FinishedCount, 40);
+    const instances = (await api(b, 'GET', `/jobs/${id}/tasks/task/instances?MaxItemCount=200`)).json
+      .Items as {
+      State: string;
+      RetryCount: number;
+      WorkerId: string;
+      AttemptCount: number;
+    }[];
+    assert.equal(instances.length, 40);
+    assert.ok(
+      instances.every((i) => i.State === 'Finished' && i.RetryCount === 0),
+      'none used up a retry',
+    );
+    const finishedBy = new Set(instances.map((i) => i.WorkerId));
+    assert.equal(finishedBy.size, 2, 'both servers finished instances');
+    assert.ok(
+      instances.some((i) => i.AttemptCount > 1),
+      'attempts the killed server held were run again by the other',
+    );
+    b.proc.kill('SIGTERM');
+    await new Promise((resolve) => b.proc.once('exit', resolve));
+  },
+);
