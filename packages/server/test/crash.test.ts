@@ -5,16 +5,20 @@
  * restarted one, so no instance runs twice at once.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { simpleJob, signedFetch, type ApiResponse } from './helpers.js';
+import {
+  serverProcessApi,
+  simpleJob,
+  startServerProcess,
+  type ApiResponse,
+  type ServerProcess,
+} from './helpers.js';
 import { openStore } from '@shoal/store';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'shoal-crash-'));
 let child: ChildProcess | undefined;
 after(() => {
@@ -22,27 +26,12 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startServer(sandbox: 'bwrap' | 'off' = 'bwrap'): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [join(here, 'fixtures', 'run-server.js'), dataDir, '2', sandbox], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ proc, url: m[1]! });
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready`)));
-  });
+function startServer(sandbox: 'bwrap' | 'off' = 'bwrap'): Promise<ServerProcess> {
+  return startServerProcess(dataDir, { sandbox });
 }
 
 function api(url: string, method: string, target: string, body?: unknown): Promise<ApiResponse> {
-  const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
-    AccessKeyId: string;
-    AccessKeySecret: string;
-  };
-  return signedFetch(url, creds.AccessKeyId, creds.AccessKeySecret, method, target, body);
+  return serverProcessApi({ url, dataDir }, method, target, body);
 }
 
 test(

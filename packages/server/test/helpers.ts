@@ -1,7 +1,9 @@
 /** Test support: a real Shoal server in a temp data dir, and a minimal signed HTTP client. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { authorizationHeader, httpDate } from '@shoal/core';
 import { startShoal, type RunningShoal, type ShoalServerOptions } from '../src/index.js';
 
@@ -131,4 +133,49 @@ export function simpleJob(
     DAG: { Tasks: { task: taskDescription(commandLine, '', task) }, Dependencies: {} },
     ...job,
   };
+}
+
+/** A server in a process of its own (fixtures/run-server.js), for tests that kill it. */
+export interface ServerProcess {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly dataDir: string;
+}
+
+/** Starts one and resolves once it listens; `env` adds SHOAL_DATABASE_URL, SHOAL_MASTER_KEY or SHOAL_LEASE_MS. */
+export function startServerProcess(
+  dataDir: string,
+  options: { slots?: number; sandbox?: 'bwrap' | 'off'; env?: NodeJS.ProcessEnv } = {},
+): Promise<ServerProcess> {
+  const fixture = fileURLToPath(new URL('./fixtures/run-server.js', import.meta.url));
+  const args = [fixture, dataDir, String(options.slots ?? 2), options.sandbox ?? 'bwrap'];
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...options.env },
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve({ proc, url: m[1]!, dataDir });
+    });
+    proc.once('exit', (code) =>
+      reject(new Error(`server of ${dataDir} exited with ${code} before it was ready`)),
+    );
+  });
+}
+
+/** A signed request to a server process, with the admin key of its data dir. */
+export function serverProcessApi(
+  server: Pick<ServerProcess, 'url' | 'dataDir'>,
+  method: string,
+  target: string,
+  body?: unknown,
+): Promise<ApiResponse> {
+  const creds = JSON.parse(readFileSync(join(server.dataDir, 'credentials.json'), 'utf8')) as {
+    AccessKeyId: string;
+    AccessKeySecret: string;
+  };
+  return signedFetch(server.url, creds.AccessKeyId, creds.AccessKeySecret, method, target, body);
 }

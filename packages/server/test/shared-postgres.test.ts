@@ -4,17 +4,21 @@
  * attempts the dead one held (re-run once their lease expires, without using up a retry).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestPostgres, type TestPostgres } from '@shoal/store/testing';
-import { simpleJob, signedFetch, type ApiResponse } from './helpers.js';
+import {
+  serverProcessApi,
+  simpleJob,
+  startServerProcess,
+  type ApiResponse,
+  type ServerProcess,
+} from './helpers.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'shoal-shared-pg-'));
 const masterKey = randomBytes(32).toString('hex');
 let pg: TestPostgres;
@@ -31,42 +35,17 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface Server {
-  proc: ChildProcess;
-  url: string;
-  dataDir: string;
-}
-
-function startServer(name: string): Promise<Server> {
-  const dataDir = join(work, name);
-  const proc = spawn(process.execPath, [join(here, 'fixtures', 'run-server.js'), dataDir, '2', 'off'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      SHOAL_DATABASE_URL: databaseUrl,
-      SHOAL_MASTER_KEY: masterKey,
-      SHOAL_LEASE_MS: '3000',
-    },
-  });
-  servers.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ proc, url: m[1]!, dataDir });
-    });
-    proc.once('exit', (code) => reject(new Error(`server ${name} exited with ${code} before it was ready`)));
+function startServer(name: string): Promise<ServerProcess> {
+  return startServerProcess(join(work, name), {
+    sandbox: 'off',
+    env: { SHOAL_DATABASE_URL: databaseUrl, SHOAL_MASTER_KEY: masterKey, SHOAL_LEASE_MS: '3000' },
+  }).then((server) => {
+    servers.push(server.proc);
+    return server;
   });
 }
 
-function api(server: Server, method: string, target: string, body?: unknown): Promise<ApiResponse> {
-  const creds = JSON.parse(readFileSync(join(server.dataDir, 'credentials.json'), 'utf8')) as {
-    AccessKeyId: string;
-    AccessKeySecret: string;
-  };
-  return signedFetch(server.url, creds.AccessKeyId, creds.AccessKeySecret, method, target, body);
-}
+const api = serverProcessApi;
 
 test(
   'two servers on one PostgreSQL share a job; killed mid-job, one leaves the rest to the other',
