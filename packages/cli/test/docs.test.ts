@@ -1,8 +1,11 @@
 /**
- * The docs are tested: every shell block of README.md, docs/*.md, examples/*\/README.md and
- * packages/*\/README.md runs as written, in order, in a fresh copy of the repository's tracked files (what a
- * clone holds), against the real server those blocks start. A block that is not meant to run says so in
- * the source, on the line before it: `<!-- docs-test: skip <why> -->`; this test prints those reasons.
+ * The docs are tested: every shell, TypeScript and JavaScript block of README.md, docs/*.md,
+ * examples/*\/README.md and packages/*\/README.md runs as written, in order, each file in a fresh copy of
+ * the repository's tracked files (what a clone holds), against the real server its blocks start. A block
+ * that is not meant to run says so in the source, on the line before it: `<!-- docs-test: skip <why> -->`;
+ * this test prints those reasons. A file's TypeScript blocks are one module (later blocks use what earlier
+ * ones declared), type-checked with `tsc --strict` and run where its last block stands; a JavaScript block
+ * is saved as a CommonJS file in the copy's root and run with node, as the README says.
  *
  * What the runner adds, and nothing more: each file runs as one bash script with `set -euo pipefail` from
  * the copy's root (so `cd` and `export` carry from block to block, as for a reader typing them); `npm ci`
@@ -29,11 +32,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SKIP = /^<!--\s*docs-test:\s*skip\s+(.+?)\s*-->$/;
-const SHELL = /^(\s*)```(sh|bash|shell)\s*$/;
+const FENCE = /^(\s*)```(sh|bash|shell|ts|typescript|js|javascript)\s*$/;
+const KIND: Record<string, Block['kind']> = { ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js' };
 
 interface Block {
   file: string;
   line: number;
+  kind: 'sh' | 'ts' | 'js';
   code: string;
   skip?: string;
 }
@@ -60,11 +65,11 @@ function docFiles(): string[] {
   ];
 }
 
-export function shellBlocks(file: string, text: string): Block[] {
+export function codeBlocks(file: string, text: string): Block[] {
   const lines = text.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const fence = SHELL.exec(lines[i]!);
+    const fence = FENCE.exec(lines[i]!);
     if (!fence) continue;
     // A block inside a list item is indented as a whole; its lines lose that indentation.
     const indent = fence[1]!.length;
@@ -72,7 +77,14 @@ export function shellBlocks(file: string, text: string): Block[] {
     const body: string[] = [];
     for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!.slice(indent));
     const marker = SKIP.exec((lines[start - 1] ?? '').trim());
-    blocks.push({ file, line: start + 1, code: body.join('\n'), ...(marker ? { skip: marker[1]! } : {}) });
+    const kind = KIND[fence[2]!] ?? 'sh';
+    blocks.push({
+      file,
+      line: start + 1,
+      kind,
+      code: body.join('\n'),
+      ...(marker ? { skip: marker[1]! } : {}),
+    });
   }
   return blocks;
 }
@@ -87,14 +99,35 @@ const LONG_RUNNING: { command: RegExp; ready: string; stop: 'now' | 'at-end' }[]
   { command: /^(npx\s+)?(shoal|bcs)\s+(log|l)\b.*\s-f\b/, ready: '', stop: 'now' },
 ];
 
-/** One block as bash: long-running commands go through __background; `npm ci` is already done. */
-function script(block: Block): string {
+/** The name a file's code is saved under in the copy's root. */
+const codeFile = (block: Block, ext: string): string =>
+  `docs-test-${block.file.replace(/[^A-Za-z0-9]+/g, '-')}-${block.line}.${ext}`;
+
+/**
+ * One block as bash: a shell block as written (long-running commands through __background, `npm ci` done
+ * already); a JavaScript block run from its file; the module of the file's TypeScript at its last block.
+ */
+function script(block: Block, lastTs: Block | undefined): string {
   const out = [`echo "::: ${block.file}:${block.line}" >&2`];
+  if (block.kind === 'js') return [...out, `node "$DOCS_ROOT/${codeFile(block, 'cjs')}"`].join('\n');
+  if (block.kind === 'ts') {
+    if (block !== lastTs) return out.join('\n');
+    const file = codeFile(block, 'ts');
+    return [
+      ...out,
+      `node "$DOCS_ROOT/node_modules/typescript/bin/tsc" --strict --target es2022 --module nodenext --moduleResolution nodenext --skipLibCheck --outDir "$DOCS_ROOT/docs-test-out" "$DOCS_ROOT/${file}"`,
+      `node "$DOCS_ROOT/docs-test-out/${file.replace(/\.ts$/, '.js')}"`,
+    ].join('\n');
+  }
   // A command continued with a trailing backslash is one command.
   for (const raw of block.code.replace(/\\\n\s*/g, ' ').split('\n')) {
     let line = raw.replace(/^npm ci && /, '');
     if (/^npm ci\s*(#.*)?$/.test(line)) line = ': npm ci (installed already)';
-    const command = line.replace(/\s+#.*$/, '').trim();
+    // A trailing `&` (as a reader would type to keep the terminal) is what __background does anyway.
+    const command = line
+      .replace(/\s+#.*$/, '')
+      .trim()
+      .replace(/\s*&$/, '');
     const long = LONG_RUNNING.find((l) => l.command.test(command));
     if (long) line = `__background ${JSON.stringify(command)} ${JSON.stringify(long.ready)} ${long.stop}`;
     out.push(line);
@@ -113,7 +146,8 @@ __background() {
   set -m; bash -c "$1" >"$log" 2>&1 & pid=$!; set +m
   for i in $(seq 1 3000); do
     if [ -n "$2" ] && grep -q "$2" "$log"; then break; fi
-    if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; wait "$pid"; return $?; fi
+    # It ended on its own: its status is the command's; anything it left running in its group goes too.
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; kill -TERM -- -"$pid" 2>/dev/null || true; wait "$pid"; return $?; fi
     if [ -z "$2" ] && [ "$i" -ge 30 ]; then break; fi
     sleep 0.1
   done
@@ -183,29 +217,38 @@ function run(
 }
 
 test(
-  'every shell block of the docs runs as written, in order, in a fresh copy',
+  'every code block of the docs runs as written, in order, in a fresh copy',
   { timeout: 1_200_000 },
   async (t) => {
-    const blocks = docFiles().flatMap((file) => shellBlocks(file, readFileSync(join(ROOT, file), 'utf8')));
-    assert.ok(blocks.length > 10, `found only ${blocks.length} shell blocks`);
-    const skipped = blocks.filter((b) => b.skip);
-    for (const b of skipped) t.diagnostic(`not run: ${b.file}:${b.line}: ${b.skip}`);
+    const blocks = docFiles().flatMap((file) => codeBlocks(file, readFileSync(join(ROOT, file), 'utf8')));
+    assert.ok(blocks.filter((b) => b.kind === 'sh').length > 10, `found only ${blocks.length} blocks`);
+    assert.ok(
+      blocks.some((b) => b.kind === 'ts' && !b.skip),
+      'no TypeScript block found',
+    );
+    for (const b of blocks.filter((b) => b.skip)) t.diagnostic(`not run: ${b.file}:${b.line}: ${b.skip}`);
 
     const base = mkdtempSync(join(tmpdir(), 'shoal-docs-test-'));
     try {
-      const repo = join(base, 'shoal');
-      freshCopy(repo);
-      const home = join(base, 'home');
-      mkdirSync(home);
-      const env: NodeJS.ProcessEnv = {};
-      for (const [key, value] of Object.entries(process.env))
-        if (!key.startsWith('SHOAL_') && !key.startsWith('npm_') && key !== 'DEBUG') env[key] = value;
-      Object.assign(env, { HOME: home, NO_COLOR: '1' });
       const byFile = new Map<string, Block[]>();
       for (const b of blocks) if (!b.skip) byFile.set(b.file, [...(byFile.get(b.file) ?? []), b]);
       for (const [file, fileBlocks] of byFile) {
-        const text = `${PRELUDE}\n${fileBlocks.map(script).join('\n')}\n`;
-        writeFileSync(join(base, `${file.replace(/\//g, '_')}.sh`), text);
+        // Each file as a reader who starts with it would run it: a fresh copy and a home of its own.
+        const dir = join(base, file.replace(/[^A-Za-z0-9]+/g, '-'));
+        const repo = join(dir, 'shoal');
+        freshCopy(repo);
+        const home = join(dir, 'home');
+        mkdirSync(home);
+        const env: NodeJS.ProcessEnv = {};
+        for (const [key, value] of Object.entries(process.env))
+          if (!key.startsWith('SHOAL_') && !key.startsWith('npm_') && key !== 'DEBUG') env[key] = value;
+        Object.assign(env, { HOME: home, NO_COLOR: '1', DOCS_ROOT: repo });
+        const ts = fileBlocks.filter((b) => b.kind === 'ts');
+        const lastTs = ts[ts.length - 1];
+        if (lastTs) writeFileSync(join(repo, codeFile(lastTs, 'ts')), ts.map((b) => b.code).join('\n'));
+        for (const b of fileBlocks.filter((b) => b.kind === 'js'))
+          writeFileSync(join(repo, codeFile(b, 'cjs')), b.code);
+        const text = `${PRELUDE}\n${fileBlocks.map((b) => script(b, lastTs)).join('\n')}\n`;
         const result = await run(text, repo, env);
         const failedAt = [...result.output.matchAll(/^::: (\S+)$/gm)].pop()?.[1] ?? file;
         assert.equal(
@@ -215,7 +258,7 @@ test(
         );
       }
     } finally {
-      // The servers are stopped by then; their data dirs go with the copy.
+      // The servers are stopped by then; their data dirs go with the copies.
       rmSync(base, { recursive: true, force: true });
     }
   },
