@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { startTestPostgres, type TestPostgres } from '@shoal/store/testing';
 import {
   serverProcessApi,
+  signedFetch,
   simpleJob,
   startServerProcess,
   type ApiResponse,
@@ -35,9 +36,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function startServer(name: string): Promise<ServerProcess> {
+/** Unsandboxed unless said otherwise (a server without the sandbox takes no users but the admin). */
+function startServer(name: string, sandbox: 'off' | 'bwrap' = 'off'): Promise<ServerProcess> {
   return startServerProcess(join(work, name), {
-    sandbox: 'off',
+    sandbox,
     env: { SHOAL_DATABASE_URL: databaseUrl, SHOAL_MASTER_KEY: masterKey, SHOAL_LEASE_MS: '3000' },
   }).then((server) => {
     servers.push(server.proc);
@@ -106,5 +108,39 @@ test(
     );
     b.proc.kill('SIGTERM');
     await new Promise((resolve) => b.proc.once('exit', resolve));
+  },
+);
+
+test(
+  'a key disabled through one server is refused by the other within its 5 s key cache',
+  { timeout: 60_000 },
+  async () => {
+    const c = await startServer('c', 'bwrap');
+    const d = await startServer('d', 'bwrap');
+    const user = await api(c, 'POST', '/users', { Name: 'erin' });
+    assert.equal(user.status, 201, user.text);
+    const key = (await api(c, 'POST', '/users/erin/keys')).json as {
+      AccessKeyId: string;
+      AccessKeySecret: string;
+    };
+    const asErin = (server: ServerProcess): Promise<ApiResponse> =>
+      signedFetch(server.url, key.AccessKeyId, key.AccessKeySecret, 'GET', '/jobs');
+    assert.equal((await asErin(d)).status, 200, 'the other server knows the new key (and caches it)');
+    assert.equal((await api(c, 'POST', `/keys/${key.AccessKeyId}/disable`)).status, 201);
+    assert.equal((await asErin(c)).status, 403, 'at once where it was disabled');
+    const started = Date.now();
+    for (;;) {
+      const res = await asErin(d);
+      if (res.status === 403) {
+        assert.equal(res.json.Code, 'InvalidAccessKeyId.NotFound');
+        break;
+      }
+      assert.ok(Date.now() - started < 6_000, `still accepted after ${Date.now() - started} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const s of [c, d]) {
+      s.proc.kill('SIGTERM');
+      await new Promise((resolve) => s.proc.once('exit', resolve));
+    }
   },
 );
