@@ -200,9 +200,9 @@ export async function liveAttemptProcesses(jobId: string): Promise<number[]> {
   return pids;
 }
 
-/** Waits (up to a second) until no process of the attempt is left; fails naming those that are. */
+/** Waits (up to 5 s, for a busy machine) until no process of the attempt is left; fails naming those that are. */
 export async function waitAttemptGone(jobId: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 250; i++) {
     if ((await liveAttemptProcesses(jobId)).length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -24,10 +24,16 @@ let child: ChildProcess | undefined;
 after(() => {
   child?.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(runs, { recursive: true, force: true });
 });
 
+// Each completed run of a command leaves a file here, through a writable host mount: runs are counted, not
+// inferred from events.
+const runs = mkdtempSync(join(tmpdir(), 'shoal-crash-runs-'));
+chmodSync(runs, 0o1777); // the sandbox's uids write here
+
 function startServer(sandbox: 'bwrap' | 'off' = 'bwrap'): Promise<ServerProcess> {
-  return startServerProcess(dataDir, { sandbox });
+  return startServerProcess(dataDir, { sandbox, env: { SHOAL_ALLOW_MOUNT: `file://${runs}:rw` } });
 }
 
 function api(url: string, method: string, target: string, body?: unknown): Promise<ApiResponse> {
@@ -41,10 +47,12 @@ test(
     let server = await startServer();
     child = server.proc;
     const job = simpleJob(
-      "/bin/sh -c 'echo $BATCH_COMPUTE_DAG_INSTANCE_ID > out/$BATCH_COMPUTE_DAG_INSTANCE_ID.txt; sleep 0.02'",
+      "/bin/sh -c 'i=$BATCH_COMPUTE_DAG_INSTANCE_ID; echo $i > out/$i.txt; sleep 0.02; " +
+        ': > /runs/$i.$(od -An -N8 -tx1 /dev/urandom | tr -d " \\n")\'',
       {
         InstanceCount: 500,
         OutputMapping: { 'out/': 'oss://crash/out/' },
+        Mounts: { Entries: [{ Source: `file://${runs}/`, Destination: '/runs/', WriteSupport: true }] },
       },
     );
     const created = await api(server.url, 'POST', '/jobs', job);
@@ -89,6 +97,7 @@ test(
     const store = await openStore({ sqlitePath: join(dataDir, 'shoal.db') });
     try {
       const finished = new Map<number, number>();
+      const requeued = new Set<number>();
       let lost = 0;
       for (let after = 0; ;) {
         const events = await store.listEvents(after, 1000);
@@ -100,8 +109,10 @@ test(
             e.jobId === id &&
             e.type === 'OnInstanceWaiting' &&
             String(e.detail.Reason ?? '').includes('restarted')
-          )
+          ) {
             lost++;
+            requeued.add(e.instanceId!);
+          }
         }
         after = events[events.length - 1]!.seq;
       }
@@ -116,6 +127,24 @@ test(
         'cut-off attempts did not consume retries',
       );
       assert.ok(lost >= 1, 'the restart re-queued the attempts the crash cut off');
+      // Runs, counted from the files each completed command left: every instance ran to its end, and only
+      // those whose attempt the crash cut off (re-queued by the restart) may have done so twice.
+      const completed = new Map<number, number>();
+      for (const name of readdirSync(runs)) {
+        const instance = Number(name.split('.')[0]);
+        completed.set(instance, (completed.get(instance) ?? 0) + 1);
+      }
+      assert.equal(completed.size, 500, 'every instance ran to its end');
+      const twice = [...completed].filter(([, n]) => n > 1).map(([i]) => i);
+      assert.deepEqual(
+        twice.filter((i) => !requeued.has(i)),
+        [],
+        'no instance ran twice unless the crash cut off its attempt',
+      );
+      assert.ok(
+        [...completed.values()].every((n) => n <= 2),
+        'none ran more than twice',
+      );
     } finally {
       await store.close();
     }
