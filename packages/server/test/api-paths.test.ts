@@ -13,8 +13,7 @@ import { signedFetch, simpleJob, startTestShoal, type TestShoal } from './helper
 
 let shoal: TestShoal;
 before(async () => {
-  // Sandbox off: these tests are about the API, and run commands of the admin only.
-  shoal = await startTestShoal({ sandbox: 'off' });
+  shoal = await startTestShoal();
 });
 after(() => shoal.cleanup());
 

@@ -13,7 +13,7 @@ import { simpleJob, startTestShoal, type TestShoal } from './helpers.js';
 
 let shoal: TestShoal;
 before(async () => {
-  shoal = await startTestShoal({ slots: 1, sandbox: 'off' });
+  shoal = await startTestShoal({ slots: 1 });
 });
 after(() => shoal.cleanup());
 
