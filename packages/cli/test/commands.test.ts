@@ -5,10 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShoalApiError, ShoalClient } from '@shoal/sdk';
-import { jobId, startServer, type Harness } from './harness.js';
+import { BIN, jobId, startServer, type Harness } from './harness.js';
 
 let h: Harness;
 let noWhoami: string | undefined;
@@ -267,4 +270,31 @@ test('completion scripts for bash and zsh name the commands and aliases', async 
   const zsh = await h.run(['completion', 'zsh']);
   assert.match(zsh.stdout, /^#compdef shoal bcs/);
   assert.equal((await h.run(['completion', 'fish'])).code, 2);
+});
+
+test('shoal server takes its master key from SHOAL_MASTER_KEY and then writes none to the data dir', async () => {
+  const dataDir = join(h.root, 'keyed-data');
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'server', '--port', '0', '--data-dir', dataDir, '--slots', '0'],
+    {
+      env: { ...process.env, SHOAL_MASTER_KEY: randomBytes(32).toString('hex') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/Shoal listening on/.test(out)) resolve();
+      });
+      proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    });
+    assert.equal(existsSync(join(dataDir, 'credentials.json')), true);
+    assert.equal(existsSync(join(dataDir, 'master.key')), false);
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((resolve) => proc.once('exit', resolve));
+  }
 });
