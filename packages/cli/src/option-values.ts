@@ -5,6 +5,7 @@
  * adapts them for commander, which adds the flag and the value to the message.
  */
 import { InvalidArgumentError } from 'commander';
+import { items as listItems } from './jobcfg/pairs.js';
 
 /** Why a value is unusable, without naming where it came from (the caller knows that). */
 export class OptionValueError extends Error {
@@ -59,10 +60,7 @@ export function oneOf<T extends string>(text: string, allowed: readonly T[]): T 
 
 /** A comma-separated list, each item one of `allowed` (case-insensitive, returned as spelled in `allowed`). */
 export function listOf<T extends string>(text: string, allowed: readonly T[]): T[] {
-  const items = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const items = listItems(text);
   if (items.length === 0)
     throw new OptionValueError(`expected one or more of ${allowed.join(', ')}, comma-separated`);
   return items.map((item) => {

@@ -38,7 +38,7 @@ export const registerCheckCommand: CommandRegistrar = (program, ctx) => {
       ctx.stdout.write(`${JSON.stringify({ Job: job, Tasks: tasks, FailedInstances }, null, 2)}\n`);
       return;
     }
-    await showJob(session, jobId, false, ctx);
+    await showJob(session, jobId, false, ctx, tasks);
     const rows = failed.map(({ TaskName, Instance }) => [
       TaskName,
       String(Instance.InstanceId),

@@ -58,17 +58,18 @@ export async function taskNames(client: ShoalClient, jobId: string): Promise<str
   return (await collectTasks(client, jobId)).map((t) => t.TaskName);
 }
 
-/** Prints one job with its tasks and remembers the task rows. */
+/** Prints one job with its tasks (listed here unless the caller has them) and remembers the task rows. */
 export async function showJob(
   session: Session,
   ref: string,
   json: boolean,
   ctx: CliContext,
+  listed?: WireTask[],
 ): Promise<WireJob> {
   const cache = await sessionCache(session);
   const jobId = resolveJobRef(ref, cache);
   const job = await session.client.getJob(jobId);
-  const tasks = await collectTasks(session.client, jobId);
+  const tasks = listed ?? (await collectTasks(session.client, jobId));
   await saveCache(session.cacheFile, { ...cache, tasks: { jobId, names: tasks.map((t) => t.TaskName) } });
   ctx.stdout.write(
     json

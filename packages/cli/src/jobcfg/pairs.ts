@@ -12,7 +12,8 @@ export class JobConfigError extends Error {
   }
 }
 
-function items(text: string): string[] {
+/** The non-empty, trimmed items of a comma-separated list. */
+export function items(text: string): string[] {
   return text
     .split(',')
     .map((item) => item.trim())

@@ -11,6 +11,7 @@ import { closest } from './closest.js';
 import { substituteVariables, type IniDocument } from './parse.js';
 import {
   JobConfigError,
+  items,
   parseBool,
   parseCluster,
   parseDeps,
@@ -340,10 +341,7 @@ function notificationOf(levels: readonly Level[]): WireJobDescription['Notificat
     Topic: {
       ...(topic ? { Name: topic } : {}),
       ...(endpoint ? { Endpoint: endpoint } : {}),
-      Events: (events ?? '')
-        .split(',')
-        .map((e) => e.trim())
-        .filter((e) => e !== ''),
+      Events: items(events ?? ''),
     },
   };
 }
