@@ -11,6 +11,7 @@ import { registerAdminCommands } from './commands/admin.js';
 import { registerCatalogCommands } from './commands/catalog.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerImageCommands } from './commands/image.js';
+import { registerClusterCommands } from './commands/cluster.js';
 import { registerManageCommands } from './commands/manage.js';
 import { registerOssCommands } from './commands/oss.js';
 import { registerUnavailableCommands } from './commands/unavailable.js';
@@ -74,6 +75,7 @@ export function createProgram(ctx: CliContext, exit: ExitState): Command {
     registerAccountCommands,
     registerCatalogCommands,
     registerImageCommands,
+    registerClusterCommands,
     registerUnavailableCommands,
     registerOssCommands,
     registerAdminCommands,

@@ -1,6 +1,6 @@
 /**
  * The bcs command set beyond submit/job/log (see cli.test.ts for those), each as a subprocess against
- * a real server: login/logout/config/info, j filters, cj/uj, it/rt/d/e, clusters and images (not yet),
+ * a real server: login/logout/config/info, j filters, cj/uj, it/rt/d/e, clusters, images,
  * oss, admin, completion, sub --show_dag, log -d.
  */
 import { after, before, test } from 'node:test';
@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { WireCluster } from '@shoal/core';
 import { ShoalApiError, ShoalClient } from '@shoal/sdk';
 import { BIN, jobId, startServer, type Harness } from './harness.js';
 
@@ -118,19 +119,50 @@ test('it, rt, d and e list what the server offers and what happened', async () =
   assert.equal((await h.run(['event'])).code, 0);
 });
 
-test('cluster commands exist and answer "not yet" with exit 2', async () => {
-  for (const args of [
-    ['c'],
-    ['cc', 'mine', '-n', '2'],
-    ['uc', 'cls-1', '-n', '3'],
-    ['dc', 'cls-1', '-y'],
-    ['rci', 'cls-1', 'i-1'],
-    ['dci', 'cls-1', 'i-1'],
-  ]) {
-    const result = await h.run(args);
-    assert.equal(result.code, 2, args.join(' '));
-    assert.equal(result.stderr, 'clusters are not available in this Shoal version yet\n');
-  }
+test('c lists clusters and shows one and its workers; cc, uc and dc create, resize and delete one', async () => {
+  const listed = await h.run(['c']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^1\s+cls-local\s+local\s+Active\s+local\s+group: 1\/1 shoal\.local/m);
+  const workers = await h.run(['c', 'cls-local', 'group']);
+  assert.equal(workers.code, 0, workers.stderr);
+  assert.match(workers.stdout, /^1\s+i-[0-9a-f]+\s+Running\s+/m);
+
+  const shown = await h.run(['cc', 'farm', '-n', '3', '--show_json']);
+  assert.deepEqual(JSON.parse(shown.stdout).Groups, {
+    group: { DesiredVMCount: 3, InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
+  });
+  const created = await h.run(['cc', 'farm', '-n', '3', '-d', 'render farm', '-e', 'A:1']);
+  assert.equal(created.code, 0, created.stderr);
+  const id = /Cluster created: (cls-[a-z0-9]+)/.exec(created.stdout)?.[1];
+  assert.ok(id, created.stdout);
+  const one = await h.run(['c', id]);
+  assert.match(one.stdout, /^Name:\s+farm$/m);
+  assert.match(one.stdout, /^group\s+shoal\.local\s+OnDemand\s+3\s+0$/m);
+  const resized = await h.run(['uc', id, '-n', '5']);
+  assert.equal(resized.code, 0, resized.stderr);
+  const json = JSON.parse((await h.run(['c', id, '--json'])).stdout) as WireCluster;
+  assert.equal(json.Groups.group?.DesiredVMCount, 5);
+  assert.deepEqual(json.EnvVars, { A: '1' });
+
+  const bad = await h.run(['cc', 'x', '-n', 'many']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /-n, --nodes <n>.*'many' is invalid/);
+  const badType = await h.run(['cc', 'x', '-t', 'bcs.huge']);
+  assert.equal(badType.code, 1);
+  assert.match(badType.stderr, /InstanceType .*bcs\.huge/);
+  const noChange = await h.run(['uc', id]);
+  assert.equal(noChange.code, 2);
+  assert.match(noChange.stderr, /nothing to change/);
+
+  const deleted = await h.run(['dc', id, '-y']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.equal(deleted.stdout, `Deleted ${id}\n`);
+  const again = await h.run(['dc', id, '-y']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /not found/i);
+  const rci = await h.run(['rci', 'cls-local', 'group', 'i-1']);
+  assert.equal(rci.code, 2);
+  assert.match(rci.stderr, /not available in this Shoal version yet/);
 });
 
 test('i lists the system images and yours; ci registers one; di deletes it', async () => {

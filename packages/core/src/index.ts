@@ -16,3 +16,4 @@ export { LIMITS, JOB_DEFAULTS, JOB_EVENTS } from './validate/limits.js';
 export * from './instance-types.js';
 export * from './images.js';
 export * from './mounts.js';
+export * from './clusters.js';

@@ -157,3 +157,56 @@ export interface WireAvailable {
   AvailableDataDiskType: string[];
   Sandbox: WireSandbox;
 }
+
+/** A cluster group as `GET /clusters/{id}` shows it (spec §6.4). */
+export interface WireClusterGroup {
+  DesiredVMCount: number;
+  /** Workers of the group that heartbeat and take work. */
+  ActualVMCount: number;
+  InstanceType: string;
+  ResourceType: string;
+  SpotStrategy: string;
+  SpotPriceLimit: number;
+  Disks: Record<string, unknown>;
+}
+
+/** Spec §6.4, plus Shoal's `Provider`. */
+export interface WireCluster {
+  Id: string;
+  Name: string;
+  OwnerId: number;
+  Description: string;
+  CreationTime: string;
+  State: string;
+  ImageId: string;
+  InstanceType: string;
+  UserData: Record<string, string>;
+  EnvVars: Record<string, string>;
+  InputMapping: Record<string, string>;
+  InputMappingConfig: { Locale: string; Lock: boolean };
+  Notification: unknown;
+  Configs: unknown;
+  WriteSupport: boolean;
+  Bootstrap: string;
+  SecurityGroup: string;
+  Groups: Record<string, WireClusterGroup>;
+  OperationLogs: unknown[];
+  Metrics: { RunningCount: number; StartingCount: number; StoppingCount: number; StoppedCount: number };
+  Provider: string;
+}
+
+/** A worker as the API calls it: a cluster VM (spec §6.5), plus Shoal's `Slots` and `LastHeartbeatTime`. */
+export interface WireClusterInstance {
+  Id: string;
+  Hint: string;
+  /** Running (heartbeats, takes work), Deleting (asked to leave) or Stopped (no heartbeat within a lease). */
+  State: string;
+  IpAddress: string;
+  HostName: string;
+  ErrorCode: number;
+  ErrorMessage: string;
+  CreationTime: string;
+  InstancePassword: string;
+  Slots: number;
+  LastHeartbeatTime: string;
+}

@@ -14,7 +14,7 @@ import type {
   WireTask,
 } from '@shoal/core';
 import { followChunks, type FollowLogOptions } from './follow.js';
-import { ObjectClient } from './objects.js';
+import { ClusterClient } from './clusters.js';
 import { resourcePath } from './query.js';
 import { sleep } from './retry.js';
 import type { RequestSpec } from './transport.js';
@@ -36,7 +36,7 @@ import {
  * const { Id } = await client.createJob(description);
  * const job = await client.waitForJob(Id, { onProgress: (j) => console.log(j.State) });
  */
-export class ShoalClient extends ObjectClient {
+export class ShoalClient extends ClusterClient {
   /** Submits a job; with a token, a retried submission cannot create a second job. @example await client.createJob(desc, { idempotentToken: 'run-42' }) */
   createJob(
     description: WireJobDescription,

@@ -17,6 +17,7 @@ export type { ParsedObjectUri } from './uri.js';
 export { ClientBase } from './base.js';
 export { AdminClient } from './admin.js';
 export { ObjectClient } from './objects.js';
+export { ClusterClient } from './clusters.js';
 export type { TransferProgress, TransferOptions, PresignOptions, UploadSource } from './objects.js';
 export type { SignInput } from './signing.js';
 export { backoffDelayMs, isRetryableStatus, sleep } from './retry.js';

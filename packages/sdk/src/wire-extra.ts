@@ -156,3 +156,40 @@ export interface WirePresigned {
   Method: string;
   Expires: number;
 }
+
+/** A group of a ClusterDescription (spec §5.9). */
+export interface WireGroupDescription {
+  DesiredVMCount: number;
+  InstanceType?: string;
+  ResourceType?: 'OnDemand' | 'Spot';
+  SpotStrategy?: string;
+  SpotPriceLimit?: number;
+  HostnamePrefix?: string;
+}
+
+/** The body of `POST /clusters` (spec §5.8), plus Shoal's `Provider` (`static`, `local`, `slurm`). */
+export interface WireClusterDescription {
+  Name: string;
+  Description?: string;
+  ImageId: string;
+  InstanceType?: string;
+  Groups: Record<string, WireGroupDescription>;
+  UserData?: Record<string, string>;
+  EnvVars?: Record<string, string>;
+  Configs?: Record<string, unknown>;
+  Notification?: Record<string, unknown>;
+  Bootstrap?: string;
+  Provider?: 'static' | 'local' | 'slurm';
+}
+
+/** The body of `PUT /clusters/{id}` (spec §5.10); absent fields stay as they are. */
+export interface WireClusterChange {
+  Groups?: Record<
+    string,
+    { DesiredVMCount?: number; InstanceType?: string; SpotStrategy?: string; SpotPriceLimit?: number }
+  >;
+  UserData?: Record<string, string>;
+  EnvVars?: Record<string, string>;
+  InputMapping?: Record<string, string>;
+  ImageId?: string;
+}

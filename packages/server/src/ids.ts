@@ -19,3 +19,9 @@ export function newImageId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return `img-${[...randomBytes(20)].map((b) => alphabet[b % alphabet.length]).join('')}`;
 }
+
+/** Cluster ids as Alibaba shows them: `cls-` and 22 random lower-case letters and digits. */
+export function newClusterId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `cls-${[...randomBytes(22)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}

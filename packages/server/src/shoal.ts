@@ -29,6 +29,7 @@ import { LogFiles } from './logs.js';
 import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { LocalWorker } from './scheduler/local-worker.js';
+import { ClusterService } from './services/cluster-service.js';
 import { Maintenance } from './scheduler/maintenance.js';
 import { ImageService } from './services/image-service.js';
 import { JobService } from './services/job-service.js';
@@ -100,7 +101,23 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const objects = new ObjectAccess(store, clock);
   let dockerWorkers = false; // the local worker's engine answered (remote workers come later)
   const images = new ImageService(store, clock, objects, () => dockerWorkers);
-  const jobs = new JobService(store, gateway, logs, clock, objects, catalog, images, options.mountRules);
+  const clusters = new ClusterService(store, clock, images, {
+    leaseMs: options.leaseMs,
+    catalog,
+    embeddedWorkers: options.slots > 0 ? 1 : 0,
+  });
+  await clusters.ensureDefaultCluster();
+  const jobs = new JobService(
+    store,
+    gateway,
+    logs,
+    clock,
+    objects,
+    catalog,
+    images,
+    clusters,
+    options.mountRules,
+  );
   const keys = new KeyRing(store, sealer);
   const accounts = new AccountService(
     store,
@@ -161,7 +178,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   }
   const execution: ExecutionInfo = { catalog, sandbox: { ...sandbox, Docker: dockerWorkers } };
   const app = buildApi(
-    { jobs, accounts, images, objects, store, blobs, logs, clock, execution },
+    { jobs, accounts, images, clusters, objects, store, blobs, logs, clock, execution },
     { hostId: options.hostname, keys, logger },
   );
 

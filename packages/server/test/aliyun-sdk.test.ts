@@ -184,3 +184,50 @@ test('aliyun-sdk sees validation errors with their code and message', async () =
     },
   );
 });
+
+test('aliyun-sdk creates, lists, reads, resizes and deletes a cluster, and lists its VMs', async () => {
+  const created = await call('createCluster', {
+    Name: 'aliyun-cluster',
+    Description: 'from aliyun-sdk',
+    ImageId: 'img-ubuntu',
+    InstanceType: 'shoal.local',
+    UserData: { team: 'render' },
+    Groups: { group1: { DesiredVMCount: 1, InstanceType: 'shoal.local', ResourceType: 'OnDemand' } },
+  });
+  assert.equal(created.code, 201);
+  const id: string = created.data.Id;
+  assert.match(id, /^cls-/);
+
+  const listed = await call('listClusters', { Marker: '', MaxItemCount: 50 });
+  assert.ok(listed.data.Items.some((c: { Id: string }) => c.Id === id));
+  assert.ok(listed.data.Items.some((c: { Id: string }) => c.Id === 'cls-local'));
+  const got = await call('getCluster', { ClusterId: id });
+  assert.equal(got.data.Name, 'aliyun-cluster');
+  assert.equal(got.data.State, 'Active');
+  assert.deepEqual(got.data.UserData, { team: 'render' });
+  assert.equal(got.data.Groups.group1.DesiredVMCount, 1);
+
+  await call('changeClusterDesiredVMCount', { ClusterId: id, Groups: { group1: { DesiredVMCount: 3 } } });
+  assert.equal((await call('getCluster', { ClusterId: id })).data.Groups.group1.DesiredVMCount, 3);
+
+  const vms = await call('listClusterInstances', {
+    ClusterId: 'cls-local',
+    GroupName: 'group',
+    Marker: '',
+    MaxItemCount: 10,
+  });
+  assert.equal(vms.data.Items.length, 1);
+  const vm = await call('getClusterInstance', {
+    ClusterId: 'cls-local',
+    GroupName: 'group',
+    InstanceId: vms.data.Items[0].Id,
+  });
+  assert.equal(vm.data.State, 'Running');
+
+  await call('deleteCluster', { ClusterId: id });
+  await assert.rejects(call('getCluster', { ClusterId: id }), (err: AlyError) => {
+    assert.equal(err.statusCode, 404);
+    assert.equal(err.code, 'InvalidResource.NotFound');
+    return true;
+  });
+});

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Store } from '@shoal/core';
+import { DEFAULT_CLUSTER_ID } from '@shoal/core';
 import { accountsContract } from './contract-accounts.js';
+import { clustersContract } from './contract-clusters.js';
 import { failed, jobId, logCountSpec, ok, singleTaskSpec } from './fixtures.js';
 
 export type StoreFactory = () => Promise<Store>;
@@ -42,7 +44,24 @@ async function runAll(store: Store, worker = 'w1', now = 2000): Promise<string[]
 }
 
 /** `openPair` is omitted for backends that serve a single server process (SQLite). */
-export function storeContract(name: string, open: StoreFactory, openPair?: StorePairFactory): void {
+/** The workers the contract's tests claim as (w0..w9), registered in the default cluster. */
+async function withWorkers(store: Store): Promise<Store> {
+  for (let i = 0; i < 10; i++)
+    await store.registerWorker(
+      { id: `w${i}`, clusterId: DEFAULT_CLUSTER_ID, groupName: 'group', hostname: 'h', slots: 1 },
+      0,
+    );
+  return store;
+}
+
+export function storeContract(name: string, openBare: StoreFactory, openPairBare?: StorePairFactory): void {
+  const open = async () => withWorkers(await openBare());
+  const openPair = openPairBare
+    ? async (): Promise<[Store, Store]> => {
+        const [a, b] = await openPairBare();
+        return [await withWorkers(a), b];
+      }
+    : undefined;
   describe(`Store contract: ${name}`, () => {
     it('creates a job with every task and instance Waiting, and keeps the description verbatim', async () => {
       const store = await open();
@@ -484,4 +503,5 @@ export function storeContract(name: string, open: StoreFactory, openPair?: Store
     });
   });
   accountsContract(name, open, openPair);
+  clustersContract(name, open);
 }

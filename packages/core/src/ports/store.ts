@@ -4,6 +4,7 @@
  * Adapters (SQLite, PostgreSQL) implement it with identical behaviour, checked by one contract suite.
  */
 import type { AttemptResult } from '../attempt.js';
+import type { ClusterRecord } from '../clusters.js';
 import type { ImageRecord } from '../images.js';
 import type { JobSpec, TaskSpec } from '../job-spec.js';
 import type { State, StateCounts } from '../states.js';
@@ -135,8 +136,12 @@ export interface ClaimedAttempt {
 export interface WorkerRecord {
   readonly id: string;
   readonly clusterId: string;
+  /** The group of its cluster it is one of ('' = none, as workers registered before clusters). */
+  readonly groupName: string;
   readonly hostname: string;
   readonly slots: number;
+  /** Deleting: asked to leave; it finishes what it runs and claims nothing new. */
+  readonly state: 'Running' | 'Deleting';
   readonly registeredAtUs: number;
   readonly heartbeatAtUs: number;
 }
@@ -186,6 +191,22 @@ export interface ListImagesQuery {
   readonly limit: number;
 }
 
+export interface ListClustersQuery {
+  /** Only clusters of these owners; every owner's without it (the admin). */
+  readonly ownerIds?: readonly number[];
+  /** Id of the last cluster of the previous page. */
+  readonly marker?: string;
+  readonly limit: number;
+}
+
+export interface ListWorkersQuery {
+  readonly clusterId: string;
+  readonly groupName?: string;
+  /** Id of the last worker of the previous page. */
+  readonly marker?: string;
+  readonly limit: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
@@ -210,8 +231,12 @@ export interface Store {
   /** Ids of Finished jobs with AutoRelease set, oldest first. */
   listAutoReleasable(limit: number): Promise<string[]>;
 
+  /**
+   * Registers a worker (again): it is Running in its cluster's group; a worker claims work of its own
+   * cluster only.
+   */
   registerWorker(
-    worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>,
+    worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs' | 'state'>,
     nowUs: number,
   ): Promise<void>;
   /**
@@ -299,6 +324,29 @@ export interface Store {
   listImages(query: ListImagesQuery): Promise<Page<ImageRecord>>;
   /** False if there was no such image. Accepted jobs keep the image they resolved at submit. */
   deleteImage(id: string): Promise<boolean>;
+
+  /** Creates a cluster or, for a repeated IdempotentToken of the same owner, returns the existing id. */
+  createCluster(
+    cluster: ClusterRecord,
+    idempotentToken: string | null,
+  ): Promise<{ id: string; created: boolean }>;
+  /** Writes a cluster's description and state; creates it if absent (the default cluster). */
+  putCluster(cluster: ClusterRecord): Promise<void>;
+  getCluster(id: string): Promise<ClusterRecord | undefined>;
+  /** Clusters by id. */
+  listClusters(query: ListClustersQuery): Promise<Page<ClusterRecord>>;
+  /**
+   * Deletes a cluster and its workers' rows, unless a task that has not ended runs on it: then nothing
+   * changes and `busyJobId` names the job of such a task.
+   */
+  deleteCluster(id: string): Promise<{ deleted: boolean; busyJobId?: string }>;
+  /** A cluster's workers (of one group, if given) by id. */
+  listWorkers(query: ListWorkersQuery): Promise<Page<WorkerRecord>>;
+  getWorker(id: string): Promise<WorkerRecord | undefined>;
+  /** Marks a worker Deleting (it takes no new work) or Running again; false if there is none. */
+  setWorkerState(id: string, state: 'Running' | 'Deleting'): Promise<boolean>;
+  /** Forgets a worker; its running attempts are re-queued when their leases expire. */
+  deleteWorker(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { registerObjectRoutes } from './routes/objects.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerClusterRoutes } from './routes/clusters.js';
 
 export interface ApiOptions {
   readonly hostId: string;
@@ -122,5 +123,6 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
   registerObjectRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
+  registerClusterRoutes(app, ctx);
   return app;
 }

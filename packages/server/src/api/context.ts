@@ -4,6 +4,7 @@ import type { ExecutionInfo } from '../execution.js';
 import type { LogFiles } from '../logs.js';
 import type { AccountService } from '../services/account-service.js';
 import type { Caller } from '../services/caller.js';
+import type { ClusterService } from '../services/cluster-service.js';
 import type { ImageService } from '../services/image-service.js';
 import type { JobService } from '../services/job-service.js';
 import type { ObjectAccess } from '../services/object-access.js';
@@ -13,6 +14,7 @@ export interface ApiContext {
   readonly jobs: JobService;
   readonly accounts: AccountService;
   readonly images: ImageService;
+  readonly clusters: ClusterService;
   readonly objects: ObjectAccess;
   readonly store: Store;
   readonly blobs: BlobStore;

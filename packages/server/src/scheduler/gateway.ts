@@ -26,6 +26,7 @@ export interface GatewayOptions {
 export interface WorkerRegistration {
   readonly workerId: string;
   readonly clusterId: string;
+  readonly groupName: string;
   readonly hostname: string;
   readonly slots: number;
 }
@@ -94,7 +95,13 @@ export class WorkerGateway {
   async register(worker: WorkerRegistration): Promise<{ leaseMs: number; requeued: string[] }> {
     const now = this.clock.nowUs();
     await this.store.registerWorker(
-      { id: worker.workerId, clusterId: worker.clusterId, hostname: worker.hostname, slots: worker.slots },
+      {
+        id: worker.workerId,
+        clusterId: worker.clusterId,
+        groupName: worker.groupName,
+        hostname: worker.hostname,
+        slots: worker.slots,
+      },
       now,
     );
     const requeued = await this.store.releaseWorkerAttempts(worker.workerId, now);

@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Assignment, AttemptResult, Clock } from '@shoal/core';
+import { DEFAULT_CLUSTER_ID, DEFAULT_GROUP_NAME } from '@shoal/core';
 import type { Runner } from '@shoal/agent';
 import type { Logger } from 'pino';
 import type { LogFiles } from '../logs.js';
@@ -70,7 +71,8 @@ export class LocalWorker {
     await this.runner.clearWorkRoot();
     const { requeued } = await this.gateway.register({
       workerId: this.options.workerId,
-      clusterId: 'auto',
+      clusterId: DEFAULT_CLUSTER_ID,
+      groupName: DEFAULT_GROUP_NAME,
       hostname: this.options.hostname,
       slots: this.options.slots,
     });

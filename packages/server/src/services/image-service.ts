@@ -8,6 +8,7 @@ import {
   DEFAULT_IMAGE_ID,
   formatTime,
   invalidJob,
+  invalidParameter,
   notFound,
   parseObjectUri,
   readImageDescription,
@@ -105,6 +106,18 @@ export class ImageService {
     }
     if (image.kind === 'Docker') this.requireDocker(field, id);
     return { id: image.id, kind: image.kind, source: image.source, archive: image.archive };
+  }
+
+  /** Checks that `id` names a system image or one of the caller's (a cluster's ImageId). */
+  async checkUsable(caller: Caller, id: string, field: string): Promise<void> {
+    if (systemImage(id)) return;
+    const image = await this.store.getImage(id);
+    if (!image || (!caller.admin && image.ownerId !== caller.ownerId))
+      throw invalidParameter(
+        field,
+        id,
+        `must be one of your images (GET /images) or a system image (${SYSTEM_IMAGES.map((i) => i.id).join(', ')})`,
+      );
   }
 
   private requireDocker(field: string, what: string): void {

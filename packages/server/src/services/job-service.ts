@@ -27,6 +27,7 @@ import { newJobId } from '../ids.js';
 import type { LogFiles } from '../logs.js';
 import type { WorkerGateway } from '../scheduler/gateway.js';
 import type { Caller } from './caller.js';
+import type { ClusterService } from './cluster-service.js';
 import type { ImageService } from './image-service.js';
 import { resolveMounts } from './mount-policy.js';
 import type { ObjectAccess } from './object-access.js';
@@ -40,12 +41,14 @@ export class JobService {
     private readonly objects: ObjectAccess,
     private readonly catalog: readonly InstanceTypeSpec[],
     private readonly images: ImageService,
+    private readonly clusters: ClusterService,
     private readonly mountRules: readonly MountRule[] = [],
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
     const validated = validateJobDescription(body);
     this.checkInstanceTypes(validated);
+    await this.clusters.checkJob(caller, validated);
     const spec = resolveMounts(await this.images.resolveJob(caller, validated), this.mountRules);
     await this.objects.checkJob(caller, spec);
     const now = this.clock.nowUs();

@@ -10,7 +10,7 @@ import type {
   StateCounts,
   TaskRecord,
 } from '@shoal/core';
-import { emptyCounts } from '@shoal/core';
+import { DEFAULT_CLUSTER_ID, emptyCounts } from '@shoal/core';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
@@ -65,7 +65,7 @@ export async function createJob(
           order++,
           task.instanceCount,
           task.maxRetryCount,
-          task.clusterId || 'auto',
+          task.clusterId || DEFAULT_CLUSTER_ID,
           JSON.stringify(task),
           JSON.stringify(preds),
           preds.length,

@@ -24,10 +24,13 @@ export async function claimAttempts(
   return db.transaction(async (tx) => {
     // Several servers may share one PostgreSQL: SKIP LOCKED lets each claim different rows without waiting.
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
+    const worker = await queryOne(tx, 'SELECT cluster_id, state FROM workers WHERE id = ?', [workerId]);
+    if (!worker || worker.state !== 'Running') return [];
     const rows = await tx.query(
-      `SELECT job_id, task_name, instance_id FROM queue
+      `SELECT job_id, task_name, instance_id FROM queue WHERE cluster_id = ?
        ORDER BY priority DESC, job_seq, task_order, instance_id LIMIT ?${lock}`,
-      [max],
+      [String(worker.cluster_id), max],
     );
     const claimed: ClaimedAttempt[] = [];
     const owners = new Map<string, number>();
@@ -328,13 +331,15 @@ export function renewLeases(
 
 export async function registerWorker(
   db: SqlDriver,
-  worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>,
+  worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs' | 'state'>,
   nowUs: number,
 ): Promise<void> {
   await db.run(
-    `INSERT INTO workers (id, cluster_id, hostname, slots, registered_us, heartbeat_us) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, hostname = excluded.hostname,
-       slots = excluded.slots, registered_us = excluded.registered_us, heartbeat_us = excluded.heartbeat_us`,
-    [worker.id, worker.clusterId, worker.hostname, worker.slots, nowUs, nowUs],
+    `INSERT INTO workers (id, cluster_id, group_name, hostname, slots, state, registered_us, heartbeat_us)
+     VALUES (?, ?, ?, ?, ?, 'Running', ?, ?)
+     ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, group_name = excluded.group_name,
+       hostname = excluded.hostname, slots = excluded.slots, state = 'Running',
+       registered_us = excluded.registered_us, heartbeat_us = excluded.heartbeat_us`,
+    [worker.id, worker.clusterId, worker.groupName, worker.hostname, worker.slots, nowUs, nowUs],
   );
 }

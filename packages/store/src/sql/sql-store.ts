@@ -5,14 +5,17 @@ import type {
   AttemptRecord,
   AttemptResult,
   ClaimedAttempt,
+  ClusterRecord,
   EventRecord,
   ImageRecord,
   InstanceRecord,
   JobRecord,
   ListChildrenQuery,
+  ListClustersQuery,
   ListImagesQuery,
   ListJobsQuery,
   ListUsersQuery,
+  ListWorkersQuery,
   NewJob,
   Page,
   Store,
@@ -23,6 +26,7 @@ import type {
 import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
 import * as accounts from './accounts.js';
+import * as clusters from './clusters.js';
 import * as control from './control.js';
 import * as images from './images.js';
 import * as jobs from './jobs.js';
@@ -98,7 +102,7 @@ export class SqlStore implements Store {
     return control.listAutoReleasable(this.db, limit);
   }
 
-  registerWorker(worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs'>, nowUs: number) {
+  registerWorker(worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs' | 'state'>, nowUs: number) {
     return scheduling.registerWorker(this.db, worker, nowUs);
   }
   releaseWorkerAttempts(workerId: string, nowUs: number) {
@@ -197,6 +201,33 @@ export class SqlStore implements Store {
   }
   deleteImage(id: string): Promise<boolean> {
     return images.deleteImage(this.db, id);
+  }
+  createCluster(cluster: ClusterRecord, idempotentToken: string | null) {
+    return clusters.createCluster(this.db, cluster, idempotentToken);
+  }
+  putCluster(cluster: ClusterRecord): Promise<void> {
+    return clusters.putCluster(this.db, cluster);
+  }
+  getCluster(id: string): Promise<ClusterRecord | undefined> {
+    return clusters.getCluster(this.db, id);
+  }
+  listClusters(query: ListClustersQuery): Promise<Page<ClusterRecord>> {
+    return clusters.listClusters(this.db, query);
+  }
+  deleteCluster(id: string) {
+    return clusters.deleteCluster(this.db, id);
+  }
+  listWorkers(query: ListWorkersQuery): Promise<Page<WorkerRecord>> {
+    return clusters.listWorkers(this.db, query);
+  }
+  getWorker(id: string): Promise<WorkerRecord | undefined> {
+    return clusters.getWorker(this.db, id);
+  }
+  setWorkerState(id: string, state: 'Running' | 'Deleting'): Promise<boolean> {
+    return clusters.setWorkerState(this.db, id, state);
+  }
+  deleteWorker(id: string): Promise<boolean> {
+    return clusters.deleteWorker(this.db, id);
   }
 
   close(): Promise<void> {

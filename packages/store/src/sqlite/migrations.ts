@@ -191,4 +191,35 @@ CREATE TABLE images (
 CREATE INDEX images_owner ON images (owner_id, id);
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- Clusters (spec §5.8): the description as the API shows it, as JSON. The default cluster, cls-local, is
+-- written by the server at start; it belongs to the service (owner 0).
+CREATE TABLE clusters (
+  id TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  idempotent_token TEXT,
+  created_us INTEGER NOT NULL,
+  UNIQUE (owner_id, idempotent_token)
+);
+CREATE INDEX clusters_owner ON clusters (owner_id, id);
+
+-- A worker is one of its cluster's groups; Deleting = asked to leave (it finishes what it runs).
+ALTER TABLE workers ADD COLUMN group_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE workers ADD COLUMN state TEXT NOT NULL DEFAULT 'Running';
+CREATE INDEX workers_cluster ON workers (cluster_id, group_name, id);
+
+-- Until now every task ran on the server's own worker, now the default cluster's.
+UPDATE tasks SET cluster_id = 'cls-local';
+UPDATE queue SET cluster_id = 'cls-local';
+CREATE INDEX tasks_cluster ON tasks (cluster_id, state);
+-- Workers claim from their own cluster's queue only, in dispatch order.
+DROP INDEX queue_order;
+CREATE INDEX queue_order ON queue (cluster_id, priority DESC, job_seq, task_order, instance_id);
+`,
+  },
 ];

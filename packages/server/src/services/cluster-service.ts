@@ -1,0 +1,273 @@
+/**
+ * Clusters (spec §4 rows 13–21): creating, listing, changing and deleting a user's clusters, the
+ * default cluster every server has, and checking the cluster each task of a new job names. Another
+ * owner's cluster is reported as not found, so ids do not leak; the default cluster belongs to the
+ * service: every user sees it and runs on it, only the admin changes it.
+ */
+import type {
+  ClusterRecord,
+  ClusterSpec,
+  Clock,
+  InstanceTypeSpec,
+  JobSpec,
+  Page,
+  Store,
+  WorkerRecord,
+} from '@shoal/core';
+import {
+  applyClusterChange,
+  DEFAULT_CLUSTER_ID,
+  DEFAULT_GROUP_NAME,
+  DEFAULT_IMAGE_ID,
+  groupInstanceType,
+  invalidJob,
+  invalidParameter,
+  LOCAL_INSTANCE_TYPE,
+  notFound,
+  readClusterChange,
+  readClusterDescription,
+  SERVICE_OWNER_ID,
+  ShoalError,
+  stateConflict,
+} from '@shoal/core';
+import { newClusterId } from '../ids.js';
+import {
+  presentCluster,
+  presentWorker,
+  type WireCluster,
+  type WireClusterInstance,
+} from './cluster-present.js';
+import type { Caller } from './caller.js';
+import type { ImageService } from './image-service.js';
+
+export interface ClusterServiceOptions {
+  /** A worker whose last heartbeat is older than this is shown Stopped and not counted as running. */
+  readonly leaseMs: number;
+  readonly catalog: readonly InstanceTypeSpec[];
+  /** Workers of the default cluster this server runs itself (its embedded worker: 0 or 1). */
+  readonly embeddedWorkers: number;
+}
+
+export class ClusterService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly images: ImageService,
+    private readonly options: ClusterServiceOptions,
+  ) {}
+
+  /** Writes the default cluster if this store has none yet (first start); an existing one is kept. */
+  async ensureDefaultCluster(): Promise<void> {
+    if (await this.store.getCluster(DEFAULT_CLUSTER_ID)) return;
+    await this.store.putCluster({
+      id: DEFAULT_CLUSTER_ID,
+      ownerId: SERVICE_OWNER_ID,
+      state: 'Active',
+      createdAtUs: this.clock.nowUs(),
+      name: 'local',
+      description: "the server's embedded worker: where tasks run that name no cluster of their own",
+      imageId: DEFAULT_IMAGE_ID,
+      instanceType: LOCAL_INSTANCE_TYPE,
+      provider: 'local',
+      groups: {
+        [DEFAULT_GROUP_NAME]: {
+          desiredVMCount: this.options.embeddedWorkers,
+          instanceType: LOCAL_INSTANCE_TYPE,
+          resourceType: 'OnDemand',
+          spotStrategy: '',
+          spotPriceLimit: 0,
+          hostnamePrefix: '',
+        },
+      },
+      userData: {},
+      envVars: {},
+      inputMapping: {},
+      configs: null,
+      notification: null,
+      bootstrap: '',
+    });
+  }
+
+  async create(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
+    const spec = readClusterDescription(body);
+    await this.checkSpec(caller, spec);
+    const record: ClusterRecord = {
+      ...spec,
+      id: newClusterId(),
+      ownerId: caller.ownerId,
+      state: 'Active',
+      createdAtUs: this.clock.nowUs(),
+    };
+    return (await this.store.createCluster(record, idempotentToken)).id;
+  }
+
+  async get(caller: Caller, id: string): Promise<WireCluster> {
+    const cluster = await this.visible(caller, id);
+    return presentCluster(cluster, await this.allWorkers(id), this.liveSinceUs());
+  }
+
+  /** The caller's clusters and the service's (every owner's for the admin), by id. */
+  async list(caller: Caller, query: { marker?: string; limit: number }): Promise<Page<WireCluster>> {
+    const page = await this.store.listClusters({
+      ...(caller.admin ? {} : { ownerIds: [caller.ownerId, SERVICE_OWNER_ID] }),
+      ...(query.marker ? { marker: query.marker } : {}),
+      limit: query.limit,
+    });
+    const since = this.liveSinceUs();
+    const items: WireCluster[] = [];
+    for (const c of page.items) items.push(presentCluster(c, await this.allWorkers(c.id), since));
+    return { items, nextMarker: page.nextMarker };
+  }
+
+  async modify(caller: Caller, id: string, body: unknown): Promise<void> {
+    const cluster = await this.changeable(caller, id, 'modify');
+    const change = readClusterChange(body);
+    const next = applyClusterChange(cluster, change);
+    if (id === DEFAULT_CLUSTER_ID && change.groups)
+      throw invalidParameter(
+        'Groups',
+        change.groups,
+        "cannot change on the default cluster: its worker is the server's own (sized by shoal server --slots)",
+      );
+    await this.checkSpec(caller, next);
+    await this.store.putCluster({ ...cluster, ...next });
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    await this.changeable(caller, id, 'delete');
+    if (id === DEFAULT_CLUSTER_ID)
+      throw stateConflict('cluster', id, 'Active', 'delete', 'It is the default cluster of this server.');
+    const result = await this.store.deleteCluster(id);
+    if (result.busyJobId)
+      throw stateConflict(
+        'cluster',
+        id,
+        'Active',
+        'delete',
+        `Job ${result.busyJobId} has tasks on it that have not ended; stop or delete that job first.`,
+      );
+    if (!result.deleted) throw notFound('cluster', id);
+  }
+
+  async listInstances(
+    caller: Caller,
+    id: string,
+    group: string,
+    query: { marker?: string; limit: number },
+  ): Promise<Page<WireClusterInstance>> {
+    const cluster = await this.visible(caller, id);
+    this.groupOf(cluster, group);
+    const page = await this.store.listWorkers({
+      clusterId: id,
+      groupName: group,
+      ...(query.marker ? { marker: query.marker } : {}),
+      limit: query.limit,
+    });
+    const since = this.liveSinceUs();
+    return { items: page.items.map((w) => presentWorker(w, since)), nextMarker: page.nextMarker };
+  }
+
+  async getInstance(
+    caller: Caller,
+    id: string,
+    group: string,
+    workerId: string,
+  ): Promise<WireClusterInstance> {
+    const cluster = await this.visible(caller, id);
+    return presentWorker(await this.workerOf(cluster, group, workerId), this.liveSinceUs());
+  }
+
+  /**
+   * A worker asked to leave finishes what it runs and takes nothing new (Deleting); one that no longer
+   * heartbeats is forgotten at once.
+   */
+  async deleteInstance(caller: Caller, id: string, group: string, workerId: string): Promise<void> {
+    const cluster = await this.changeable(caller, id, 'delete an instance of');
+    const worker = await this.workerOf(cluster, group, workerId);
+    if (worker.heartbeatAtUs < this.liveSinceUs()) await this.store.deleteWorker(worker.id);
+    else await this.store.setWorkerState(worker.id, 'Deleting');
+  }
+
+  /**
+   * Checks, at submit, the cluster each task names: it must exist, be the caller's or the service's and
+   * be Active. Errors name the field.
+   */
+  async checkJob(caller: Caller, spec: JobSpec): Promise<void> {
+    for (const task of spec.tasks) {
+      if (!task.clusterId) continue;
+      const field = `DAG.Tasks.${task.name}.ClusterId`;
+      const cluster = await this.store.getCluster(task.clusterId);
+      if (!cluster || !this.mayUse(caller, cluster))
+        throw invalidJob(field, task.clusterId, 'must be one of your clusters (GET /clusters) or cls-local');
+      if (cluster.state !== 'Active')
+        throw invalidJob(field, task.clusterId, `names a cluster that is ${cluster.state}`);
+    }
+  }
+
+  private async checkSpec(caller: Caller, spec: ClusterSpec): Promise<void> {
+    const known = new Set(this.options.catalog.map((t) => t.name));
+    const offered = () => [...known].join(', ');
+    if (spec.instanceType && !known.has(spec.instanceType))
+      throw invalidParameter(
+        'InstanceType',
+        spec.instanceType,
+        `must be one of ${offered()} (GET /available)`,
+      );
+    for (const name of Object.keys(spec.groups)) {
+      const type = groupInstanceType(spec, name);
+      if (!known.has(type))
+        throw invalidParameter(
+          `Groups.${name}.InstanceType`,
+          type,
+          `must be one of ${offered()} (GET /available)`,
+        );
+    }
+    await this.images.checkUsable(caller, spec.imageId, 'ImageId');
+  }
+
+  private mayUse(caller: Caller, cluster: ClusterRecord): boolean {
+    return caller.admin || cluster.ownerId === caller.ownerId || cluster.ownerId === SERVICE_OWNER_ID;
+  }
+
+  private async visible(caller: Caller, id: string): Promise<ClusterRecord> {
+    const cluster = await this.store.getCluster(id);
+    if (!cluster || !this.mayUse(caller, cluster)) throw notFound('cluster', id);
+    return cluster;
+  }
+
+  /** The cluster, if the caller may change it: its owner, or the admin (the only one for the service's). */
+  private async changeable(caller: Caller, id: string, operation: string): Promise<ClusterRecord> {
+    const cluster = await this.visible(caller, id);
+    if (!caller.admin && cluster.ownerId !== caller.ownerId)
+      throw new ShoalError('Forbidden.AdminOnly', `Only the admin may ${operation} the cluster ${id}.`);
+    return cluster;
+  }
+
+  private groupOf(cluster: ClusterRecord, group: string): void {
+    if (!cluster.groups[group]) throw notFound('group', `${cluster.id}/${group}`);
+  }
+
+  private async workerOf(cluster: ClusterRecord, group: string, workerId: string): Promise<WorkerRecord> {
+    this.groupOf(cluster, group);
+    const worker = await this.store.getWorker(workerId);
+    if (!worker || worker.clusterId !== cluster.id || worker.groupName !== group)
+      throw notFound('cluster instance', workerId);
+    return worker;
+  }
+
+  /** Every worker of a cluster: clusters hold few enough (MAX_DESIRED_VM_COUNT per group) to count them. */
+  private async allWorkers(clusterId: string): Promise<WorkerRecord[]> {
+    const all: WorkerRecord[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.store.listWorkers({ clusterId, limit: 500, ...(marker ? { marker } : {}) });
+      all.push(...page.items);
+      marker = page.nextMarker || undefined;
+    } while (marker);
+    return all;
+  }
+
+  private liveSinceUs(): number {
+    return this.clock.nowUs() - this.options.leaseMs * 1000;
+  }
+}

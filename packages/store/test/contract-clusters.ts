@@ -1,0 +1,125 @@
+/** The Store contract, part three: clusters, their workers, and claims confined to a worker's cluster. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ClusterRecord, Store } from '@shoal/core';
+import { jobId, ok, singleTaskSpec } from './fixtures.js';
+
+type Open = () => Promise<Store>;
+const LEASE = 60_000_000;
+
+function cluster(id: string, ownerId: number, desired = 1): ClusterRecord {
+  return {
+    id,
+    ownerId,
+    state: 'Active',
+    createdAtUs: 7,
+    name: `n-${id}`,
+    description: 'd',
+    imageId: 'img-ubuntu',
+    instanceType: 'shoal.local',
+    provider: 'static',
+    groups: {
+      g: {
+        desiredVMCount: desired,
+        instanceType: '',
+        resourceType: 'OnDemand',
+        spotStrategy: '',
+        spotPriceLimit: 0,
+        hostnamePrefix: '',
+      },
+    },
+    userData: { a: 'b' },
+    envVars: {},
+    inputMapping: {},
+    configs: null,
+    notification: null,
+    bootstrap: '',
+  };
+}
+
+async function submitOn(store: Store, clusterId: string, instances = 2): Promise<string> {
+  const id = jobId();
+  const spec = singleTaskSpec('on-cluster', { clusterId, instanceCount: instances });
+  await store.createJob({ id, ownerId: 2, spec, descriptionJson: '{}', idempotentToken: null }, 1);
+  return id;
+}
+
+export function clustersContract(name: string, open: Open): void {
+  describe(`Store contract (clusters): ${name}`, () => {
+    it('creates, reads, lists per owner, rewrites and deletes clusters; a repeated token returns the first', async () => {
+      const store = await open();
+      assert.deepEqual(await store.createCluster(cluster('cls-a', 2), 'tok'), { id: 'cls-a', created: true });
+      assert.deepEqual(await store.createCluster(cluster('cls-b', 2), 'tok'), {
+        id: 'cls-a',
+        created: false,
+      });
+      assert.deepEqual(await store.createCluster(cluster('cls-c', 3), 'tok'), { id: 'cls-c', created: true });
+      await store.putCluster(cluster('cls-0', 0));
+      assert.deepEqual(await store.getCluster('cls-a'), cluster('cls-a', 2));
+      assert.equal(await store.getCluster('cls-none'), undefined);
+      const mine = await store.listClusters({ ownerIds: [2, 0], limit: 1 });
+      assert.deepEqual([mine.items.map((c) => c.id), mine.nextMarker], [['cls-0'], 'cls-0']);
+      const rest = await store.listClusters({ ownerIds: [2, 0], marker: 'cls-0', limit: 5 });
+      assert.deepEqual([rest.items.map((c) => c.id), rest.nextMarker], [['cls-a'], '']);
+      assert.equal((await store.listClusters({ limit: 10 })).items.length, 3);
+      await store.putCluster(cluster('cls-a', 2, 4));
+      assert.equal((await store.getCluster('cls-a'))?.groups.g?.desiredVMCount, 4);
+      assert.deepEqual(await store.deleteCluster('cls-a'), { deleted: true });
+      assert.deepEqual(await store.deleteCluster('cls-a'), { deleted: false });
+      await store.close();
+    });
+
+    it('claims only work of the worker’s own cluster; a Deleting or unknown worker claims none', async () => {
+      const store = await open();
+      await store.createCluster(cluster('cls-x', 2), null);
+      await store.createCluster(cluster('cls-y', 2), null);
+      const onX = await submitOn(store, 'cls-x');
+      const onY = await submitOn(store, 'cls-y');
+      await store.registerWorker(
+        { id: 'wx', clusterId: 'cls-x', groupName: 'g', hostname: 'h', slots: 2 },
+        5,
+      );
+      await store.registerWorker(
+        { id: 'wy', clusterId: 'cls-y', groupName: 'g', hostname: 'h', slots: 2 },
+        5,
+      );
+      assert.deepEqual(await store.claimAttempts('nobody', 5, 10, 10 + LEASE), []);
+      const x = await store.claimAttempts('wx', 5, 10, 10 + LEASE);
+      assert.deepEqual(
+        x.map((c) => c.jobId),
+        [onX, onX],
+      );
+      assert.equal(await store.setWorkerState('wy', 'Deleting'), true);
+      assert.deepEqual(await store.claimAttempts('wy', 5, 10, 10 + LEASE), []);
+      assert.equal((await store.getWorker('wy'))?.state, 'Deleting');
+      // Registering again (a restart) makes it a Running worker that takes work.
+      await store.registerWorker(
+        { id: 'wy', clusterId: 'cls-y', groupName: 'g', hostname: 'h', slots: 2 },
+        11,
+      );
+      const y = await store.claimAttempts('wy', 5, 12, 12 + LEASE);
+      assert.deepEqual(
+        y.map((c) => c.jobId),
+        [onY, onY],
+      );
+
+      const workers = await store.listWorkers({ clusterId: 'cls-x', groupName: 'g', limit: 10 });
+      assert.deepEqual(
+        workers.items.map((w) => [w.id, w.groupName, w.slots, w.state, w.heartbeatAtUs]),
+        [['wx', 'g', 2, 'Running', 5]],
+      );
+      // A cluster whose tasks have not ended cannot go; once they have, it goes with its workers' rows.
+      assert.deepEqual(await store.deleteCluster('cls-x'), { deleted: false, busyJobId: onX });
+      await store.finishAttempts(
+        'wx',
+        x.map((c) => ok(c.attemptId)),
+        20,
+      );
+      assert.deepEqual(await store.deleteCluster('cls-x'), { deleted: true });
+      assert.equal(await store.getWorker('wx'), undefined);
+      assert.equal(await store.deleteWorker('wy'), true);
+      assert.equal(await store.deleteWorker('wy'), false);
+      await store.close();
+    });
+  });
+}
