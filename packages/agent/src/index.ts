@@ -2,3 +2,14 @@ export { Runner, type AttemptIo } from './runner/runner.js';
 export { resolveRunnerOptions, type RunnerOptions, type ResolvedRunnerOptions } from './runner/options.js';
 export { splitCommandLine, commandLineProblem, CommandLineError } from '@shoal/core';
 export type { DockerOptions } from './docker/engine.js';
+export { WorkerLoop, type WorkerLoopOptions } from './worker/worker-loop.js';
+export type {
+  AttemptFiles,
+  AttemptLogs,
+  HeartbeatReply,
+  Registered,
+  WorkerIdentity,
+  WorkerLink,
+  WorkerLog,
+  WorkerSignals,
+} from './worker/link.js';

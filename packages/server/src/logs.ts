@@ -6,8 +6,10 @@
  * runs), and deleting a job deletes its folder.
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AttemptFiles, AttemptLogs } from '@shoal/agent';
+import type { Assignment } from '@shoal/core';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -49,5 +51,26 @@ export class LogFiles {
    */
   async deleteJob(jobId: string): Promise<void> {
     await rm(this.jobDir(jobId), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+  }
+}
+
+/** Where the server's own workers write an attempt's logs: straight into the log files the API serves. */
+export class LocalAttemptLogs implements AttemptLogs {
+  /** Directories known to exist: one mkdir per thousand instances, not one per attempt. */
+  private readonly made = new Set<string>();
+
+  constructor(private readonly logs: LogFiles) {}
+
+  async files(a: Assignment): Promise<AttemptFiles> {
+    const dir = this.logs.dirOf(a.jobId, a.taskName, a.instanceId);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      if (this.made.size > 10_000) this.made.clear();
+      this.made.add(dir);
+    }
+    return {
+      stdoutFile: this.logs.path(a.jobId, a.taskName, a.instanceId, a.attemptNo, 'stdout'),
+      stderrFile: this.logs.path(a.jobId, a.taskName, a.instanceId, a.attemptNo, 'stderr'),
+    };
   }
 }

@@ -9,10 +9,17 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { BlobStore, InstanceTypeSpec, Store, WireSandbox } from '@shoal/core';
 import { checkPortFree } from './port-check.js';
-import { buildCatalog, parseInstanceTypes, slotShare, systemClock } from '@shoal/core';
+import {
+  buildCatalog,
+  DEFAULT_CLUSTER_ID,
+  DEFAULT_GROUP_NAME,
+  parseInstanceTypes,
+  slotShare,
+  systemClock,
+} from '@shoal/core';
 import { openStore } from '@shoal/store';
 import { createBlobStore } from '@shoal/blobs';
-import { Runner } from '@shoal/agent';
+import { Runner, WorkerLoop } from '@shoal/agent';
 import { buildApi } from './api/app.js';
 import { UNSANDBOXED_WARNING, type ExecutionInfo } from './execution.js';
 import { KeyRing } from './api/auth.js';
@@ -25,10 +32,10 @@ import {
 import { loadOrCreateMasterKey, SecretSealer } from './sealing.js';
 import { AccountService } from './services/account-service.js';
 import { ObjectAccess } from './services/object-access.js';
-import { LogFiles } from './logs.js';
+import { LocalAttemptLogs, LogFiles } from './logs.js';
 import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
-import { LocalWorker } from './scheduler/local-worker.js';
+import { inProcessLink } from './scheduler/in-process-link.js';
 import { ClusterService } from './services/cluster-service.js';
 import { Maintenance } from './scheduler/maintenance.js';
 import { ImageService } from './services/image-service.js';
@@ -188,10 +195,13 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   credentials = publishEndpoint(options.dataDir, credentials, url);
 
-  let worker: LocalWorker | undefined;
+  let worker: WorkerLoop | undefined;
   if (runner) {
-    worker = new LocalWorker(gateway, runner, logs, clock, logger.child({ component: 'local-worker' }), {
+    const log = logger.child({ component: 'local-worker' });
+    worker = new WorkerLoop(inProcessLink(gateway), runner, new LocalAttemptLogs(logs), clock, log, {
       workerId,
+      clusterId: DEFAULT_CLUSTER_ID,
+      groupName: DEFAULT_GROUP_NAME,
       hostname: options.hostname,
       slots: options.slots,
       heartbeatMs: options.heartbeatMs,

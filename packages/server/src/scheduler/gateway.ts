@@ -126,10 +126,23 @@ export class WorkerGateway {
     return claimed.map((claim) => toAssignment(claim, this.options));
   }
 
-  /** Renews the worker's leases; returns the attempts it must cancel. */
-  heartbeat(workerId: string, runningAttemptIds: readonly string[]): Promise<string[]> {
+  /**
+   * Renews the worker's leases; returns the attempts it must cancel, and whether it was asked to leave
+   * its cluster (then it finishes what it holds and claims nothing new).
+   */
+  async heartbeat(
+    workerId: string,
+    runningAttemptIds: readonly string[],
+  ): Promise<{ cancel: string[]; drain: boolean }> {
     const now = this.clock.nowUs();
-    return this.store.renewLeases(workerId, runningAttemptIds, now, now + this.options.leaseMs * 1000);
+    const cancel = await this.store.renewLeases(
+      workerId,
+      runningAttemptIds,
+      now,
+      now + this.options.leaseMs * 1000,
+    );
+    const worker = await this.store.getWorker(workerId);
+    return { cancel, drain: !worker || worker.state === 'Deleting' };
   }
 
   notifyWork(): void {

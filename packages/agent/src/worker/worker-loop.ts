@@ -1,22 +1,16 @@
 /**
- * The local worker: runs attempts on this machine through the same gateway calls a remote agent makes.
+ * The worker loop: runs attempts on this machine, talking to the scheduler through a WorkerLink (in
+ * process for the server's embedded worker, over HTTP for `shoal agent`).
  * One pump loop reports ended attempts and claims new ones in a single exchange (one transaction).
  * It keeps up to `prefetch` claimed attempts in hand, so a freed slot starts the next command at once
  * instead of waiting for a round trip to the scheduler; prefetched attempts hold leases like running ones.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Assignment, AttemptResult, Clock } from '@shoal/core';
-import { DEFAULT_CLUSTER_ID, DEFAULT_GROUP_NAME } from '@shoal/core';
-import type { Runner } from '@shoal/agent';
-import type { Logger } from 'pino';
-import type { LogFiles } from '../logs.js';
-import type { WorkerGateway } from './gateway.js';
+import type { Runner } from '../runner/runner.js';
+import type { AttemptLogs, WorkerIdentity, WorkerLink, WorkerLog } from './link.js';
 import { killOrphans } from './orphans.js';
 
-export interface LocalWorkerOptions {
-  readonly workerId: string;
-  readonly hostname: string;
-  readonly slots: number;
+export interface WorkerLoopOptions extends WorkerIdentity {
   readonly heartbeatMs: number;
   readonly pollMs: number;
   /**
@@ -33,7 +27,7 @@ interface Running {
   readonly done: Promise<void>;
 }
 
-export class LocalWorker {
+export class WorkerLoop {
   private readonly running = new Map<string, Running>();
   private readonly abortedByStop = new Set<string>();
   /** Consecutive failed reports per attempt; a report that keeps failing is sent without its free text. */
@@ -47,17 +41,18 @@ export class LocalWorker {
   private stopped = false;
   private failures = 0;
   private timers: NodeJS.Timeout[] = [];
-  private readonly logDirs = new Set<string>();
-  private readonly onWork = () => this.kick();
-  private readonly onCancel = () => void this.heartbeat();
+  private unwatch: (() => void) | undefined;
+  /** Asked to leave (drain): claims nothing new, finishes what it holds. */
+  private draining = false;
+  private drained: (() => void) | undefined;
 
   constructor(
-    private readonly gateway: WorkerGateway,
+    private readonly link: WorkerLink,
     private readonly runner: Runner,
-    private readonly logs: LogFiles,
+    private readonly logs: AttemptLogs,
     private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly options: LocalWorkerOptions,
+    private readonly log: WorkerLog,
+    private readonly options: WorkerLoopOptions,
   ) {}
 
   get id(): string {
@@ -66,20 +61,23 @@ export class LocalWorker {
 
   async start(): Promise<void> {
     const killed = await killOrphans(this.options.workerId);
-    if (killed) this.log.warn({ killed }, 'killed commands left running by a previous server process');
+    if (killed)
+      this.log.warn({ killed }, 'killed commands left running by a previous process of this worker');
     // With those gone, working directories left by the previous process belong to nobody.
     await this.runner.clearWorkRoot();
-    const { requeued } = await this.gateway.register({
+    const { requeued } = await this.link.register({
       workerId: this.options.workerId,
-      clusterId: DEFAULT_CLUSTER_ID,
-      groupName: DEFAULT_GROUP_NAME,
+      clusterId: this.options.clusterId,
+      groupName: this.options.groupName,
       hostname: this.options.hostname,
       slots: this.options.slots,
     });
     if (requeued.length)
       this.log.warn({ requeued: requeued.length }, 're-queued attempts cut off by a restart');
-    this.gateway.signals.on('work', this.onWork);
-    this.gateway.signals.on('cancel', this.onCancel);
+    this.unwatch = this.link.watch(this.options.workerId, {
+      work: () => this.kick(),
+      cancel: () => void this.heartbeat(),
+    });
     this.timers.push(setInterval(() => this.kick(), this.options.pollMs));
     this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
     for (const timer of this.timers) timer.unref();
@@ -95,8 +93,7 @@ export class LocalWorker {
     this.stopped = true;
     this.ready = [];
     for (const timer of this.timers) clearInterval(timer);
-    this.gateway.signals.off('work', this.onWork);
-    this.gateway.signals.off('cancel', this.onCancel);
+    this.unwatch?.();
     for (const [attemptId, run] of this.running) {
       this.abortedByStop.add(attemptId);
       run.abort.abort();
@@ -104,7 +101,7 @@ export class LocalWorker {
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 5));
     if (this.pending.length) {
-      await this.gateway.exchange(this.options.workerId, this.pending, 0).then(
+      await this.link.exchange(this.options.workerId, this.pending, 0).then(
         () => (this.pending = []),
         (err: unknown) =>
           this.log.error({ err }, 'could not report ended attempts while stopping; they will run again'),
@@ -132,12 +129,12 @@ export class LocalWorker {
         this.again = false;
         const results = this.pending.map((r) => this.reportable(r));
         const capacity = this.options.slots + (this.options.prefetch ?? 0);
-        const want = this.stopped ? 0 : capacity - this.running.size - this.ready.length;
+        const want = this.stopped || this.draining ? 0 : capacity - this.running.size - this.ready.length;
         if (results.length === 0 && want <= 0) break;
         this.pending = [];
         let assignments: Assignment[];
         try {
-          assignments = await this.gateway.exchange(this.options.workerId, results, want);
+          assignments = await this.link.exchange(this.options.workerId, results, want);
           this.failures = 0;
           for (const r of results) this.reportFailures.delete(r.attemptId);
         } catch (err) {
@@ -158,6 +155,29 @@ export class LocalWorker {
     } finally {
       this.pumping = false;
     }
+    if (this.draining && this.idle()) this.drained?.();
+  }
+
+  private idle(): boolean {
+    return this.running.size === 0 && this.ready.length === 0 && this.pending.length === 0;
+  }
+
+  /**
+   * Finishes what this worker holds (running and claimed attempts), reports it, and claims nothing new;
+   * resolves once nothing is left. A worker asked to leave its cluster does the same by itself.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      if (this.idle()) resolve();
+      else this.kick();
+    });
+  }
+
+  /** Whether the worker is draining (asked to leave, or drain() was called). */
+  get leaving(): boolean {
+    return this.draining;
   }
 
   /**
@@ -211,19 +231,11 @@ export class LocalWorker {
   }
 
   private async execute(assignment: Assignment, signal: AbortSignal): Promise<AttemptResult> {
-    const { jobId, taskName, instanceId, attemptNo } = assignment;
     try {
-      const dir = this.logs.dirOf(jobId, taskName, instanceId);
-      if (!this.logDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        if (this.logDirs.size > 10_000) this.logDirs.clear();
-        this.logDirs.add(dir);
-      }
-      return await this.runner.runAttempt(assignment, {
-        stdoutFile: this.logs.path(jobId, taskName, instanceId, attemptNo, 'stdout'),
-        stderrFile: this.logs.path(jobId, taskName, instanceId, attemptNo, 'stderr'),
-        signal,
-      });
+      const files = await this.logs.files(assignment);
+      const result = await this.runner.runAttempt(assignment, { ...files, signal });
+      await this.logs.ended?.(assignment, files);
+      return result;
     } catch (err) {
       // The runner reports user failures as data; reaching here is a bug or a broken machine.
       this.log.error({ err, attemptId: assignment.attemptId }, 'runner failed');
@@ -262,10 +274,14 @@ export class LocalWorker {
           ...this.ready.map((a) => a.attemptId),
           ...this.pending.map((r) => r.attemptId),
         ];
-        const cancel = await this.gateway.heartbeat(this.options.workerId, held);
-        for (const attemptId of cancel) {
+        const reply = await this.link.heartbeat(this.options.workerId, held);
+        for (const attemptId of reply.cancel) {
           this.running.get(attemptId)?.abort.abort();
           this.dropReady(attemptId);
+        }
+        if (reply.drain && !this.draining) {
+          this.log.info({ workerId: this.options.workerId }, 'asked to leave the cluster: draining');
+          void this.drain();
         }
       } while (this.heartbeatAgain && !this.stopped);
     } catch (err) {

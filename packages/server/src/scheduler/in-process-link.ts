@@ -1,0 +1,19 @@
+/** The embedded worker's link to the scheduler: the gateway's calls, in process, with its signals. */
+import type { WorkerLink } from '@shoal/agent';
+import type { WorkerGateway } from './gateway.js';
+
+export function inProcessLink(gateway: WorkerGateway): WorkerLink {
+  return {
+    register: (worker) => gateway.register(worker),
+    exchange: (workerId, results, want) => gateway.exchange(workerId, results, want),
+    heartbeat: (workerId, held) => gateway.heartbeat(workerId, held),
+    watch(_workerId, signals) {
+      gateway.signals.on('work', signals.work);
+      gateway.signals.on('cancel', signals.cancel);
+      return () => {
+        gateway.signals.off('work', signals.work);
+        gateway.signals.off('cancel', signals.cancel);
+      };
+    },
+  };
+}
