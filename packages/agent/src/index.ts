@@ -13,3 +13,4 @@ export type {
   WorkerLog,
   WorkerSignals,
 } from './worker/link.js';
+export { startAgent, agentWorkerId, type AgentOptions, type RunningAgent } from './worker/agent.js';

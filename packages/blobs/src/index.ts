@@ -7,3 +7,4 @@ export { resolveUnder } from './safe-path.js';
 export { walkFiles, type WalkedFile, type WalkOptions } from './walk.js';
 export { writeFileAtomically, type AtomicSource, type AtomicWriteOptions } from './atomic-write.js';
 export { compareKeys, directoryKey, type ByteRange } from './keys.js';
+export { uploadDirectoryVia, downloadPrefixVia } from './transfer.js';

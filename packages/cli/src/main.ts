@@ -12,6 +12,7 @@ import { registerCatalogCommands } from './commands/catalog.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerClusterCommands } from './commands/cluster.js';
+import { registerAgentCommands } from './commands/agent.js';
 import { registerManageCommands } from './commands/manage.js';
 import { registerOssCommands } from './commands/oss.js';
 import { registerUnavailableCommands } from './commands/unavailable.js';
@@ -76,6 +77,7 @@ export function createProgram(ctx: CliContext, exit: ExitState): Command {
     registerCatalogCommands,
     registerImageCommands,
     registerClusterCommands,
+    registerAgentCommands,
     registerUnavailableCommands,
     registerOssCommands,
     registerAdminCommands,

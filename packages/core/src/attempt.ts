@@ -68,25 +68,28 @@ export interface Assignment {
 }
 
 /** Why an attempt failed, as stored in `Instance.Result.ErrorCode`. '' means it did not fail. */
-export type AttemptErrorCode =
-  | ''
-  | 'NonZeroExitCode'
-  | 'KilledBySignal'
-  | 'Timeout'
-  | 'Stopped'
-  | 'CommandLineInvalid'
-  | 'CommandNotFound'
-  | 'PackageDownloadFailed'
-  | 'PackageExtractFailed'
-  | 'InputMappingFailed'
-  | 'OutputUploadFailed'
-  | 'LogUploadFailed'
-  | 'SandboxUnavailable'
-  | 'ImageUnavailable'
-  | 'OutOfMemory'
-  | 'ProcessLimitExceeded'
-  | 'WorkerLost'
-  | 'InternalError';
+export const ATTEMPT_ERROR_CODES = [
+  '',
+  'NonZeroExitCode',
+  'KilledBySignal',
+  'Timeout',
+  'Stopped',
+  'CommandLineInvalid',
+  'CommandNotFound',
+  'PackageDownloadFailed',
+  'PackageExtractFailed',
+  'InputMappingFailed',
+  'OutputUploadFailed',
+  'LogUploadFailed',
+  'SandboxUnavailable',
+  'ImageUnavailable',
+  'OutOfMemory',
+  'ProcessLimitExceeded',
+  'WorkerLost',
+  'InternalError',
+] as const;
+
+export type AttemptErrorCode = (typeof ATTEMPT_ERROR_CODES)[number];
 
 export interface AttemptResult {
   readonly attemptId: string;

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'InvalidAccessKeyId.NotFound'
   | 'SignatureNonceUsed'
   | 'Forbidden.AdminOnly'
+  | 'Forbidden.WrongCredential'
   | 'SignatureDoesNotMatch'
   | 'RequestTimeTooSkewed'
   | 'MissingDate'
@@ -45,6 +46,7 @@ const STATUS: Record<ErrorCode, number> = {
   'InvalidAccessKeyId.NotFound': 403,
   SignatureNonceUsed: 403,
   'Forbidden.AdminOnly': 403,
+  'Forbidden.WrongCredential': 403,
   SignatureDoesNotMatch: 400,
   RequestTimeTooSkewed: 403,
   MissingDate: 400,

@@ -17,3 +17,4 @@ export * from './instance-types.js';
 export * from './images.js';
 export * from './mounts.js';
 export * from './clusters.js';
+export * from './worker-protocol.js';

@@ -61,6 +61,24 @@ export class ClusterClient extends ObjectClient {
     return this.send({ method: 'DELETE', path: resourcePath('clusters', clusterId) });
   }
 
+  /**
+   * Makes a worker token of a cluster (its owner or the admin): what `shoal agent --token` joins it
+   * with. The token is in this response only. @example const { Token } = await client.createWorkerToken(id)
+   */
+  createWorkerToken(clusterId: string): Promise<{ TokenId: string; Token: string; ClusterId: string }> {
+    return this.json({ method: 'POST', path: resourcePath('clusters', clusterId, 'tokens') });
+  }
+
+  /** A cluster's worker tokens, without their secrets. @example const { Items } = await client.listWorkerTokens(id) */
+  listWorkerTokens(clusterId: string): Promise<WireList<{ TokenId: string; CreationTime: string }>> {
+    return this.list({ method: 'GET', path: resourcePath('clusters', clusterId, 'tokens') });
+  }
+
+  /** Deletes a worker token; agents using it are refused from then on. @example await client.deleteWorkerToken(id, 'wt-…') */
+  deleteWorkerToken(clusterId: string, tokenId: string): Promise<void> {
+    return this.send({ method: 'DELETE', path: resourcePath('clusters', clusterId, 'tokens', tokenId) });
+  }
+
   /** One page of a group's workers. @example const { Items } = await client.listClusterInstances('cls-local', 'group') */
   listClusterInstances(
     clusterId: string,

@@ -22,3 +22,4 @@ export type { TransferProgress, TransferOptions, PresignOptions, UploadSource } 
 export type { SignInput } from './signing.js';
 export { backoffDelayMs, isRetryableStatus, sleep } from './retry.js';
 export type * from './wire-extra.js';
+export { WorkerClient, type WorkerRegistration } from './worker.js';

@@ -8,6 +8,11 @@ export interface ShoalClientOptions {
   endpoint: string;
   accessKeyId: string;
   accessKeySecret: string;
+  /**
+   * A worker token (`wt-….<secret>`): requests carry it as `Authorization: Bearer` instead of an acs
+   * signature. It reaches the worker routes only; the access key fields are then ignored (pass '').
+   */
+  workerToken?: string;
   /** Fetch implementation; defaults to the global `fetch` (Node 20, browsers). */
   fetch?: typeof fetch;
   /** Extra attempts after a failed retryable request (5xx, 429, network error). Default 3. */
@@ -35,6 +40,8 @@ export interface ResolvedShoalClientOptions {
   readonly endpoint: string;
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
+  /** '' when requests are signed with the access key. */
+  readonly workerToken: string;
   readonly fetch: typeof fetch;
   readonly retries: number;
   readonly timeoutMs: number;
@@ -86,14 +93,15 @@ export function resolveShoalClientOptions(options: ShoalClientOptions): Resolved
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`endpoint must be an http(s) URL, got ${JSON.stringify(options.endpoint)}`);
   }
-  if (!options.accessKeyId) throw new TypeError('accessKeyId is required');
-  if (!options.accessKeySecret) throw new TypeError('accessKeySecret is required');
+  if (!options.workerToken && !options.accessKeyId) throw new TypeError('accessKeyId is required');
+  if (!options.workerToken && !options.accessKeySecret) throw new TypeError('accessKeySecret is required');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('no fetch implementation: pass options.fetch');
   return Object.freeze({
     endpoint: (url.origin + url.pathname).replace(/\/+$/, ''),
     accessKeyId: options.accessKeyId,
     accessKeySecret: options.accessKeySecret,
+    workerToken: options.workerToken ?? '',
     // Bound so that a browser's fetch is not called with the options object as `this`.
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     retries: Math.floor(nonNegative('retries', options.retries, CLIENT_DEFAULTS.retries)),

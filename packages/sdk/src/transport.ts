@@ -23,6 +23,8 @@ export interface RequestSpec {
   json?: unknown;
   /** Raw body (sent as application/octet-stream). */
   bytes?: Uint8Array;
+  /** A streamed raw body, made afresh for each attempt (Node: large uploads without buffering them). */
+  stream?: () => ReadableStream<Uint8Array>;
   /**
    * Called with the bytes of `bytes` handed to the connection so far; the body is then streamed in
    * chunks (when the client streams uploads), else reported once sent.
@@ -91,7 +93,7 @@ export class Transport {
     const url = new URL(options.endpoint + spec.path + buildQuery(spec.query));
     // Signed from the URL as fetch will send it, so normalisation can never split signer and sender.
     const rawTarget = url.pathname + url.search;
-    const contentType = spec.bytes ? 'application/octet-stream' : 'application/json';
+    const contentType = spec.bytes || spec.stream ? 'application/octet-stream' : 'application/json';
     const fixedBody =
       spec.bytes ??
       (spec.json === undefined ? undefined : new TextEncoder().encode(JSON.stringify(spec.json)));
@@ -106,19 +108,24 @@ export class Transport {
       const signal = spec.signal ? AbortSignal.any([spec.signal, timeout.signal]) : timeout.signal;
       let waitMs: number | undefined;
       try {
-        const headers = await signedHeaders({
-          method: spec.method,
-          rawTarget,
-          contentType,
-          accessKeyId: options.accessKeyId,
-          accessKeySecret: options.accessKeySecret,
-          dateMs: Date.now(),
-          nonce: globalThis.crypto.randomUUID(),
-          signer: this.signer,
-          ...(contentMd5 ? { extraHeaders: { 'Content-MD5': contentMd5 } } : {}),
-        });
+        const headers = options.workerToken
+          ? workerHeaders(options.workerToken, contentType, contentMd5)
+          : await signedHeaders({
+              method: spec.method,
+              rawTarget,
+              contentType,
+              accessKeyId: options.accessKeyId,
+              accessKeySecret: options.accessKeySecret,
+              dateMs: Date.now(),
+              nonce: globalThis.crypto.randomUUID(),
+              signer: this.signer,
+              ...(contentMd5 ? { extraHeaders: { 'Content-MD5': contentMd5 } } : {}),
+            });
         const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers, signal };
-        if (streamed) {
+        if (spec.stream) {
+          init.body = spec.stream();
+          init.duplex = 'half';
+        } else if (streamed) {
           // Every attempt streams afresh; `duplex` is what fetch requires for a stream body.
           init.body = chunkedStream(spec.bytes!, spec.onUploadProgress!);
           init.duplex = 'half';
@@ -156,6 +163,19 @@ export class Transport {
       await sleep(Math.min(Math.max(backoff, waitMs ?? 0), options.retryMaxDelayMs), spec.signal);
     }
   }
+}
+
+/** Headers of a request authenticated by a worker token (worker routes only). */
+function workerHeaders(
+  token: string,
+  contentType: string,
+  contentMd5: string | undefined,
+): Record<string, string> {
+  return {
+    Authorization: `Bearer ${token}`,
+    'Content-Type': contentType,
+    ...(contentMd5 ? { 'Content-MD5': contentMd5 } : {}),
+  };
 }
 
 const CHUNK_BYTES = 64 * 1024;

@@ -37,6 +37,8 @@ import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { inProcessLink } from './scheduler/in-process-link.js';
 import { ClusterService } from './services/cluster-service.js';
+import { WorkerService } from './services/worker-service.js';
+import { WorkerTokens } from './api/worker-auth.js';
 import { Maintenance } from './scheduler/maintenance.js';
 import { ImageService } from './services/image-service.js';
 import { JobService } from './services/job-service.js';
@@ -108,7 +110,8 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const objects = new ObjectAccess(store, clock);
   let dockerWorkers = false; // the local worker's engine answered (remote workers come later)
   const images = new ImageService(store, clock, objects, () => dockerWorkers);
-  const clusters = new ClusterService(store, clock, images, {
+  const workerTokens = new WorkerTokens(store);
+  const clusters = new ClusterService(store, clock, images, workerTokens, {
     leaseMs: options.leaseMs,
     catalog,
     embeddedWorkers: options.slots > 0 ? 1 : 0,
@@ -185,7 +188,20 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   }
   const execution: ExecutionInfo = { catalog, sandbox: { ...sandbox, Docker: dockerWorkers } };
   const app = buildApi(
-    { jobs, accounts, images, clusters, objects, store, blobs, logs, clock, execution },
+    {
+      jobs,
+      accounts,
+      images,
+      clusters,
+      workerTokens,
+      workers: new WorkerService(store, gateway, blobs, logs),
+      objects,
+      store,
+      blobs,
+      logs,
+      clock,
+      execution,
+    },
     { hostId: options.hostname, keys, logger },
   );
 

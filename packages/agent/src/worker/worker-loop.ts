@@ -65,7 +65,7 @@ export class WorkerLoop {
       this.log.warn({ killed }, 'killed commands left running by a previous process of this worker');
     // With those gone, working directories left by the previous process belong to nobody.
     await this.runner.clearWorkRoot();
-    const { requeued } = await this.link.register({
+    const { requeued, leaseMs } = await this.link.register({
       workerId: this.options.workerId,
       clusterId: this.options.clusterId,
       groupName: this.options.groupName,
@@ -79,7 +79,9 @@ export class WorkerLoop {
       cancel: () => void this.heartbeat(),
     });
     this.timers.push(setInterval(() => this.kick(), this.options.pollMs));
-    this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
+    // Three heartbeats per lease at least: one lost or late renewal must not cost the leases.
+    const beatMs = Math.max(50, Math.min(this.options.heartbeatMs, Math.floor(leaseMs / 3)));
+    this.timers.push(setInterval(() => void this.heartbeat(), beatMs));
     for (const timer of this.timers) timer.unref();
     this.kick();
   }

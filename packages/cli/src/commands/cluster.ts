@@ -283,6 +283,21 @@ export const registerClusterCommands: CommandRegistrar = (program, ctx, exit) =>
     exit.code = failed ? 1 : 0;
   });
 
+  const token = program
+    .command('cluster_token')
+    .alias('ct')
+    .description('make a worker token of a cluster: what shoal agent joins it with (Shoal addition)')
+    .argument('<clusterId>', 'cluster id');
+  withConnectionOptions(token).action(async (id: string, flags: ConnectionFlags) => {
+    const session = await openSession(flags, ctx);
+    const made = await session.client.createWorkerToken(id);
+    ctx.stdout.write(`Worker token ${made.TokenId} (shown once):\n${made.Token}\n`);
+    ctx.stdout.write(
+      `Start a worker with:\n  shoal agent --server ${session.client.options.endpoint} --cluster ${id} --token ${made.Token}\n`,
+    );
+    exit.code = 0;
+  });
+
   const removeVm = program
     .command('delete_cluster_instance')
     .alias('dci')

@@ -33,7 +33,7 @@ export interface ListObjectsPage {
  * outside the backend's root, and downloads never write outside the target directory.
  */
 export interface BlobStore {
-  readonly kind: 'local' | 's3';
+  readonly kind: 'local' | 's3' | 'worker';
   putObject(uri: ObjectUri, body: Buffer | string | Readable): Promise<void>;
   getObject(uri: ObjectUri, range?: { start: number; end?: number }): Promise<Readable>;
   /** Whole object as a buffer; for small objects (job descriptions, results). */

@@ -191,6 +191,16 @@ export interface ListImagesQuery {
   readonly limit: number;
 }
 
+/** A worker token: bound to one cluster; the store keeps a hash of its secret, never the secret. */
+export interface WorkerTokenRecord {
+  readonly id: string;
+  readonly clusterId: string;
+  /** Who created it (the cluster's owner or the admin). */
+  readonly ownerId: number;
+  readonly secretHash: string;
+  readonly createdAtUs: number;
+}
+
 export interface ListClustersQuery {
   /** Only clusters of these owners; every owner's without it (the admin). */
   readonly ownerIds?: readonly number[];
@@ -271,6 +281,8 @@ export interface Store {
     nowUs: number,
     leaseUntilUs: number,
   ): Promise<string[]>;
+  /** The attempts a worker holds now (instances Running on it), with their tasks and owners. */
+  listHeldAttempts(workerId: string): Promise<ClaimedAttempt[]>;
   /** Re-queues instances whose lease expired (their worker is gone). Returns how many. */
   expireLeases(nowUs: number): Promise<number>;
 
@@ -347,6 +359,12 @@ export interface Store {
   setWorkerState(id: string, state: 'Running' | 'Deleting'): Promise<boolean>;
   /** Forgets a worker; its running attempts are re-queued when their leases expire. */
   deleteWorker(id: string): Promise<boolean>;
+
+  createWorkerToken(token: WorkerTokenRecord): Promise<void>;
+  getWorkerToken(id: string): Promise<WorkerTokenRecord | undefined>;
+  /** A cluster's tokens, oldest first. */
+  listWorkerTokens(clusterId: string): Promise<WorkerTokenRecord[]>;
+  deleteWorkerToken(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

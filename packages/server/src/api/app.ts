@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { isShoalError, ShoalError } from '@shoal/core';
 import { newRequestId } from '../ids.js';
 import { authenticate, type KeyRing } from './auth.js';
+import { isWorkerRoute } from './worker-auth.js';
 import type { ApiContext } from './context.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -22,6 +23,7 @@ import { registerLogRoutes } from './routes/logs.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerClusterRoutes } from './routes/clusters.js';
+import { registerWorkerRoutes } from './routes/workers.js';
 
 export interface ApiOptions {
   readonly hostId: string;
@@ -63,11 +65,22 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
     },
   });
   app.decorateRequest('caller', null);
+  app.decorateRequest('worker', null);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-acs-request-id', request.id);
+    const path = (request.raw.url ?? '/').split('?')[0]!;
+    if (isWorkerRoute(path)) {
+      request.worker = await ctx.workerTokens.authenticate(request.headers.authorization);
+      return;
+    }
+    if (request.headers.authorization?.startsWith('Bearer '))
+      throw new ShoalError(
+        'Forbidden.WrongCredential',
+        'A worker token reaches the worker routes (/clusters/{id}/workers/...) only; sign user requests with an access key.',
+      );
     request.caller = await authenticate(
       options.keys,
       ctx.clock,
@@ -124,5 +137,6 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerClusterRoutes(app, ctx);
+  registerWorkerRoutes(app, ctx);
   return app;
 }

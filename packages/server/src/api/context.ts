@@ -8,6 +8,8 @@ import type { ClusterService } from '../services/cluster-service.js';
 import type { ImageService } from '../services/image-service.js';
 import type { JobService } from '../services/job-service.js';
 import type { ObjectAccess } from '../services/object-access.js';
+import type { WorkerService } from '../services/worker-service.js';
+import type { WorkerCaller, WorkerTokens } from './worker-auth.js';
 
 /** What route handlers need; built by the composition root. */
 export interface ApiContext {
@@ -15,6 +17,8 @@ export interface ApiContext {
   readonly accounts: AccountService;
   readonly images: ImageService;
   readonly clusters: ClusterService;
+  readonly workerTokens: WorkerTokens;
+  readonly workers: WorkerService;
   readonly objects: ObjectAccess;
   readonly store: Store;
   readonly blobs: BlobStore;
@@ -26,7 +30,14 @@ export interface ApiContext {
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
+    /** Set on worker routes (a worker token), instead of `caller`. */
+    worker: WorkerCaller | null;
   }
+}
+
+export function workerOf(request: FastifyRequest): WorkerCaller {
+  if (!request.worker) throw new Error('worker route reached without a worker token');
+  return request.worker;
 }
 
 export function callerOf(request: FastifyRequest): Caller {

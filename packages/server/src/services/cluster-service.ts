@@ -19,6 +19,7 @@ import {
   DEFAULT_CLUSTER_ID,
   DEFAULT_GROUP_NAME,
   DEFAULT_IMAGE_ID,
+  formatTime,
   groupInstanceType,
   invalidJob,
   invalidParameter,
@@ -31,6 +32,7 @@ import {
   stateConflict,
 } from '@shoal/core';
 import { newClusterId } from '../ids.js';
+import { mintWorkerToken, type WorkerTokens } from '../api/worker-auth.js';
 import {
   presentCluster,
   presentWorker,
@@ -53,6 +55,7 @@ export class ClusterService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly images: ImageService,
+    private readonly tokens: WorkerTokens,
     private readonly options: ClusterServiceOptions,
   ) {}
 
@@ -186,6 +189,43 @@ export class ClusterService {
     const worker = await this.workerOf(cluster, group, workerId);
     if (worker.heartbeatAtUs < this.liveSinceUs()) await this.store.deleteWorker(worker.id);
     else await this.store.setWorkerState(worker.id, 'Deleting');
+  }
+
+  /**
+   * Creates a worker token for the cluster (its owner or the admin): what `shoal agent --token` takes.
+   * The token is in this response only; the store keeps a hash of its secret.
+   */
+  async createToken(
+    caller: Caller,
+    id: string,
+  ): Promise<{ TokenId: string; Token: string; ClusterId: string }> {
+    await this.changeable(caller, id, 'create a worker token for');
+    const minted = mintWorkerToken();
+    await this.store.createWorkerToken({
+      id: minted.id,
+      clusterId: id,
+      ownerId: caller.ownerId,
+      secretHash: minted.secretHash,
+      createdAtUs: this.clock.nowUs(),
+    });
+    return { TokenId: minted.id, Token: minted.token, ClusterId: id };
+  }
+
+  async listTokens(caller: Caller, id: string): Promise<{ TokenId: string; CreationTime: string }[]> {
+    await this.changeable(caller, id, 'list the worker tokens of');
+    return (await this.store.listWorkerTokens(id)).map((t) => ({
+      TokenId: t.id,
+      CreationTime: formatTime(t.createdAtUs),
+    }));
+  }
+
+  /** Deletes a token: agents using it are refused from then on (within seconds on other servers). */
+  async deleteToken(caller: Caller, id: string, tokenId: string): Promise<void> {
+    await this.changeable(caller, id, 'delete a worker token of');
+    const token = await this.store.getWorkerToken(tokenId);
+    if (!token || token.clusterId !== id) throw notFound('worker token', tokenId);
+    await this.store.deleteWorkerToken(tokenId);
+    this.tokens.forget(tokenId);
   }
 
   /**

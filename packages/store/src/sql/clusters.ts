@@ -9,6 +9,7 @@ import type {
   ListWorkersQuery,
   Page,
   WorkerRecord,
+  WorkerTokenRecord,
 } from '@shoal/core';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
@@ -124,6 +125,7 @@ export async function deleteCluster(
     );
     if (busy) return { deleted: false, busyJobId: String(busy.job_id) };
     await tx.run('DELETE FROM workers WHERE cluster_id = ?', [id]);
+    await tx.run('DELETE FROM worker_tokens WHERE cluster_id = ?', [id]);
     return { deleted: (await tx.run('DELETE FROM clusters WHERE id = ?', [id])) > 0 };
   });
 }
@@ -159,4 +161,37 @@ export async function setWorkerState(
 
 export async function deleteWorker(db: SqlDriver, id: string): Promise<boolean> {
   return (await db.run('DELETE FROM workers WHERE id = ?', [id])) > 0;
+}
+
+function tokenRecord(row: Row): WorkerTokenRecord {
+  return {
+    id: String(row.id),
+    clusterId: String(row.cluster_id),
+    ownerId: Number(row.owner_id),
+    secretHash: String(row.secret_hash),
+    createdAtUs: Number(row.created_us),
+  };
+}
+
+export async function createWorkerToken(db: SqlDriver, t: WorkerTokenRecord): Promise<void> {
+  await db.run(
+    'INSERT INTO worker_tokens (id, cluster_id, owner_id, secret_hash, created_us) VALUES (?, ?, ?, ?, ?)',
+    [t.id, t.clusterId, t.ownerId, t.secretHash, t.createdAtUs],
+  );
+}
+
+export async function getWorkerToken(db: SqlDriver, id: string): Promise<WorkerTokenRecord | undefined> {
+  const row = await queryOne(db, 'SELECT * FROM worker_tokens WHERE id = ?', [id]);
+  return row ? tokenRecord(row) : undefined;
+}
+
+export async function listWorkerTokens(db: SqlDriver, clusterId: string): Promise<WorkerTokenRecord[]> {
+  const rows = await db.query('SELECT * FROM worker_tokens WHERE cluster_id = ? ORDER BY created_us, id', [
+    clusterId,
+  ]);
+  return rows.map(tokenRecord);
+}
+
+export async function deleteWorkerToken(db: SqlDriver, id: string): Promise<boolean> {
+  return (await db.run('DELETE FROM worker_tokens WHERE id = ?', [id])) > 0;
 }

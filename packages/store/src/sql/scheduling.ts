@@ -343,3 +343,34 @@ export async function registerWorker(
     [worker.id, worker.clusterId, worker.groupName, worker.hostname, worker.slots, nowUs, nowUs],
   );
 }
+
+/** The attempts a worker holds now (its instances Running on it), with their tasks and owners. */
+export async function listHeldAttempts(
+  db: SqlDriver,
+  specs: TaskSpecCache,
+  workerId: string,
+): Promise<ClaimedAttempt[]> {
+  const rows = await db.query(
+    `SELECT i.job_id, i.task_name, i.instance_id, i.attempt_count, t.name, t.spec_json, j.owner_id
+     FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
+       JOIN jobs j ON j.id = i.job_id
+     WHERE i.worker_id = ? AND i.state = 'Running'`,
+    [workerId],
+  );
+  return rows.map((row) => {
+    const jobId = String(row.job_id);
+    const taskName = String(row.task_name);
+    const instanceId = Number(row.instance_id);
+    const attemptNo = Number(row.attempt_count);
+    const task = specs.get(jobId, taskName) ?? specs.fromRow(row);
+    return {
+      attemptId: attemptIdOf(jobId, taskName, instanceId, attemptNo),
+      ownerId: Number(row.owner_id),
+      jobId,
+      taskName,
+      instanceId,
+      attemptNo,
+      task,
+    };
+  });
+}

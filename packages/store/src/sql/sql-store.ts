@@ -22,6 +22,7 @@ import type {
   TaskRecord,
   UserRecord,
   WorkerRecord,
+  WorkerTokenRecord,
 } from '@shoal/core';
 import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
@@ -228,6 +229,21 @@ export class SqlStore implements Store {
   }
   deleteWorker(id: string): Promise<boolean> {
     return clusters.deleteWorker(this.db, id);
+  }
+  listHeldAttempts(workerId: string): Promise<ClaimedAttempt[]> {
+    return scheduling.listHeldAttempts(this.db, this.specs, workerId);
+  }
+  createWorkerToken(token: WorkerTokenRecord): Promise<void> {
+    return clusters.createWorkerToken(this.db, token);
+  }
+  getWorkerToken(id: string): Promise<WorkerTokenRecord | undefined> {
+    return clusters.getWorkerToken(this.db, id);
+  }
+  listWorkerTokens(clusterId: string): Promise<WorkerTokenRecord[]> {
+    return clusters.listWorkerTokens(this.db, clusterId);
+  }
+  deleteWorkerToken(id: string): Promise<boolean> {
+    return clusters.deleteWorkerToken(this.db, id);
   }
 
   close(): Promise<void> {

@@ -222,4 +222,19 @@ DROP INDEX queue_order;
 CREATE INDEX queue_order ON queue (cluster_id, priority DESC, job_seq, task_order, instance_id);
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- Worker tokens: what an agent authenticates with. Each is bound to one cluster; only a hash of its
+-- secret is kept.
+CREATE TABLE worker_tokens (
+  id TEXT PRIMARY KEY,
+  cluster_id TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_us INTEGER NOT NULL
+);
+CREATE INDEX worker_tokens_cluster ON worker_tokens (cluster_id, id);
+`,
+  },
 ];

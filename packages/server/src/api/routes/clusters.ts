@@ -42,6 +42,24 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return reply.status(200).send('');
   });
 
+  app.post<{ Params: ClusterParams }>('/clusters/:clusterId/tokens', async (request, reply) => {
+    const token = await ctx.clusters.createToken(callerOf(request), request.params.clusterId);
+    return reply.status(201).send(token);
+  });
+
+  app.get<{ Params: ClusterParams }>('/clusters/:clusterId/tokens', async (request) => {
+    const items = await ctx.clusters.listTokens(callerOf(request), request.params.clusterId);
+    return { NextMarker: '', Items: items };
+  });
+
+  app.delete<{ Params: ClusterParams & { tokenId: string } }>(
+    '/clusters/:clusterId/tokens/:tokenId',
+    async (request, reply) => {
+      await ctx.clusters.deleteToken(callerOf(request), request.params.clusterId, request.params.tokenId);
+      return reply.status(200).send('');
+    },
+  );
+
   app.get<{ Params: GroupParams }>('/clusters/:clusterId/groups/:group/instances', async (request) => {
     const { clusterId, group } = request.params;
     const result = await ctx.clusters.listInstances(

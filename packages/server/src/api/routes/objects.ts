@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance } from 'fastify';
-import type { ObjectUri } from '@shoal/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BlobStore, ObjectUri } from '@shoal/core';
 import {
   formatTime,
   invalidParameter,
@@ -37,76 +37,140 @@ function uriOf(bucket: string, key: string, allowPrefix: boolean): ObjectUri {
   return { scheme: 'oss', bucket, key };
 }
 
-export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.put<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
+/** Who may read and write which object: the bucket's owner for users, the held attempts for workers. */
+export interface ObjectGuard {
+  read(request: FastifyRequest, uri: ObjectUri): Promise<void>;
+  write(request: FastifyRequest, uri: ObjectUri): Promise<void>;
+  /** Listing under a prefix. */
+  list(request: FastifyRequest, prefix: ObjectUri): Promise<void>;
+  /** A GET that the guard answers itself (users' presign requests), or undefined to serve the object. */
+  answerGet?(request: FastifyRequest, uri: ObjectUri): Promise<unknown>;
+}
+
+/**
+ * PUT, GET and HEAD of objects and the listing of a bucket under `base` (`/objects` for users, a
+ * worker's path for agents): one implementation of the byte paths, whoever asks.
+ */
+export function registerObjectIo(
+  app: FastifyInstance,
+  blobs: BlobStore,
+  base: string,
+  guard: ObjectGuard,
+): void {
+  type Params = ObjectParams & Record<string, string>;
+  app.put<{ Params: Params }>(`${base}/:bucket/*`, async (request, reply) => {
     const uri = uriOf(request.params.bucket, request.params['*'], false);
-    await ctx.objects.checkWrite(callerOf(request), uri);
-    const expected = request.headers['content-md5'] as string | undefined;
-    const body = (request.body as Readable | undefined) ?? Readable.from([]);
-    if (!expected) {
-      await ctx.blobs.putObject(uri, body);
-    } else {
-      // With a Content-MD5 the bytes are checked before they replace anything: spool, verify, then store.
-      const dir = await mkdtemp(join(tmpdir(), 'shoal-upload-'));
-      try {
-        const file = join(dir, 'body');
-        const md5 = createHash('md5');
-        await pipeline(
-          body,
-          new Transform({
-            transform(chunk: Buffer, _encoding, done) {
-              md5.update(chunk);
-              done(null, chunk);
-            },
-          }),
-          createWriteStream(file),
-        );
-        const digest = md5.digest();
-        if (
-          expected.trim() !== digest.toString('base64') &&
-          expected.trim().toLowerCase() !== digest.toString('hex')
-        ) {
-          throw new ShoalError(
-            'InvalidContentMD5',
-            `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes (MD5 ${digest.toString('base64')}); nothing was stored.`,
-          );
-        }
-        await ctx.blobs.uploadFile(file, uri);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    }
+    await guard.write(request, uri);
+    await storeUpload(
+      blobs,
+      uri,
+      request.body as Readable | undefined,
+      request.headers['content-md5'] as string | undefined,
+    );
     return reply.status(201).send({ Uri: `oss://${uri.bucket}/${uri.key}` });
   });
 
-  app.get<{ Params: ObjectParams }>(
-    '/objects/:bucket/*',
-    { exposeHeadRoute: false },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const uri = uriOf(request.params.bucket, request.params['*'], false);
-      const query = request.query as Query;
-      if (['true', '1', ''].includes(one(query, 'Presign') ?? 'false')) {
-        return presignObject(ctx, caller, uri, 'GET', one(query, 'Expires'));
-      }
-      await ctx.objects.checkRead(caller, uri);
-      const info = await ctx.blobs.headObject(uri);
-      if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
-      reply.header('content-length', String(info.size));
-      reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
-      reply.type('application/octet-stream');
-      return reply.send(await ctx.blobs.getObject(uri));
-    },
-  );
-
-  app.head<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
+  app.get<{ Params: Params }>(`${base}/:bucket/*`, { exposeHeadRoute: false }, async (request, reply) => {
     const uri = uriOf(request.params.bucket, request.params['*'], false);
-    await ctx.objects.checkRead(callerOf(request), uri);
-    const info = await ctx.blobs.headObject(uri);
-    if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
-    reply.header('content-length', String(info.size));
-    reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
+    const answer = await guard.answerGet?.(request, uri);
+    if (answer !== undefined) return answer;
+    await guard.read(request, uri);
+    await headers(blobs, uri, reply);
+    reply.type('application/octet-stream');
+    return reply.send(await blobs.getObject(uri));
+  });
+
+  app.head<{ Params: Params }>(`${base}/:bucket/*`, async (request, reply) => {
+    const uri = uriOf(request.params.bucket, request.params['*'], false);
+    await guard.read(request, uri);
+    await headers(blobs, uri, reply);
     return reply.status(200).send();
+  });
+
+  app.get<{ Params: Params }>(`${base}/:bucket`, async (request) => {
+    const query = request.query as Query;
+    const prefix = one(query, 'Prefix') ?? '';
+    const uri = uriOf(request.params.bucket, prefix, true);
+    await guard.list(request, uri);
+    const limit = maxItemCount(query, 1000, 1000);
+    const delimiter = one(query, 'Delimiter');
+    const marker = one(query, 'Marker');
+    const page = await blobs.listObjects(uri, {
+      ...(delimiter ? { delimiter } : {}),
+      ...(marker ? { marker } : {}),
+      limit,
+    });
+    return {
+      NextMarker: page.nextMarker ?? '',
+      Items: page.objects.map((o) => ({
+        Key: o.key,
+        Size: o.size,
+        LastModified: formatTime(o.lastModifiedMs * 1000),
+      })),
+      Prefixes: page.prefixes,
+    };
+  });
+}
+
+async function headers(blobs: BlobStore, uri: ObjectUri, reply: FastifyReply): Promise<void> {
+  const info = await blobs.headObject(uri);
+  if (!info) throw notFound('object', `oss://${uri.bucket}/${uri.key}`);
+  reply.header('content-length', String(info.size));
+  reply.header('last-modified', new Date(info.lastModifiedMs).toUTCString());
+}
+
+/** Stores an upload; with a Content-MD5 the bytes are checked before they replace anything. */
+async function storeUpload(
+  blobs: BlobStore,
+  uri: ObjectUri,
+  raw: Readable | undefined,
+  expected: string | undefined,
+): Promise<void> {
+  const body = raw ?? Readable.from([]);
+  if (!expected) {
+    await blobs.putObject(uri, body);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-upload-'));
+  try {
+    const file = join(dir, 'body');
+    const md5 = createHash('md5');
+    await pipeline(
+      body,
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          md5.update(chunk);
+          done(null, chunk);
+        },
+      }),
+      createWriteStream(file),
+    );
+    const digest = md5.digest();
+    if (
+      expected.trim() !== digest.toString('base64') &&
+      expected.trim().toLowerCase() !== digest.toString('hex')
+    ) {
+      throw new ShoalError(
+        'InvalidContentMD5',
+        `The Content-MD5 header ${JSON.stringify(expected)} does not match the uploaded bytes (MD5 ${digest.toString('base64')}); nothing was stored.`,
+      );
+    }
+    await blobs.uploadFile(file, uri);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerObjectIo(app, ctx.blobs, '/objects', {
+    read: (request, uri) => ctx.objects.checkRead(callerOf(request), uri),
+    list: (request, prefix) => ctx.objects.checkRead(callerOf(request), { ...prefix, key: '' }),
+    write: (request, uri) => ctx.objects.checkWrite(callerOf(request), uri),
+    answerGet: async (request, uri) => {
+      const query = request.query as Query;
+      if (!['true', '1', ''].includes(one(query, 'Presign') ?? 'false')) return undefined;
+      return presignObject(ctx, callerOf(request), uri, 'GET', one(query, 'Expires'));
+    },
   });
 
   app.delete<{ Params: ObjectParams }>('/objects/:bucket/*', async (request, reply) => {
@@ -125,29 +189,5 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: ApiContext): voi
     if (method !== 'GET' && method !== 'PUT') throw invalidParameter('Method', method, 'must be GET or PUT');
     const uri = uriOf(request.params.bucket, request.params['*'], false);
     return presignObject(ctx, callerOf(request), uri, method, one(query, 'Expires'));
-  });
-
-  app.get<{ Params: { bucket: string } }>('/objects/:bucket', async (request) => {
-    const query = request.query as Query;
-    const prefix = one(query, 'Prefix') ?? '';
-    const uri = uriOf(request.params.bucket, prefix, true);
-    await ctx.objects.checkRead(callerOf(request), { ...uri, key: '' });
-    const limit = maxItemCount(query, 1000, 1000);
-    const delimiter = one(query, 'Delimiter');
-    const marker = one(query, 'Marker');
-    const page = await ctx.blobs.listObjects(uri, {
-      ...(delimiter ? { delimiter } : {}),
-      ...(marker ? { marker } : {}),
-      limit,
-    });
-    return {
-      NextMarker: page.nextMarker ?? '',
-      Items: page.objects.map((o) => ({
-        Key: o.key,
-        Size: o.size,
-        LastModified: formatTime(o.lastModifiedMs * 1000),
-      })),
-      Prefixes: page.prefixes,
-    };
   });
 }
