@@ -97,6 +97,7 @@ const LONG_RUNNING: { command: RegExp; ready: string; stop: 'now' | 'at-end' }[]
   { command: /^(npx\s+)?(shoal|bcs)\s+server\b/, ready: 'Shoal listening on', stop: 'at-end' },
   { command: /^npm run demo(?!.*--exit)/, ready: 'Next steps', stop: 'now' },
   { command: /^(npx\s+)?(shoal|bcs)\s+(log|l)\b.*\s-f\b/, ready: '', stop: 'now' },
+  { command: /^(npx\s+)?shoal\s+agent\b/, ready: 'joined', stop: 'at-end' },
 ];
 
 /** The name a file's code is saved under in the copy's root. */
