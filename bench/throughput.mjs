@@ -7,6 +7,9 @@
  * With --sandbox, Shoal runs every instance in its sandbox, and a second baseline is measured: xargs
  * starting each /bin/true in a bubblewrap sandbox of its own, as the sandbox user (one bwrap run per
  * command, the namespaces and mounts an attempt gets). Target: >= 300/s and >= 1.3 x xargs-of-bwrap.
+ *
+ * With --agents N, each run also measures the same job on a `local` cluster of N agents (shoal agent
+ * processes the server starts, one slot each, over the HTTP worker protocol), beside the embedded worker.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, readlinkSync } from 'node:fs';
@@ -25,11 +28,12 @@ import { killGroup, track } from './lib/cleanup.mjs';
 import { startBenchServer } from './lib/server.mjs';
 import { fixed, median } from './lib/stats.mjs';
 
-const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--json]
+const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--agents N] [--json]
   --instances N  runs of /bin/true per measurement (default 10000)
   --slots N      Shoal worker slots and xargs -P (default 2)
   --runs R       repeat R times (xargs then Shoal each time) and report medians (default 1)
   --sandbox      Shoal with its sandbox on, beside xargs and xargs of bwrap
+  --agents N     also run the job on a local cluster of N agents (one slot each), beside the embedded worker
   --json         print one JSON document instead of text`;
 
 const TARGETS = Object.freeze({
@@ -121,6 +125,37 @@ async function timeShoal(instances, slots, sandbox) {
   }
 }
 
+/**
+ * The same job on a `local` cluster of `agents` agents that the server starts (no embedded worker); the
+ * agents' start-up is not timed: the job is submitted once all of them heartbeat.
+ */
+async function timeShoalAgents(instances, agents, sandbox) {
+  const server = await startBenchServer({ slots: 0, sandbox: sandbox ? 'bwrap' : 'off' });
+  try {
+    const { Id: clusterId } = await server.client.createCluster({
+      Name: 'bench-agents',
+      ImageId: 'img-ubuntu',
+      InstanceType: 'shoal.local',
+      Provider: 'local',
+      Groups: { group: { DesiredVMCount: agents } },
+    });
+    const deadline = Date.now() + 60_000;
+    while ((await server.client.getCluster(clusterId)).Groups.group.ActualVMCount < agents) {
+      if (Date.now() > deadline) throw new Error(`${agents} local agents did not join within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const task = { ...trueTask(instances), ClusterId: clusterId, AutoCluster: {} };
+    const submittedUs = nowUs();
+    const { Id } = await server.client.createJob(jobOf('bench-throughput-agents', { run: task }));
+    const { job } = await pollUntilDone(server.client, Id, POLL_MS, 60_000 + instances * 20);
+    assertFinished(job);
+    const serverSeconds = (serverUs(job.EndTime, 'job EndTime') - submittedUs) / 1e6;
+    return { serverSeconds, serverRate: instances / serverSeconds };
+  } finally {
+    await server.stop();
+  }
+}
+
 function printRun(index, runs, result) {
   const { xargs, xargsBwrap, shoal, ratio } = result;
   const bwrap = xargsBwrap
@@ -130,7 +165,10 @@ function printRun(index, runs, result) {
     `run ${index + 1}/${runs}: xargs ${fixed(xargs.rate, 0)}/s (${fixed(xargs.seconds, 2)} s) | ${bwrap}` +
       `shoal ${fixed(shoal.serverRate, 0)}/s (${fixed(shoal.serverSeconds, 2)} s to server EndTime), ` +
       `${fixed(shoal.wallRate, 0)}/s (${fixed(shoal.wallSeconds, 2)} s wall until poll saw Finished) | ` +
-      `ratio ${fixed(ratio, 3)}`,
+      `ratio ${fixed(ratio, 3)}` +
+      (result.agents
+        ? ` | local cluster of agents ${fixed(result.agents.serverRate, 0)}/s (${fixed(result.agents.serverSeconds, 2)} s)`
+        : ''),
   );
 }
 
@@ -140,9 +178,10 @@ async function main() {
     slots: { default: 2 },
     runs: { default: 1 },
     sandbox: { flag: true },
+    agents: { default: 0, min: 0 },
     json: { flag: true },
   });
-  const { instances, slots, runs, sandbox } = options;
+  const { instances, slots, runs, sandbox, agents } = options;
   const TARGET = sandbox ? TARGETS.sandbox : TARGETS.plain;
   const log = options.json ? () => undefined : (line) => console.log(line);
   log(
@@ -164,11 +203,13 @@ async function main() {
       xargsBwrap = { seconds: bwrapSeconds, rate: instances / bwrapSeconds };
     }
     const shoal = await timeShoal(instances, slots, sandbox);
+    const onAgents = agents > 0 ? await timeShoalAgents(instances, agents, sandbox) : undefined;
     const base = sandbox ? xargsBwrap : xargs;
     const result = {
       xargs,
       ...(xargsBwrap ? { xargsBwrap } : {}),
       shoal,
+      ...(onAgents ? { agents: onAgents } : {}),
       ratio: shoal.serverRate / base.rate,
     };
     results.push(result);
@@ -180,6 +221,7 @@ async function main() {
     ...(sandbox ? { xargsBwrapRate: median(results.map((r) => r.xargsBwrap.rate)) } : {}),
     shoalServerRate: median(results.map((r) => r.shoal.serverRate)),
     shoalWallRate: median(results.map((r) => r.shoal.wallRate)),
+    ...(agents > 0 ? { agentsRate: median(results.map((r) => r.agents.serverRate)) } : {}),
     // Each run pairs a Shoal and an xargs measurement taken back to back; the median of those ratios
     // is steadier than a ratio of medians when the machine's load drifts between runs.
     ratio: median(results.map((r) => r.ratio)),
@@ -199,6 +241,7 @@ async function main() {
       instances,
       slots,
       sandbox,
+      agents,
       runs: results,
       median: summary,
       target: TARGET,
@@ -215,6 +258,12 @@ async function main() {
     ['shoal (to server EndTime)', `${fixed(summary.shoalServerRate, 0)} instances/s`],
     [`shoal (wall, ${POLL_MS} ms poll)`, `${fixed(summary.shoalWallRate, 0)} instances/s`],
     [sandbox ? 'shoal / xargs of bwrap' : 'shoal / xargs', fixed(summary.ratio, 3)],
+    ...(agents > 0
+      ? [
+          [`shoal, embedded (${slots} slots)`, `${fixed(summary.shoalServerRate, 0)} instances/s`],
+          [`shoal, ${agents} local agents`, `${fixed(summary.agentsRate, 0)} instances/s (1 slot each)`],
+        ]
+      : []),
   ];
   for (const [name, value] of rows) console.log(`  ${name.padEnd(28)}${value}`);
   console.log(

@@ -1,5 +1,10 @@
 export { Runner, type AttemptIo } from './runner/runner.js';
-export { resolveRunnerOptions, type RunnerOptions, type ResolvedRunnerOptions } from './runner/options.js';
+export {
+  DEFAULT_SANDBOX_UID_BASE,
+  resolveRunnerOptions,
+  type RunnerOptions,
+  type ResolvedRunnerOptions,
+} from './runner/options.js';
 export { splitCommandLine, commandLineProblem, CommandLineError } from '@shoal/core';
 export type { DockerOptions } from './docker/engine.js';
 export { WorkerLoop, type WorkerLoopOptions } from './worker/worker-loop.js';

@@ -19,7 +19,7 @@ import {
 } from '@shoal/core';
 import { openStore } from '@shoal/store';
 import { createBlobStore } from '@shoal/blobs';
-import { Runner, WorkerLoop } from '@shoal/agent';
+import { DEFAULT_SANDBOX_UID_BASE, Runner, WorkerLoop } from '@shoal/agent';
 import { buildApi } from './api/app.js';
 import { UNSANDBOXED_WARNING, type ExecutionInfo } from './execution.js';
 import { KeyRing } from './api/auth.js';
@@ -36,6 +36,7 @@ import { LocalAttemptLogs, LogFiles } from './logs.js';
 import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { inProcessLink } from './scheduler/in-process-link.js';
+import { LocalProvider } from './provisioner/local-provider.js';
 import { ClusterService } from './services/cluster-service.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorkerTokens } from './api/worker-auth.js';
@@ -225,6 +226,15 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     });
     await worker.start();
   }
+  const provider = new LocalProvider(store, logger.child({ component: 'local-provider' }), {
+    url,
+    dataDir: options.dataDir,
+    sandbox: options.sandbox,
+    sandboxUidBase: runner?.options.sandboxUidBase ?? options.sandboxUidBase ?? DEFAULT_SANDBOX_UID_BASE,
+    intervalMs: 2_000,
+  });
+  clusters.onChange(() => provider.kick());
+  provider.start();
   const maintenance = new Maintenance(
     store,
     gateway,
@@ -247,6 +257,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     workerId,
     close() {
       closing ??= (async () => {
+        await provider.stop();
         await app.close();
         await maintenance.stop();
         await worker?.stop();

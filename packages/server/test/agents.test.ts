@@ -178,6 +178,11 @@ test('worker tokens reach worker routes only, of their own cluster; user keys ne
 
   const joined = await bearer('POST', `/clusters/${a}/workers`, tokenA, register);
   assert.equal(joined.status, 201, joined.text);
+  // The signal long poll holds the request until news or its WaitMs.
+  const waitStart = Date.now();
+  const quiet = await bearer('GET', `/clusters/${a}/workers/${register.WorkerId}/signals?WaitMs=600`, tokenA);
+  assert.equal(quiet.status, 200, quiet.text);
+  assert.ok(Date.now() - waitStart >= 500, `the long poll answered after ${Date.now() - waitStart} ms`);
   // B's work is not A's to claim, and A's worker reaches no object its attempts do not name.
   const jobOnB = await shoal.api('POST', '/jobs', job(b, '/bin/true', 1));
   assert.equal(jobOnB.status, 201, jobOnB.text);
@@ -268,4 +273,31 @@ test('three agents in two groups run 300 instances; one killed with SIGKILL mid-
   assert.equal(victim?.State, 'Stopped');
   const groups = (await shoal.api('GET', `/clusters/${id}`)).json.Groups;
   assert.equal(groups.large.ActualVMCount, 1);
+});
+
+test('a local cluster: the server keeps DesiredVMCount agents running, and drains those it no longer wants', async () => {
+  const created = await shoal.api('POST', '/clusters', {
+    Name: 'local-two',
+    ImageId: 'img-ubuntu',
+    InstanceType: 'shoal.local',
+    Provider: 'local',
+    Groups: { group: { DesiredVMCount: 2 } },
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.Id as string;
+  const actual = async () => (await shoal.api('GET', `/clusters/${id}`)).json.Groups.group.ActualVMCount;
+  const until = async (want: number) => {
+    for (let i = 0; i < 300 && (await actual()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await actual(), want);
+  };
+  await until(2);
+  const submitted = await shoal.api('POST', '/jobs', job(id, '/bin/echo local', 6));
+  assert.equal((await shoal.waitForJob(submitted.json.Id, ['Finished', 'Failed'], 60_000)).State, 'Finished');
+  const resized = await shoal.api('PUT', `/clusters/${id}`, { Groups: { group: { DesiredVMCount: 1 } } });
+  assert.equal(resized.status, 200, resized.text);
+  await until(1);
+  const stopped = await shoal.api('PUT', `/clusters/${id}`, { Groups: { group: { DesiredVMCount: 0 } } });
+  assert.equal(stopped.status, 200, stopped.text);
+  await until(0);
+  assert.equal((await shoal.api('DELETE', `/clusters/${id}`)).status, 200);
 });

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -52,12 +52,13 @@ export function agentUidBase(workerId: string): number {
   return 2_147_400_000 - 64 * (1 + block);
 }
 
-/** A stable worker id per host and work directory: a restarted agent is recognised as the same worker. */
-export function agentWorkerId(host: string, workDir: string): string {
-  return `i-${createHash('sha1')
-    .update(`agent\u0000${host}\u0000${path.resolve(workDir)}`)
-    .digest('hex')
-    .slice(0, 20)}`;
+/**
+ * A stable worker id per host, work directory and cluster: a restarted agent is recognised as the same
+ * worker; one started for another cluster is another worker.
+ */
+export function agentWorkerId(host: string, workDir: string, clusterId: string): string {
+  const seed = ['agent', host, path.resolve(workDir), clusterId].join('\u0000');
+  return `i-${createHash('sha1').update(seed).digest('hex').slice(0, 20)}`;
 }
 
 /** Logs of an attempt: files on this host while it runs, sent to the server once it ended. */
@@ -78,6 +79,15 @@ class RemoteAttemptLogs implements AttemptLogs {
       ['stdout', files.stdoutFile],
       ['stderr', files.stderrFile],
     ] as const) {
+      // An empty (or never written) log reads as empty on the server without a file: nothing to send.
+      const size = await stat(file).then(
+        (st) => st.size,
+        () => 0,
+      );
+      if (size === 0) {
+        await rm(file, { force: true });
+        continue;
+      }
       await this.client.putLog(
         a.attemptId,
         stream,
@@ -91,7 +101,7 @@ class RemoteAttemptLogs implements AttemptLogs {
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const host = o.hostname ?? osHostname();
-  const workerId = agentWorkerId(host, o.workDir);
+  const workerId = agentWorkerId(host, o.workDir, o.clusterId);
   const client = new WorkerClient({ endpoint: o.server, workerToken: o.token }, o.clusterId);
   const runnerOptions: RunnerOptions = {
     workRoot: path.join(o.workDir, 'work'),
@@ -126,6 +136,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       slots: o.slots,
       heartbeatMs: o.heartbeatMs ?? 2_000,
       pollMs: o.pollMs ?? 1_000,
+      // One attempt claimed ahead hides the round trip to the server between two commands.
+      prefetch: 1,
     },
   );
   await loop.start();

@@ -76,7 +76,7 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
       request.worker = await ctx.workerTokens.authenticate(request.headers.authorization);
       return;
     }
-    if (request.headers.authorization?.startsWith('Bearer '))
+    if (/^Bearer wt-/.test(request.headers.authorization ?? ''))
       throw new ShoalError(
         'Forbidden.WrongCredential',
         'A worker token reaches the worker routes (/clusters/{id}/workers/...) only; sign user requests with an access key.',

@@ -6,6 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { Assignment, AttemptResult, ClaimedAttempt, Clock, InstanceTypeSpec, Store } from '@shoal/core';
 import {
+  DEFAULT_CLUSTER_ID,
+  groupInstanceType,
   joinObjectUri,
   limitsOf,
   LOCAL_INSTANCE_TYPE,
@@ -42,12 +44,21 @@ function redirectPath(dir: string, stream: 'stdout' | 'stderr', claim: ClaimedAt
  * The limits of a task's instance type. Types are checked at submit; one removed from the catalog since
  * falls back to `shoal.local` rather than leaving the attempt without limits.
  */
-function instanceTypeOf(claim: ClaimedAttempt, catalog: readonly InstanceTypeSpec[]): InstanceTypeSpec {
-  const name = claim.task.autoCluster?.instanceType || LOCAL_INSTANCE_TYPE;
+function instanceTypeOf(
+  claim: ClaimedAttempt,
+  catalog: readonly InstanceTypeSpec[],
+  workerType: string | undefined,
+): InstanceTypeSpec {
+  // On a cluster of its own the worker's group says the shape; on cls-local the task's AutoCluster does.
+  const name = workerType || claim.task.autoCluster?.instanceType || LOCAL_INSTANCE_TYPE;
   return catalog.find((t) => t.name === name) ?? catalog.find((t) => t.name === LOCAL_INSTANCE_TYPE)!;
 }
 
-export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): Assignment {
+export function toAssignment(
+  claim: ClaimedAttempt,
+  options: GatewayOptions,
+  workerType?: string,
+): Assignment {
   const task = claim.task;
   return {
     attemptId: claim.attemptId,
@@ -69,7 +80,7 @@ export function toAssignment(claim: ClaimedAttempt, options: GatewayOptions): As
     clusterId: task.clusterId || 'auto',
     region: options.region,
     ossHost: options.ossHost,
-    limits: limitsOf(instanceTypeOf(claim, options.catalog)),
+    limits: limitsOf(instanceTypeOf(claim, options.catalog, workerType)),
     networkAccess: taskNetworkAccess(task),
     image: taskImage(task),
     hostMounts: task.hostMounts ?? [],
@@ -123,7 +134,27 @@ export class WorkerGateway {
       now,
       now + this.options.leaseMs * 1000,
     );
-    return claimed.map((claim) => toAssignment(claim, this.options));
+    if (claimed.length === 0) return [];
+    const workerType = await this.workerInstanceType(workerId);
+    return claimed.map((claim) => toAssignment(claim, this.options, workerType));
+  }
+
+  private readonly workerTypes = new Map<string, { type: string | undefined; atMs: number }>();
+
+  /** The instance type of a worker's group (undefined on the default cluster); cached for seconds. */
+  private async workerInstanceType(workerId: string): Promise<string | undefined> {
+    const now = Date.now();
+    const hit = this.workerTypes.get(workerId);
+    if (hit && now - hit.atMs < 10_000) return hit.type;
+    const worker = await this.store.getWorker(workerId);
+    let type: string | undefined;
+    if (worker && worker.clusterId !== DEFAULT_CLUSTER_ID) {
+      const cluster = await this.store.getCluster(worker.clusterId);
+      type = cluster ? groupInstanceType(cluster, worker.groupName) : undefined;
+    }
+    if (this.workerTypes.size > 10_000) this.workerTypes.clear();
+    this.workerTypes.set(workerId, { type, atMs: now });
+    return type;
   }
 
   /**

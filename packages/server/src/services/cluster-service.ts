@@ -51,6 +51,17 @@ export interface ClusterServiceOptions {
 }
 
 export class ClusterService {
+  private readonly listeners: (() => void)[] = [];
+
+  /** Called after a cluster was created, changed or deleted (the providers reconcile). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -101,7 +112,9 @@ export class ClusterService {
       state: 'Active',
       createdAtUs: this.clock.nowUs(),
     };
-    return (await this.store.createCluster(record, idempotentToken)).id;
+    const id = (await this.store.createCluster(record, idempotentToken)).id;
+    this.changed();
+    return id;
   }
 
   async get(caller: Caller, id: string): Promise<WireCluster> {
@@ -134,6 +147,7 @@ export class ClusterService {
       );
     await this.checkSpec(caller, next);
     await this.store.putCluster({ ...cluster, ...next });
+    this.changed();
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
@@ -150,6 +164,7 @@ export class ClusterService {
         `Job ${result.busyJobId} has tasks on it that have not ended; stop or delete that job first.`,
       );
     if (!result.deleted) throw notFound('cluster', id);
+    this.changed();
   }
 
   async listInstances(

@@ -97,7 +97,13 @@ export class WorkerService {
   }
 
   /** Waits until the scheduler signals new work or cancellations, or `waitMs` passes. */
-  async waitForSignal(caller: WorkerCaller, clusterId: string, workerId: string, waitMs: number) {
+  async waitForSignal(
+    caller: WorkerCaller,
+    clusterId: string,
+    workerId: string,
+    waitMs: number,
+    gone: AbortSignal,
+  ) {
     await this.worker(caller, clusterId, workerId);
     const signals = this.gateway.signals;
     return new Promise<{ Work: boolean; Cancel: boolean }>((resolve) => {
@@ -105,16 +111,19 @@ export class WorkerService {
         clearTimeout(timer);
         signals.off('work', onWork);
         signals.off('cancel', onCancel);
+        gone.removeEventListener('abort', onGone);
         resolve(answer);
       };
       const onWork = () => done({ Work: true, Cancel: false });
       const onCancel = () => done({ Work: false, Cancel: true });
-      const timer = setTimeout(
-        () => done({ Work: false, Cancel: false }),
-        Math.min(waitMs, MAX_SIGNAL_WAIT_MS),
-      );
+      // The agent went away (or the server is closing): nothing is left to wait for.
+      const onGone = () => done({ Work: false, Cancel: false });
+      const timer = setTimeout(onGone, Math.min(waitMs, MAX_SIGNAL_WAIT_MS));
+      timer.unref();
       signals.on('work', onWork);
       signals.on('cancel', onCancel);
+      gone.addEventListener('abort', onGone);
+      if (gone.aborted) onGone();
     });
   }
 

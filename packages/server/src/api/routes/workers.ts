@@ -45,12 +45,14 @@ export function registerWorkerRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return workers.heartbeat(workerOf(request), clusterId, workerId, await body(request));
   });
 
-  app.get(`${BASE}/signals`, async (request) => {
+  app.get(`${BASE}/signals`, async (request, reply) => {
     const { clusterId, workerId } = params(request);
     const raw = one(request.query as Query, 'WaitMs') ?? '20000';
     if (!/^\d{1,6}$/.test(raw))
       throw invalidParameter('WaitMs', raw, 'must be a whole number of milliseconds');
-    return workers.waitForSignal(workerOf(request), clusterId, workerId, Number(raw));
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    return workers.waitForSignal(workerOf(request), clusterId, workerId, Number(raw), gone.signal);
   });
 
   app.put<{ Params: WorkerParams & { attemptId: string; stream: string } }>(
