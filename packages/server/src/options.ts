@@ -59,6 +59,11 @@ export interface ShoalServerOptions {
   /** Keep attempt working directories for debugging; default false. */
   keepWorkDirs?: boolean;
   /**
+   * Instances one job may ask for, all its tasks together; default 1,000,000. A larger job is refused
+   * with QuotaExceeded before anything is written.
+   */
+  maxInstancesPerJob?: number;
+  /**
    * The key that seals access-key secrets in the database: 64 hex digits or base64 of 32 bytes (the CLI
    * passes env SHOAL_MASTER_KEY). Default: `<data-dir>/master.key`, created on first start. Servers that
    * share a PostgreSQL database must use the same key.
@@ -96,6 +101,7 @@ export interface ResolvedServerOptions {
   readonly heartbeatMs: number;
   readonly pollMs: number;
   readonly keepWorkDirs: boolean;
+  readonly maxInstancesPerJob: number;
   readonly hostname: string;
   readonly masterKey: Buffer | undefined;
 }
@@ -154,6 +160,7 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     heartbeatMs: nonNegativeInt('heartbeatMs', o.heartbeatMs, 2_000),
     pollMs: nonNegativeInt('pollMs', o.pollMs, 1_000),
     keepWorkDirs: o.keepWorkDirs ?? false,
+    maxInstancesPerJob: nonNegativeInt('maxInstancesPerJob', o.maxInstancesPerJob, 1_000_000),
     hostname: hostname(),
     masterKey: o.masterKey ? parseMasterKey(o.masterKey) : undefined,
   });

@@ -114,3 +114,25 @@ test('listing objects under a prefix that starts with a dot', async () => {
     'InvalidParameter',
   );
 });
+
+test('a job of 1,000 tasks x 100,000 instances is refused with QuotaExceeded naming the limit, and nothing is written', async () => {
+  const task = (n: number) => ({
+    InstanceCount: 100_000,
+    MaxRetryCount: 0,
+    Timeout: 60,
+    AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'shoal.local' },
+    Parameters: { Command: { CommandLine: `/bin/echo ${n}`, PackagePath: '', EnvVars: {} } },
+  });
+  const tasks: Record<string, unknown> = {};
+  for (let n = 0; n < 1000; n++) tasks[`t${n}`] = task(n);
+  const body = { Name: 'huge', Priority: 1, Type: 'DAG', JobFailOnInstanceFail: true, DAG: { Tasks: tasks } };
+  const before = (await shoal.api('GET', '/jobs?MaxItemCount=100')).json.Items.length;
+  const started = Date.now();
+  const res = await shoal.api('POST', '/jobs', body);
+  const tookMs = Date.now() - started;
+  assert.equal(res.status, 403, res.text);
+  assert.equal(res.json.Code, 'QuotaExceeded');
+  assert.match(res.json.Message, /100000000 instances .* at most 1000000 per job/);
+  assert.ok(tookMs < 5_000, `refused after ${tookMs} ms`);
+  assert.equal((await shoal.api('GET', '/jobs?MaxItemCount=100')).json.Items.length, before);
+});

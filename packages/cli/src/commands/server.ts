@@ -27,6 +27,7 @@ interface ServerFlags {
   dockerNetwork?: string;
   allowMount?: string[];
   logLevel?: string;
+  maxInstancesPerJob?: number;
 }
 
 /** The address clients should use: a wildcard bind is reached through loopback. */
@@ -77,6 +78,11 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
     )
     .option('--instance-types <file>', 'JSON file of instance types offered beside shoal.local')
     .option(
+      '--max-instances-per-job <n>',
+      'instances one job may ask for, all tasks together (default 1000000)',
+      checked((t) => wholeNumber(t, 1)),
+    )
+    .option(
       '--docker-host <url>',
       'Docker engine for Docker images (env DOCKER_HOST; default the local socket)',
     )
@@ -112,6 +118,7 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         sandboxUidBase: flags.sandboxUidBase,
         sandboxUidCount: flags.sandboxUidCount,
         instanceTypesFile: flags.instanceTypes,
+        maxInstancesPerJob: flags.maxInstancesPerJob,
         dockerHost: flags.dockerHost ?? ctx.env['DOCKER_HOST'],
         dockerNetwork: flags.dockerNetwork,
         allowMounts: flags.allowMount ?? [],
