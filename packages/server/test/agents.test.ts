@@ -5,27 +5,18 @@
  * attempts run again on another worker without using a retry.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { startTestShoal, type ApiResponse, type TestShoal } from './helpers.js';
+import { startTestShoal, testAgents, type ApiResponse, type TestShoal } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../../cli/bin/shoal.js', import.meta.url));
 let shoal: TestShoal;
-const agents: ChildProcess[] = [];
-const dirs: string[] = [];
-let uidBlock = 0;
+const agents = testAgents(() => shoal.url, 2_147_000_000);
 
 before(async () => {
   shoal = await startTestShoal({ slots: 1, leaseMs: 1500 });
 });
 after(async () => {
-  for (const a of agents) a.kill('SIGKILL');
+  agents.cleanup();
   await shoal.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function cluster(name: string, groups: Record<string, unknown>): Promise<string> {
@@ -43,48 +34,6 @@ async function token(clusterId: string): Promise<string> {
   const res = await shoal.api('POST', `/clusters/${clusterId}/tokens`);
   assert.equal(res.status, 201, res.text);
   return res.json.Token;
-}
-
-/** Starts `shoal agent`; resolves with its worker id once it joined. */
-function startAgent(
-  clusterId: string,
-  workerToken: string,
-  args: string[] = [],
-): Promise<{ proc: ChildProcess; id: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'shoal-agent-'));
-  dirs.push(dir);
-  const sandbox =
-    process.getuid?.() === 0 ? ['--sandbox-uid-base', String(2_147_000_000 + 64 * uidBlock++)] : [];
-  const proc = spawn(
-    process.execPath,
-    [
-      BIN,
-      'agent',
-      '--server',
-      shoal.url,
-      '--cluster',
-      clusterId,
-      '--token',
-      workerToken,
-      '--work-dir',
-      dir,
-      ...sandbox,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  agents.push(proc);
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Shoal agent (i-[0-9a-f]+) joined/.exec(out);
-      if (m) resolve({ proc, id: m[1]! });
-    });
-    proc.once('exit', (code) => reject(new Error(`agent exited ${code}: ${err}`)));
-  });
 }
 
 function job(clusterId: string, command: string, count: number, extra: Record<string, unknown> = {}) {
@@ -126,7 +75,7 @@ function bearer(method: string, path: string, workerToken: string, body?: unknow
 
 test('an agent joins a static cluster with a token and runs its tasks; logs and outputs reach the server', async () => {
   const id = await cluster('static-one', { group: { DesiredVMCount: 1 } });
-  const agent = await startAgent(id, await token(id), ['--slots', '2']);
+  const agent = await agents.start(id, await token(id), ['--slots', '2']);
   const put = await shoal.api('PUT', '/objects/agent-data/in/a.txt', 'input for the agent\n');
   assert.equal(put.status, 201, put.text);
   const submitted = await shoal.api(
@@ -222,9 +171,9 @@ test('worker tokens reach worker routes only, of their own cluster; user keys ne
 test('three agents in two groups run 300 instances; one killed with SIGKILL mid-run loses nothing', async () => {
   const id = await cluster('two-groups', { small: { DesiredVMCount: 2 }, large: { DesiredVMCount: 1 } });
   const workerToken = await token(id);
-  const first = await startAgent(id, workerToken, ['--group', 'small', '--slots', '2']);
-  const second = await startAgent(id, workerToken, ['--group', 'small', '--slots', '2']);
-  const third = await startAgent(id, workerToken, ['--group', 'large', '--slots', '2']);
+  const first = await agents.start(id, workerToken, ['--group', 'small', '--slots', '2']);
+  const second = await agents.start(id, workerToken, ['--group', 'small', '--slots', '2']);
+  const third = await agents.start(id, workerToken, ['--group', 'large', '--slots', '2']);
   const submitted = await shoal.api('POST', '/jobs', job(id, '/bin/sleep 0.1', 300));
   assert.equal(submitted.status, 201, submitted.text);
   const jobId = submitted.json.Id as string;

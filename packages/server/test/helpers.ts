@@ -179,3 +179,63 @@ export function serverProcessApi(
   };
   return signedFetch(server.url, creds.AccessKeyId, creds.AccessKeySecret, method, target, body);
 }
+
+/** A `shoal agent` process started by a test. */
+export interface TestAgent {
+  readonly proc: ChildProcess;
+  /** Its worker id, once it joined. */
+  readonly id: string;
+}
+
+/**
+ * Starts `shoal agent`s against a test server, each in a temp work dir; `uidBase` is the first of the
+ * blocks of 64 sandbox uids they take, one block each (test files running side by side use distinct
+ * bases). `cleanup` kills them and removes their dirs.
+ */
+export function testAgents(url: () => string, uidBase: number) {
+  const bin = fileURLToPath(new URL('../../../cli/bin/shoal.js', import.meta.url));
+  const started: ChildProcess[] = [];
+  const dirs: string[] = [];
+  let block = 0;
+  return {
+    start(clusterId: string, workerToken: string, args: string[] = []): Promise<TestAgent> {
+      const dir = mkdtempSync(join(tmpdir(), 'shoal-agent-'));
+      dirs.push(dir);
+      const sandbox = process.getuid?.() === 0 ? ['--sandbox-uid-base', String(uidBase + 64 * block++)] : [];
+      const proc = spawn(
+        process.execPath,
+        [
+          bin,
+          'agent',
+          '--server',
+          url(),
+          '--cluster',
+          clusterId,
+          '--token',
+          workerToken,
+          '--work-dir',
+          dir,
+          ...sandbox,
+          ...args,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      started.push(proc);
+      let err = '';
+      proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      return new Promise((resolve, reject) => {
+        let out = '';
+        proc.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /Shoal agent (i-[0-9a-f]+) joined/.exec(out);
+          if (m) resolve({ proc, id: m[1]! });
+        });
+        proc.once('exit', (code) => reject(new Error(`agent exited ${code}: ${err}`)));
+      });
+    },
+    cleanup(): void {
+      for (const proc of started) proc.kill('SIGKILL');
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -24,7 +24,7 @@ import {
   testRootfsArchive,
   type TestDocker,
 } from '@shoal/agent/testing';
-import { startTestShoal, taskDescription, type TestShoal } from './helpers.js';
+import { startTestShoal, taskDescription, testAgents, type TestShoal } from './helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
 const PACKAGE = 'oss://log-count/packages/log-count.tar.gz';
@@ -45,6 +45,7 @@ const noDocker = noImages ?? testDockerUnavailable();
 
 let dataDir = '';
 let shoal: TestShoal | undefined;
+const agents = testAgents(() => shoal!.url, 2_146_000_000);
 let docker: TestDocker | undefined;
 
 before(async () => {
@@ -60,6 +61,7 @@ before(async () => {
 });
 
 after(async () => {
+  agents.cleanup();
   await shoal?.cleanup();
   await docker?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -138,13 +140,17 @@ function task(
   instanceCount: number,
   folder: string,
   image: { imageId: string; envVars: Record<string, string> },
+  clusterId = '',
 ): Record<string, unknown> {
   const base = taskDescription(commandLine, PACKAGE);
   return {
     ...base,
     InstanceCount: instanceCount,
     Timeout: 120,
-    AutoCluster: { ImageId: image.imageId, InstanceType: 'shoal.local', ResourceType: 'OnDemand' },
+    // On a cluster of its own the task names it; else an AutoCluster (today: the default cluster).
+    ...(clusterId
+      ? { ClusterId: clusterId, AutoCluster: {} }
+      : { AutoCluster: { ImageId: image.imageId, InstanceType: 'shoal.local', ResourceType: 'OnDemand' } }),
     InputMapping: { [folder]: '/home/input/' },
     OutputMapping: { '/home/output/': folder },
     LogMapping: {},
@@ -158,13 +164,59 @@ function task(
   };
 }
 
-for (const [k, kind] of KINDS.entries()) {
+/**
+ * Where the job runs: the default cluster's embedded worker, or a cluster of its own whose workers are
+ * `shoal agent`s (a static cluster: agents the test starts; a local one: agents the server starts).
+ */
+interface Placement {
+  readonly name: string;
+  /** The cluster the tasks name, made ready (its workers joined); '' = AutoCluster on the default one. */
+  prepare(): Promise<string>;
+}
+
+const ON_DEFAULT: Placement = { name: 'on the default cluster', prepare: async () => '' };
+
+async function clusterWithWorkers(provider: 'static' | 'local', workers: number): Promise<string> {
+  const s = shoal!;
+  const created = await s.api('POST', '/clusters', {
+    Name: `log-count-${provider}`,
+    ImageId: 'img-ubuntu',
+    InstanceType: 'shoal.local',
+    Provider: provider,
+    Groups: { group: { DesiredVMCount: workers } },
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.Id as string;
+  if (provider === 'static') {
+    const token = await s.api('POST', `/clusters/${id}/tokens`);
+    assert.equal(token.status, 201, token.text);
+    for (let i = 0; i < workers; i++) await agents.start(id, token.json.Token as string);
+  }
+  for (let i = 0; i < 600; i++) {
+    if ((await s.api('GET', `/clusters/${id}`)).json.Groups.group.ActualVMCount === workers) return id;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`the ${provider} cluster ${id} did not get ${workers} workers`);
+}
+
+const ON_CLUSTERS: Placement[] = [
+  { name: 'on a static cluster of two agents', prepare: () => clusterWithWorkers('static', 2) },
+  { name: 'on a local cluster of two agents', prepare: () => clusterWithWorkers('local', 2) },
+];
+
+const RUNS: { kind: Kind; placement: Placement }[] = [
+  ...KINDS.map((kind) => ({ kind, placement: ON_DEFAULT })),
+  ...ON_CLUSTERS.map((placement) => ({ kind: KINDS[0]!, placement })),
+];
+
+for (const [k, { kind, placement }] of RUNS.entries()) {
   test(
-    `log-count in ${kind.name}: the guide job submitted as a hand-written JobDescription`,
+    `log-count in ${kind.name} ${placement.name}: the guide job submitted as a hand-written JobDescription`,
     { skip: kind.skip },
     async () => {
       const s = shoal!;
       const image = await kind.setup();
+      const clusterId = await placement.prepare();
       const FOLDER = `oss://log-count/run-${k}/`;
       const input = join(dataDir, `log-count-data-${k}.txt`);
       const printed = await new Promise<string>((resolve, reject) =>
@@ -186,9 +238,9 @@ for (const [k, kind] of KINDS.entries()) {
         AutoRelease: false,
         DAG: {
           Tasks: {
-            split: task('node split.js', 1, FOLDER, image),
-            count: task('node count.js', 3, FOLDER, image),
-            merge: task('node merge.js', 1, FOLDER, image),
+            split: task('node split.js', 1, FOLDER, image, clusterId),
+            count: task('node count.js', 3, FOLDER, image, clusterId),
+            merge: task('node merge.js', 1, FOLDER, image, clusterId),
           },
           Dependencies: { split: ['count'], count: ['merge'] },
         },
@@ -239,6 +291,16 @@ for (const [k, kind] of KINDS.entries()) {
       );
       // Nothing was opened up on the way to the data dir.
       assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+      if (clusterId) {
+        // It ran on that cluster's workers, not on the server's own.
+        const vms = await s.api('GET', `/clusters/${clusterId}/groups/group/instances`);
+        const workers = new Set(vms.json.Items.map((v: { Id: string }) => v.Id));
+        for (const t of ['split', 'count', 'merge']) {
+          const listed = await s.api('GET', `/jobs/${id}/tasks/${t}/instances`);
+          for (const i of listed.json.Items)
+            assert.ok(workers.has(i.WorkerId), `${t}.${i.InstanceId} ran on ${i.WorkerId}`);
+        }
+      }
       if (image.envVars.BATCH_COMPUTE_DOCKER_IMAGE === undefined) {
         const instance = await s.api('GET', `/jobs/${id}/tasks/count/instances/0`);
         assert.ok(instance.json.Usage.PeakMemoryBytes > 0, instance.text);
@@ -249,7 +311,7 @@ for (const [k, kind] of KINDS.entries()) {
         ...job,
         Name: 'whoami',
         DAG: {
-          Tasks: { who: task(`/bin/sh -c 'id -u; head -1 /etc/os-release'`, 1, FOLDER, image) },
+          Tasks: { who: task(`/bin/sh -c 'id -u; head -1 /etc/os-release'`, 1, FOLDER, image, clusterId) },
           Dependencies: {},
         },
       };
