@@ -86,6 +86,7 @@ export const ATTEMPT_ERROR_CODES = [
   'OutOfMemory',
   'ProcessLimitExceeded',
   'WorkerLost',
+  'SlurmFailure',
   'InternalError',
 ] as const;
 

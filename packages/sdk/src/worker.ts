@@ -67,6 +67,24 @@ export class WorkerClient extends ClientBase {
     });
   }
 
+  /**
+   * Acts as an already registered worker of the cluster (a Slurm array element acts for the server's
+   * dispatcher of its cluster, which claimed the attempt it runs).
+   */
+  actAs(workerId: string): void {
+    this.workerId = workerId;
+  }
+
+  /** The attempt this worker holds of one instance (404 ShoalApiError when it holds none). */
+  heldAssignment(jobId: string, taskName: string, instanceId: number): Promise<Assignment> {
+    return this.json({
+      method: 'GET',
+      path: `${this.base()}/assignment`,
+      query: { JobId: jobId, TaskName: taskName, InstanceId: instanceId },
+      retry: true,
+    });
+  }
+
   /** Waits (long poll) until the scheduler has news for workers, or `waitMs` passes. */
   waitForSignal(waitMs: number, signal?: AbortSignal): Promise<{ Work: boolean; Cancel: boolean }> {
     return this.json({

@@ -64,6 +64,15 @@ export interface ShoalServerOptions {
    */
   maxInstancesPerJob?: number;
   /**
+   * Slurm, for clusters whose Provider is `slurm`: the directory of sbatch, scancel and squeue (default:
+   * found on PATH; SLURM_CONF from the environment says which Slurm), the partition arrays go to (default
+   * Slurm's default), and where array elements work on the Slurm nodes (default `<data-dir>/slurm-work`;
+   * Shoal must be installed at the same path on every node).
+   */
+  slurmBinDir?: string;
+  slurmPartition?: string;
+  slurmWorkDir?: string;
+  /**
    * The key that seals access-key secrets in the database: 64 hex digits or base64 of 32 bytes (the CLI
    * passes env SHOAL_MASTER_KEY). Default: `<data-dir>/master.key`, created on first start. Servers that
    * share a PostgreSQL database must use the same key.
@@ -102,6 +111,7 @@ export interface ResolvedServerOptions {
   readonly pollMs: number;
   readonly keepWorkDirs: boolean;
   readonly maxInstancesPerJob: number;
+  readonly slurm: { readonly binDir: string; readonly partition: string; readonly workDir: string };
   readonly hostname: string;
   readonly masterKey: Buffer | undefined;
 }
@@ -161,6 +171,11 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     pollMs: nonNegativeInt('pollMs', o.pollMs, 1_000),
     keepWorkDirs: o.keepWorkDirs ?? false,
     maxInstancesPerJob: nonNegativeInt('maxInstancesPerJob', o.maxInstancesPerJob, 1_000_000),
+    slurm: {
+      binDir: o.slurmBinDir ? resolve(o.slurmBinDir) : '',
+      partition: o.slurmPartition ?? '',
+      workDir: resolve(o.slurmWorkDir || `${o.dataDir}/slurm-work`),
+    },
     hostname: hostname(),
     masterKey: o.masterKey ? parseMasterKey(o.masterKey) : undefined,
   });

@@ -37,6 +37,14 @@ import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { inProcessLink } from './scheduler/in-process-link.js';
 import { LocalProvider } from './provisioner/local-provider.js';
+import { ServiceTokens } from './provisioner/service-tokens.js';
+import { SlurmProvider } from './provisioner/slurm-provider.js';
+
+/** Sandbox uids of Slurm array elements: a range of their own, far below the server's and its agents'. */
+const SLURM_UID_OFFSET = 1_000_000;
+const SLURM_UID_COUNT = 4096;
+/** Attempts queued in Slurm per group beyond its running cap: a task of up to this many is one array. */
+const SLURM_BACKLOG = 1000;
 import { ClusterService } from './services/cluster-service.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorkerTokens } from './api/worker-auth.js';
@@ -226,15 +234,33 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     });
     await worker.start();
   }
-  const provider = new LocalProvider(store, logger.child({ component: 'local-provider' }), {
+  const tokens = new ServiceTokens(store);
+  const uidBase = runner?.options.sandboxUidBase ?? options.sandboxUidBase ?? DEFAULT_SANDBOX_UID_BASE;
+  const provider = new LocalProvider(
+    store,
+    logger.child({ component: 'local-provider' }),
+    { url, dataDir: options.dataDir, sandbox: options.sandbox, sandboxUidBase: uidBase, intervalMs: 2_000 },
+    tokens,
+  );
+  const slurm = new SlurmProvider(store, gateway, tokens, logger.child({ component: 'slurm-provider' }), {
+    ...options.slurm,
     url,
     dataDir: options.dataDir,
     sandbox: options.sandbox,
-    sandboxUidBase: runner?.options.sandboxUidBase ?? options.sandboxUidBase ?? DEFAULT_SANDBOX_UID_BASE,
-    intervalMs: 2_000,
+    nodeWorkDir: options.slurm.workDir,
+    // Below the blocks of the local agents (64 each, at most MAX_DESIRED_VM_COUNT per group).
+    sandboxUidBase: uidBase - SLURM_UID_OFFSET,
+    sandboxUidCount: SLURM_UID_COUNT,
+    catalog,
+    intervalMs: 1_000,
+    backlog: SLURM_BACKLOG,
   });
-  clusters.onChange(() => provider.kick());
+  clusters.onChange(() => {
+    provider.kick();
+    slurm.kick();
+  });
   provider.start();
+  slurm.start();
   const maintenance = new Maintenance(
     store,
     gateway,
@@ -258,6 +284,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     close() {
       closing ??= (async () => {
         await provider.stop();
+        await slurm.stop();
         await app.close();
         await maintenance.stop();
         await worker?.stop();

@@ -1,5 +1,5 @@
 /** Test support: a real Shoal server in a temp data dir, and a minimal signed HTTP client. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,4 +238,23 @@ export function testAgents(url: () => string, uidBase: number) {
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Why the Slurm tests cannot run here, or undefined: they need a running Slurm whose SLURM_CONF is in
+ * the environment (scripts/slurm-up.sh starts one; `.ci/run` does). With SHOAL_TEST_REQUIRE_SLURM
+ * set (CI), a missing Slurm is an error, not a reason to skip.
+ */
+export function testSlurmUnavailable(): string | undefined {
+  let reason: string | undefined;
+  if (!process.env.SLURM_CONF)
+    reason = 'SLURM_CONF is not set (start one with: eval "$(sudo scripts/slurm-up.sh)")';
+  else {
+    const probe = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.status !== 0)
+      reason = `sinfo does not answer: ${(probe.stderr || probe.error?.message || '').trim()}`;
+  }
+  if (reason && process.env.SHOAL_TEST_REQUIRE_SLURM)
+    throw new Error(`SHOAL_TEST_REQUIRE_SLURM is set, but ${reason}`);
+  return reason && `SKIPPED LOUDLY: no Slurm here: ${reason}`;
 }

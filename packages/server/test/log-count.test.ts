@@ -24,7 +24,13 @@ import {
   testRootfsArchive,
   type TestDocker,
 } from '@shoal/agent/testing';
-import { startTestShoal, taskDescription, testAgents, type TestShoal } from './helpers.js';
+import {
+  startTestShoal,
+  taskDescription,
+  testAgents,
+  testSlurmUnavailable,
+  type TestShoal,
+} from './helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/log-count/', import.meta.url));
 const PACKAGE = 'oss://log-count/packages/log-count.tar.gz';
@@ -170,13 +176,14 @@ function task(
  */
 interface Placement {
   readonly name: string;
+  readonly skip?: string | undefined;
   /** The cluster the tasks name, made ready (its workers joined); '' = AutoCluster on the default one. */
   prepare(): Promise<string>;
 }
 
 const ON_DEFAULT: Placement = { name: 'on the default cluster', prepare: async () => '' };
 
-async function clusterWithWorkers(provider: 'static' | 'local', workers: number): Promise<string> {
+async function clusterWithWorkers(provider: 'static' | 'local' | 'slurm', workers: number): Promise<string> {
   const s = shoal!;
   const created = await s.api('POST', '/clusters', {
     Name: `log-count-${provider}`,
@@ -202,6 +209,11 @@ async function clusterWithWorkers(provider: 'static' | 'local', workers: number)
 const ON_CLUSTERS: Placement[] = [
   { name: 'on a static cluster of two agents', prepare: () => clusterWithWorkers('static', 2) },
   { name: 'on a local cluster of two agents', prepare: () => clusterWithWorkers('local', 2) },
+  {
+    name: 'on a slurm cluster (job arrays of a real slurmctld)',
+    skip: testSlurmUnavailable(),
+    prepare: () => clusterWithWorkers('slurm', 2),
+  },
 ];
 
 const RUNS: { kind: Kind; placement: Placement }[] = [
@@ -212,7 +224,7 @@ const RUNS: { kind: Kind; placement: Placement }[] = [
 for (const [k, { kind, placement }] of RUNS.entries()) {
   test(
     `log-count in ${kind.name} ${placement.name}: the guide job submitted as a hand-written JobDescription`,
-    { skip: kind.skip },
+    { skip: kind.skip ?? placement.skip },
     async () => {
       const s = shoal!;
       const image = await kind.setup();

@@ -313,6 +313,28 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store.close();
     });
 
+    it('re-queues chosen attempts of a worker, with the reason, without consuming a retry', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('r', { instanceCount: 3, maxRetryCount: 0 }));
+      const claimed = await store.claimAttempts('w1', 3, 10, 10_000);
+      const [first, second, third] = claimed.map((c) => c.attemptId);
+      // Not this worker's, or not an attempt at all: nothing happens.
+      assert.deepEqual(await store.releaseAttempts('w2', [first!], 20, 'x'), []);
+      assert.deepEqual(await store.releaseAttempts('w1', ['nonsense', first!], 20, 'node failed'), [first]);
+      const inst = await store.getInstance(id, 'task', claimed[0]!.instanceId);
+      assert.equal(inst?.state, 'Waiting');
+      assert.equal(inst?.retryCount, 0);
+      const attempts = await store.listAttempts(id, 'task', claimed[0]!.instanceId);
+      assert.equal(attempts[0]?.state, 'Lost');
+      assert.equal(attempts[0]?.errorMessage, 'node failed');
+      // The others are still held.
+      assert.deepEqual(await store.renewLeases('w1', [second!, third!], 30, 10_000), []);
+      await store.finishAttempts('w1', [ok(second!), ok(third!)], 40);
+      assert.equal((await runAll(store, 'w3', 300)).length, 1);
+      assert.equal((await store.getJob(id))?.state, 'Finished');
+      await store.close();
+    });
+
     it('deletes only settled jobs', async () => {
       const store = await open();
       const id = await submit(store, singleTaskSpec('d'));

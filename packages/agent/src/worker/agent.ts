@@ -62,7 +62,7 @@ export function agentWorkerId(host: string, workDir: string, clusterId: string):
 }
 
 /** Logs of an attempt: files on this host while it runs, sent to the server once it ended. */
-class RemoteAttemptLogs implements AttemptLogs {
+export class RemoteAttemptLogs implements AttemptLogs {
   constructor(
     private readonly client: WorkerClient,
     private readonly dir: string,

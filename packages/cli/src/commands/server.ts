@@ -26,6 +26,9 @@ interface ServerFlags {
   dockerHost?: string;
   dockerNetwork?: string;
   allowMount?: string[];
+  slurmBinDir?: string;
+  slurmPartition?: string;
+  slurmWorkDir?: string;
   logLevel?: string;
   maxInstancesPerJob?: number;
 }
@@ -95,6 +98,12 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
       'a host directory tasks may mount: SOURCE[=HOSTPATH][:rw], e.g. nas://fs-1:/data=/mnt/nas (repeatable)',
       (rule: string, rules: string[] = []) => [...rules, rule],
     )
+    .option('--slurm-bin-dir <dir>', 'where sbatch, scancel and squeue are (default: on PATH)')
+    .option('--slurm-partition <name>', "partition of slurm clusters' arrays (default: Slurm's default)")
+    .option(
+      '--slurm-work-dir <dir>',
+      'where array elements work on Slurm nodes (default <data-dir>/slurm-work)',
+    )
     .option(
       '--log-level <level>',
       `server log level: ${LOG_LEVELS.join(', ')} (env SHOAL_LOG_LEVEL)`,
@@ -122,6 +131,9 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         dockerHost: flags.dockerHost ?? ctx.env['DOCKER_HOST'],
         dockerNetwork: flags.dockerNetwork,
         allowMounts: flags.allowMount ?? [],
+        slurmBinDir: flags.slurmBinDir,
+        slurmPartition: flags.slurmPartition,
+        slurmWorkDir: flags.slurmWorkDir,
         logLevel: flags.logLevel ?? ctx.env['SHOAL_LOG_LEVEL'],
         // Several servers sharing one PostgreSQL must seal access-key secrets with the same key.
         masterKey: ctx.env['SHOAL_MASTER_KEY'],

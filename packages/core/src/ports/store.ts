@@ -217,6 +217,13 @@ export interface ListWorkersQuery {
   readonly limit: number;
 }
 
+/** One instance, named to look up the attempt a worker holds of it. */
+export interface HeldInstance {
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly instanceId: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
@@ -254,6 +261,17 @@ export interface Store {
    * instances without consuming a retry. Returns the attempt ids.
    */
   releaseWorkerAttempts(workerId: string, nowUs: number): Promise<string[]>;
+  /**
+   * The same for some of a worker's attempts (their machine failed or was taken away under them): each
+   * named attempt the worker still runs ends as Lost with `reason`, and its instance is re-queued without
+   * consuming a retry. Returns the attempt ids it released.
+   */
+  releaseAttempts(
+    workerId: string,
+    attemptIds: readonly string[],
+    nowUs: number,
+    reason: string,
+  ): Promise<string[]>;
   /** Claims up to `max` queued instances for a worker, highest priority first, FIFO among equals. */
   claimAttempts(
     workerId: string,
@@ -281,8 +299,11 @@ export interface Store {
     nowUs: number,
     leaseUntilUs: number,
   ): Promise<string[]>;
-  /** The attempts a worker holds now (instances Running on it), with their tasks and owners. */
-  listHeldAttempts(workerId: string): Promise<ClaimedAttempt[]>;
+  /**
+   * The attempts a worker holds now (instances Running on it), with their tasks and owners; with `of`,
+   * only the attempt of that one instance (if the worker holds it).
+   */
+  listHeldAttempts(workerId: string, of?: HeldInstance): Promise<ClaimedAttempt[]>;
   /** Re-queues instances whose lease expired (their worker is gone). Returns how many. */
   expireLeases(nowUs: number): Promise<number>;
 

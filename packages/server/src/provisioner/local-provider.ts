@@ -10,9 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterRecord, Store } from '@shoal/core';
-import { DEFAULT_CLUSTER_ID, SERVICE_OWNER_ID, systemClock } from '@shoal/core';
 import type { Logger } from 'pino';
-import { mintWorkerToken } from '../api/worker-auth.js';
+import { activeClustersOf } from './provider-clusters.js';
+import type { ServiceTokens } from './service-tokens.js';
 
 export interface LocalProviderOptions {
   readonly url: string;
@@ -36,7 +36,6 @@ const UID_BLOCK = 64;
 
 export class LocalProvider {
   private readonly agents = new Set<LocalAgent>();
-  private readonly tokens = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -46,6 +45,7 @@ export class LocalProvider {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly options: LocalProviderOptions,
+    private readonly tokens: ServiceTokens,
   ) {}
 
   start(): void {
@@ -85,7 +85,7 @@ export class LocalProvider {
   private async reconcile(): Promise<void> {
     try {
       const wanted = new Map<string, { cluster: ClusterRecord; group: string; count: number }>();
-      for (const cluster of await this.localClusters())
+      for (const cluster of await activeClustersOf(this.store, 'local'))
         for (const [group, g] of Object.entries(cluster.groups))
           wanted.set(`${cluster.id}/${group}`, { cluster, group, count: g.desiredVMCount });
       for (const agent of this.agents) {
@@ -109,36 +109,6 @@ export class LocalProvider {
     }
   }
 
-  private async localClusters(): Promise<ClusterRecord[]> {
-    const all: ClusterRecord[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.store.listClusters({ limit: 100, ...(marker ? { marker } : {}) });
-      all.push(...page.items);
-      marker = page.nextMarker || undefined;
-    } while (marker);
-    return all.filter((c) => c.provider === 'local' && c.state === 'Active' && c.id !== DEFAULT_CLUSTER_ID);
-  }
-
-  /** The token this server's agents of a cluster use; made once per server start. */
-  private async tokenOf(clusterId: string): Promise<string> {
-    const known = this.tokens.get(clusterId);
-    if (known) return known;
-    // Tokens a previous run of the server made for its agents are of no use now.
-    for (const old of await this.store.listWorkerTokens(clusterId))
-      if (old.ownerId === SERVICE_OWNER_ID) await this.store.deleteWorkerToken(old.id);
-    const minted = mintWorkerToken();
-    await this.store.createWorkerToken({
-      id: minted.id,
-      clusterId,
-      ownerId: SERVICE_OWNER_ID,
-      secretHash: minted.secretHash,
-      createdAtUs: systemClock.nowUs(),
-    });
-    this.tokens.set(clusterId, minted.token);
-    return minted.token;
-  }
-
   private freeUidBlock(): number {
     const used = new Set([...this.agents].map((a) => a.uidBlock));
     let block = 1;
@@ -147,7 +117,7 @@ export class LocalProvider {
   }
 
   private async startAgent(cluster: ClusterRecord, group: string, index: number): Promise<void> {
-    const token = await this.tokenOf(cluster.id);
+    const token = await this.tokens.of(cluster.id);
     const uidBlock = this.freeUidBlock();
     const config = {
       server: this.options.url,

@@ -4,7 +4,15 @@
  * and renew their leases by heartbeat, learning which of their attempts to cancel.
  */
 import { EventEmitter } from 'node:events';
-import type { Assignment, AttemptResult, ClaimedAttempt, Clock, InstanceTypeSpec, Store } from '@shoal/core';
+import type {
+  Assignment,
+  AttemptResult,
+  ClaimedAttempt,
+  Clock,
+  HeldInstance,
+  InstanceTypeSpec,
+  Store,
+} from '@shoal/core';
 import {
   DEFAULT_CLUSTER_ID,
   groupInstanceType,
@@ -137,6 +145,26 @@ export class WorkerGateway {
     if (claimed.length === 0) return [];
     const workerType = await this.workerInstanceType(workerId);
     return claimed.map((claim) => toAssignment(claim, this.options, workerType));
+  }
+
+  /**
+   * The assignment of the attempt a worker holds of one instance, or undefined: a Slurm array element
+   * learns what to run this way, by its job, task and array index.
+   */
+  async heldAssignment(workerId: string, of: HeldInstance): Promise<Assignment | undefined> {
+    const [claim] = await this.store.listHeldAttempts(workerId, of);
+    if (!claim) return undefined;
+    return toAssignment(claim, this.options, await this.workerInstanceType(workerId));
+  }
+
+  /**
+   * Re-queues some of a worker's attempts without consuming a retry: the machine under them failed or
+   * was taken away, which is not the command's fault.
+   */
+  async release(workerId: string, attemptIds: readonly string[], reason: string): Promise<string[]> {
+    const released = await this.store.releaseAttempts(workerId, attemptIds, this.clock.nowUs(), reason);
+    if (released.length) this.notifyWork();
+    return released;
   }
 
   private readonly workerTypes = new Map<string, { type: string | undefined; atMs: number }>();

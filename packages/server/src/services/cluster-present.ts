@@ -43,9 +43,11 @@ export function presentCluster(
   }
   const groups: WireCluster['Groups'] = {};
   for (const [name, g] of Object.entries(c.groups)) {
+    const live = running.get(name) ?? 0;
     groups[name] = {
       DesiredVMCount: g.desiredVMCount,
-      ActualVMCount: running.get(name) ?? 0,
+      // On Slurm a group's one worker is the server's dispatcher; its VMs are the Slurm slots it may use.
+      ActualVMCount: c.provider === 'slurm' ? (live > 0 ? g.desiredVMCount : 0) : live,
       InstanceType: groupInstanceType(c, name),
       ResourceType: g.resourceType,
       SpotStrategy: g.spotStrategy,

@@ -96,6 +96,28 @@ export class WorkerService {
     return { Cancel: reply.cancel, Drain: reply.drain };
   }
 
+  /** The attempt the worker holds of one instance (what a Slurm array element runs), or 404. */
+  async heldAssignment(
+    caller: WorkerCaller,
+    clusterId: string,
+    workerId: string,
+    query: { jobId: string | undefined; taskName: string | undefined; instanceId: string | undefined },
+  ): Promise<Assignment> {
+    await this.worker(caller, clusterId, workerId);
+    const { jobId, taskName, instanceId } = query;
+    if (!jobId) throw invalidParameter('JobId', jobId, 'is required');
+    if (!taskName) throw invalidParameter('TaskName', taskName, 'is required');
+    if (!instanceId || !/^\d{1,9}$/.test(instanceId))
+      throw invalidParameter('InstanceId', instanceId, 'must be an instance index');
+    const found = await this.gateway.heldAssignment(workerId, {
+      jobId,
+      taskName,
+      instanceId: Number(instanceId),
+    });
+    if (!found) throw notFound('attempt', `${jobId}.${taskName}.${instanceId}`);
+    return found;
+  }
+
   /** Waits until the scheduler signals new work or cancellations, or `waitMs` passes. */
   async waitForSignal(
     caller: WorkerCaller,

@@ -2,7 +2,7 @@
  * The worker side of the store: claiming queued instances under a lease, recording ended attempts,
  * renewing leases, and re-queuing work cut off by a lost worker.
  */
-import type { AttemptResult, ClaimedAttempt, WorkerRecord } from '@shoal/core';
+import type { AttemptResult, ClaimedAttempt, HeldInstance, WorkerRecord } from '@shoal/core';
 import { judgeAttempt } from '@shoal/core';
 import type { Row, SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
@@ -289,6 +289,30 @@ export function releaseWorkerAttempts(db: SqlDriver, workerId: string, nowUs: nu
   });
 }
 
+export function releaseAttempts(
+  db: SqlDriver,
+  workerId: string,
+  attemptIds: readonly string[],
+  nowUs: number,
+  reason: string,
+): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const rows: Row[] = [];
+    for (const attemptId of attemptIds) {
+      const key = parseAttemptId(attemptId);
+      if (!key) continue;
+      rows.push(
+        ...(await tx.query(
+          `SELECT ${CUT_OFF_COLUMNS} WHERE i.job_id = ? AND i.task_name = ? AND i.instance_id = ?
+             AND i.worker_id = ? AND i.state = 'Running' AND i.attempt_count = ?`,
+          [key.jobId, key.taskName, key.instanceId, workerId, key.attemptNo],
+        )),
+      );
+    }
+    return requeueCutOff(tx, rows, nowUs, reason);
+  });
+}
+
 export function expireLeases(db: SqlDriver, nowUs: number): Promise<number> {
   return db.transaction(async (tx) => {
     const rows = await tx.query(
@@ -349,13 +373,14 @@ export async function listHeldAttempts(
   db: SqlDriver,
   specs: TaskSpecCache,
   workerId: string,
+  of?: HeldInstance,
 ): Promise<ClaimedAttempt[]> {
   const rows = await db.query(
     `SELECT i.job_id, i.task_name, i.instance_id, i.attempt_count, t.name, t.spec_json, j.owner_id
      FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
        JOIN jobs j ON j.id = i.job_id
-     WHERE i.worker_id = ? AND i.state = 'Running'`,
-    [workerId],
+     WHERE i.worker_id = ? AND i.state = 'Running'${of ? ' AND i.job_id = ? AND i.task_name = ? AND i.instance_id = ?' : ''}`,
+    of ? [workerId, of.jobId, of.taskName, of.instanceId] : [workerId],
   );
   return rows.map((row) => {
     const jobId = String(row.job_id);

@@ -7,6 +7,7 @@ import type {
   ClaimedAttempt,
   ClusterRecord,
   EventRecord,
+  HeldInstance,
   ImageRecord,
   InstanceRecord,
   JobRecord,
@@ -108,6 +109,10 @@ export class SqlStore implements Store {
   }
   releaseWorkerAttempts(workerId: string, nowUs: number) {
     return scheduling.releaseWorkerAttempts(this.db, workerId, nowUs);
+  }
+
+  releaseAttempts(workerId: string, attemptIds: readonly string[], nowUs: number, reason: string) {
+    return scheduling.releaseAttempts(this.db, workerId, attemptIds, nowUs, reason);
   }
   claimAttempts(
     workerId: string,
@@ -230,8 +235,8 @@ export class SqlStore implements Store {
   deleteWorker(id: string): Promise<boolean> {
     return clusters.deleteWorker(this.db, id);
   }
-  listHeldAttempts(workerId: string): Promise<ClaimedAttempt[]> {
-    return scheduling.listHeldAttempts(this.db, this.specs, workerId);
+  listHeldAttempts(workerId: string, of?: HeldInstance): Promise<ClaimedAttempt[]> {
+    return scheduling.listHeldAttempts(this.db, this.specs, workerId, of);
   }
   createWorkerToken(token: WorkerTokenRecord): Promise<void> {
     return clusters.createWorkerToken(this.db, token);

@@ -45,6 +45,16 @@ export function registerWorkerRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return workers.heartbeat(workerOf(request), clusterId, workerId, await body(request));
   });
 
+  app.get(`${BASE}/assignment`, async (request) => {
+    const { clusterId, workerId } = params(request);
+    const q = request.query as Query;
+    return workers.heldAssignment(workerOf(request), clusterId, workerId, {
+      jobId: one(q, 'JobId'),
+      taskName: one(q, 'TaskName'),
+      instanceId: one(q, 'InstanceId'),
+    });
+  });
+
   app.get(`${BASE}/signals`, async (request, reply) => {
     const { clusterId, workerId } = params(request);
     const raw = one(request.query as Query, 'WaitMs') ?? '20000';

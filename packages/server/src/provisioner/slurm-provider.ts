@@ -1,0 +1,355 @@
+/**
+ * The `slurm` provider: an existing Slurm cluster runs the work of Shoal clusters whose Provider is
+ * `slurm`. For each group of such a cluster the server runs a dispatcher: a worker of the cluster (one
+ * scheduler path, the same claims and leases as any agent) that claims attempts and hands them to Slurm
+ * instead of running them. Attempts of one task claimed together become one job array,
+ * `sbatch --array=<instance ids>%<DesiredVMCount>`, each element running one instance through the agent's
+ * runner (slurm-element.ts); the element reports its own result.
+ *
+ * Every round the dispatcher asks Slurm how its elements are (squeue), then the store which attempts it
+ * still holds, in that order: an element Slurm shows as ended has exited, so its report, if any, is in.
+ * Ended without a report: node failure, preemption and boot failure re-queue the attempt without
+ * consuming a retry; anything else (cancelled outside Shoal, timed out, failed) fails it as
+ * `SlurmFailure` with Slurm's state and reason, and MaxRetryCount applies. An element pending for a reason
+ * Slurm never gets past is cancelled and fails the same way. Attempts no longer held (the job was
+ * stopped) have their elements cancelled. On start a dispatcher cancels what an earlier run of the server
+ * left in Slurm under its name, and re-registers, which re-queues those attempts.
+ * One server per store should run slurm clusters, as with local ones.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Assignment, AttemptResult, ClusterRecord, InstanceTypeSpec, Store } from '@shoal/core';
+import { groupInstanceType, LOCAL_INSTANCE_TYPE, MAX_EXCHANGE, systemClock } from '@shoal/core';
+import type { Logger } from 'pino';
+import type { WorkerGateway } from '../scheduler/gateway.js';
+import { activeClustersOf } from './provider-clusters.js';
+import type { ServiceTokens } from './service-tokens.js';
+import type { ElementState, SlurmSettings } from './slurm-commands.js';
+import {
+  cancel,
+  cancelNamed,
+  elementStates,
+  ENDED_STATES,
+  MACHINE_LOST_STATES,
+  NEVER_STARTS,
+  submitArray,
+} from './slurm-commands.js';
+
+export interface SlurmProviderOptions extends SlurmSettings {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly sandbox: 'bwrap' | 'off';
+  /** The uids array elements on a node lease theirs from. */
+  readonly sandboxUidBase: number;
+  readonly sandboxUidCount: number;
+  readonly catalog: readonly InstanceTypeSpec[];
+  readonly intervalMs: number;
+  /** Attempts a dispatcher holds beyond its running cap, queued in Slurm (one array per task). */
+  readonly backlog: number;
+  /** Where elements work on their node; must exist (or be creatable) on every Slurm node. */
+  readonly nodeWorkDir: string;
+}
+
+interface Element {
+  readonly arrayJobId: string;
+  readonly attemptId: string;
+}
+
+interface Dispatcher {
+  readonly clusterId: string;
+  readonly group: string;
+  readonly workerId: string;
+  /** attemptId -> its element. */
+  readonly elements: Map<string, Element>;
+  /** Results found by reconciling, reported with the next exchange. */
+  pending: AttemptResult[];
+  registered: boolean;
+}
+
+/** A dispatcher's worker id: stable per cluster and group, so a restarted server takes its work back. */
+export function dispatcherId(clusterId: string, group: string): string {
+  const seed = ['slurm', clusterId, group].join('\u0000');
+  return `i-${createHash('sha1').update(seed).digest('hex').slice(0, 20)}`;
+}
+
+function slurmName(d: Dispatcher): string {
+  return `shoal.${d.workerId}`;
+}
+
+export class SlurmProvider {
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  failures = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly gateway: WorkerGateway,
+    private readonly tokens: ServiceTokens,
+    private readonly log: Logger,
+    private readonly options: SlurmProviderOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.options.intervalMs);
+    this.timer.unref();
+    this.gateway.signals.on('work', this.onWork);
+    this.gateway.signals.on('cancel', this.onWork);
+    this.kick();
+  }
+
+  private readonly onWork = () => this.kick();
+
+  /** Runs a round soon (work was queued, a job stopped, a cluster changed). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.round();
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+  }
+
+  /** Attempts the dispatchers have in Slurm, for tests. */
+  inSlurm(clusterId: string): number {
+    let n = 0;
+    for (const d of this.dispatchers.values()) if (d.clusterId === clusterId) n += d.elements.size;
+    return n;
+  }
+
+  /**
+   * Stops dispatching. Elements keep running in Slurm and report to the server while it lives; a server
+   * started again cancels them and runs their attempts anew.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.gateway.signals.off('work', this.onWork);
+    this.gateway.signals.off('cancel', this.onWork);
+    await this.running;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      const clusters = await activeClustersOf(this.store, 'slurm');
+      const wanted = new Map<string, { cluster: ClusterRecord; group: string; cap: number }>();
+      for (const cluster of clusters)
+        for (const [group, g] of Object.entries(cluster.groups))
+          wanted.set(dispatcherId(cluster.id, group), { cluster, group, cap: g.desiredVMCount });
+      for (const [workerId, want] of wanted)
+        if (!this.dispatchers.has(workerId))
+          this.dispatchers.set(workerId, {
+            clusterId: want.cluster.id,
+            group: want.group,
+            workerId,
+            elements: new Map(),
+            pending: [],
+            registered: false,
+          });
+      for (const d of this.dispatchers.values()) {
+        const want = wanted.get(d.workerId);
+        await this.dispatch(d, want?.cluster, want?.cap ?? 0);
+        // A dispatcher of a deleted cluster (or group) lives until its last element is settled.
+        if (!want && d.elements.size === 0 && d.pending.length === 0) this.dispatchers.delete(d.workerId);
+      }
+    } catch (err) {
+      this.failures++;
+      this.log.error({ err, failures: this.failures }, 'slurm provider round failed');
+    }
+  }
+
+  private async dispatch(d: Dispatcher, cluster: ClusterRecord | undefined, cap: number): Promise<void> {
+    if (!d.registered) {
+      if (!cluster) return;
+      await cancelNamed(this.options, slurmName(d));
+      await this.gateway.register({
+        workerId: d.workerId,
+        clusterId: d.clusterId,
+        groupName: d.group,
+        hostname: 'slurm',
+        slots: Math.max(1, cap + this.options.backlog),
+      });
+      d.registered = true;
+    }
+    await this.reconcile(d);
+    const want = cluster && cap > 0 ? cap + this.options.backlog - d.elements.size : 0;
+    const results = d.pending;
+    d.pending = [];
+    let assignments: Assignment[];
+    try {
+      assignments = await this.gateway.exchange(
+        d.workerId,
+        results,
+        Math.min(MAX_EXCHANGE, Math.max(0, want)),
+      );
+    } catch (err) {
+      d.pending = results.concat(d.pending);
+      throw err;
+    }
+    if (assignments.length && cluster) await this.submit(d, cluster, cap, assignments);
+  }
+
+  /** Settles elements Slurm ended without a report, cancels those whose attempt is no longer held. */
+  private async reconcile(d: Dispatcher): Promise<void> {
+    if (d.elements.size === 0) {
+      await this.gateway.heartbeat(d.workerId, []);
+      return;
+    }
+    const arrays = [...new Set([...d.elements.values()].map((e) => e.arrayJobId))];
+    const states = new Map<string, ElementState>();
+    for (const s of await elementStates(this.options, arrays)) states.set(`${s.arrayJobId}_${s.index}`, s);
+    const held = new Set((await this.store.listHeldAttempts(d.workerId)).map((a) => a.attemptId));
+    await this.gateway.heartbeat(d.workerId, [...held]);
+    const toCancel: string[] = [];
+    const lost: { attemptId: string; reason: string }[] = [];
+    for (const [attemptId, element] of d.elements) {
+      const key = `${element.arrayJobId}_${instanceOf(attemptId)}`;
+      const s = states.get(key);
+      const ended = !s || ENDED_STATES.has(s.state);
+      if (!held.has(attemptId)) {
+        // Reported by its element, or stopped: nothing of it may keep running.
+        if (!ended) toCancel.push(key);
+        d.elements.delete(attemptId);
+        if (ended) void this.dropOutput(d, key);
+        continue;
+      }
+      if (!s) {
+        d.pending.push(slurmFailure(attemptId, `Slurm no longer knows array element ${key}`, ''));
+      } else if (MACHINE_LOST_STATES.has(s.state)) {
+        lost.push({ attemptId, reason: `Slurm array element ${key} ended ${s.state} (${s.reason})` });
+      } else if (ended) {
+        d.pending.push(
+          slurmFailure(
+            attemptId,
+            `Slurm array element ${key} ended ${s.state} (${s.reason}) without a result`,
+            await this.outputTail(d, key),
+          ),
+        );
+      } else if (s.state === 'PENDING' && NEVER_STARTS.has(s.reason)) {
+        toCancel.push(key);
+        d.pending.push(
+          slurmFailure(attemptId, `Slurm will never start array element ${key}: ${s.reason}`, ''),
+        );
+      } else continue;
+      d.elements.delete(attemptId);
+      void this.dropOutput(d, key);
+    }
+    if (toCancel.length) await cancel(this.options, toCancel);
+    if (lost.length) {
+      for (const { attemptId, reason } of lost) await this.gateway.release(d.workerId, [attemptId], reason);
+      this.log.warn({ clusterId: d.clusterId, lost: lost.length }, 'slurm lost array elements; re-queued');
+    }
+  }
+
+  private async submit(
+    d: Dispatcher,
+    cluster: ClusterRecord,
+    cap: number,
+    assignments: readonly Assignment[],
+  ): Promise<void> {
+    const byTask = new Map<string, Assignment[]>();
+    for (const a of assignments) {
+      const key = `${a.jobId}\u0000${a.taskName}`;
+      byTask.set(key, [...(byTask.get(key) ?? []), a]);
+    }
+    const type = this.instanceType(cluster, d.group);
+    const outputDir = join(this.options.dataDir, 'slurm', d.workerId);
+    await mkdir(outputDir, { recursive: true });
+    const token = await this.tokens.of(d.clusterId);
+    for (const group of byTask.values()) {
+      const first = group[0]!;
+      const config = {
+        server: this.options.url,
+        token,
+        clusterId: d.clusterId,
+        workerId: d.workerId,
+        jobId: first.jobId,
+        taskName: first.taskName,
+        workDir: this.options.nodeWorkDir,
+        sandbox: this.options.sandbox,
+        sandboxUidBase: this.options.sandboxUidBase,
+        sandboxUidCount: this.options.sandboxUidCount,
+      };
+      try {
+        const arrayJobId = await submitArray(this.options, {
+          name: slurmName(d),
+          indices: group.map((a) => a.instanceId),
+          cap,
+          cpus: Math.ceil(type.cpuCores),
+          memoryMb: Math.ceil(type.memoryBytes / 2 ** 20),
+          output: join(outputDir, '%A_%a.log'),
+          argv: [process.execPath, fileURLToPath(import.meta.resolve('@shoal/agent/slurm-element'))],
+          env: { SHOAL_SLURM_ELEMENT: JSON.stringify(config) },
+        });
+        for (const a of group) d.elements.set(a.attemptId, { arrayJobId, attemptId: a.attemptId });
+        this.log.info(
+          {
+            clusterId: d.clusterId,
+            jobId: first.jobId,
+            task: first.taskName,
+            arrayJobId,
+            elements: group.length,
+          },
+          'submitted a slurm array',
+        );
+      } catch (err) {
+        // sbatch refused it (no such partition, more CPUs or memory than any node has): it never starts.
+        const message = `sbatch refused the array: ${err instanceof Error ? err.message : String(err)}`;
+        for (const a of group) d.pending.push(slurmFailure(a.attemptId, message, ''));
+        this.log.warn({ clusterId: d.clusterId, err }, 'sbatch refused an array');
+      }
+    }
+  }
+
+  private instanceType(cluster: ClusterRecord, group: string): InstanceTypeSpec {
+    const name = groupInstanceType(cluster, group) || LOCAL_INSTANCE_TYPE;
+    return (
+      this.options.catalog.find((t) => t.name === name) ??
+      this.options.catalog.find((t) => t.name === LOCAL_INSTANCE_TYPE)!
+    );
+  }
+
+  private outputFile(d: Dispatcher, key: string): string {
+    return join(this.options.dataDir, 'slurm', d.workerId, `${key}.log`);
+  }
+
+  /** The last lines an element printed itself (why it failed), if its output reached this host. */
+  private async outputTail(d: Dispatcher, key: string): Promise<string> {
+    const text = await readFile(this.outputFile(d, key), 'utf8').catch(() => '');
+    return text.slice(-2000);
+  }
+
+  private async dropOutput(d: Dispatcher, key: string): Promise<void> {
+    await rm(this.outputFile(d, key), { force: true });
+  }
+}
+
+function instanceOf(attemptId: string): number {
+  // `<jobId>.<task>.<instanceId>.<attemptNo>`; task names hold no dots.
+  const parts = attemptId.split('.');
+  return Number(parts[parts.length - 2]);
+}
+
+function slurmFailure(attemptId: string, message: string, detail: string): AttemptResult {
+  const now = systemClock.nowUs();
+  return {
+    attemptId,
+    exitCode: null,
+    signal: null,
+    startedAtUs: now,
+    endedAtUs: now,
+    durationMs: 0,
+    errorCode: 'SlurmFailure',
+    errorMessage: message,
+    detail,
+  };
+}
