@@ -13,6 +13,11 @@
 import { invalidParameter, missingParameter } from './errors.js';
 
 export const DEFAULT_CLUSTER_ID = 'cls-local';
+/**
+ * Where tasks that name no cluster wait while AutoClusters are on, until theirs is made: no cluster has
+ * this id, so no worker claims them before that.
+ */
+export const AUTO_CLUSTER_PENDING = 'cls-auto-pending';
 /** The owner of the default cluster: the service itself, not a user. */
 export const SERVICE_OWNER_ID = 0;
 export const DEFAULT_GROUP_NAME = 'group';
@@ -54,6 +59,8 @@ export interface ClusterSpec {
 
 export interface ClusterRecord extends ClusterSpec {
   readonly id: string;
+  /** An AutoCluster: the task it was made for, released when that task ends. */
+  readonly autoFor?: { readonly jobId: string; readonly taskName: string };
   readonly ownerId: number;
   readonly state: ClusterState;
   readonly createdAtUs: number;

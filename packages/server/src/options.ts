@@ -69,6 +69,13 @@ export interface ShoalServerOptions {
    * Slurm's default), and where array elements work on the Slurm nodes (default `<data-dir>/slurm-work`;
    * Shoal must be installed at the same path on every node).
    */
+  /**
+   * Whether a task that names no cluster gets one of its own (AutoCluster): `off` (default: it runs on the
+   * default cluster, the embedded worker), `local` (agents the server starts) or `slurm` (job arrays);
+   * such a cluster has as many workers as the task has instances, up to autoClusterMaxVMs (default 4).
+   */
+  autoClusters?: 'off' | 'local' | 'slurm';
+  autoClusterMaxVMs?: number;
   slurmBinDir?: string;
   slurmPartition?: string;
   slurmWorkDir?: string;
@@ -111,6 +118,8 @@ export interface ResolvedServerOptions {
   readonly pollMs: number;
   readonly keepWorkDirs: boolean;
   readonly maxInstancesPerJob: number;
+  readonly autoClusters: 'off' | 'local' | 'slurm';
+  readonly autoClusterMaxVMs: number;
   readonly slurm: { readonly binDir: string; readonly partition: string; readonly workDir: string };
   readonly hostname: string;
   readonly masterKey: Buffer | undefined;
@@ -147,6 +156,9 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     const hint = String(sandbox) === 'auto' ? ' (auto was removed: every attempt is sandboxed now)' : '';
     throw new TypeError(`sandbox must be bwrap or off, got ${String(sandbox)}${hint}`);
   }
+  const autoClusters = o.autoClusters ?? 'off';
+  if (!['off', 'local', 'slurm'].includes(autoClusters))
+    throw new TypeError(`autoClusters must be off, local or slurm, got ${String(autoClusters)}`);
   return Object.freeze({
     dataDir: resolve(o.dataDir),
     port: nonNegativeInt('port', o.port, 7720),
@@ -171,6 +183,8 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     pollMs: nonNegativeInt('pollMs', o.pollMs, 1_000),
     keepWorkDirs: o.keepWorkDirs ?? false,
     maxInstancesPerJob: nonNegativeInt('maxInstancesPerJob', o.maxInstancesPerJob, 1_000_000),
+    autoClusters,
+    autoClusterMaxVMs: nonNegativeInt('autoClusterMaxVMs', o.autoClusterMaxVMs, 4) || 1,
     slurm: {
       binDir: o.slurmBinDir ? resolve(o.slurmBinDir) : '',
       partition: o.slurmPartition ?? '',

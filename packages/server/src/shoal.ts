@@ -11,6 +11,7 @@ import type { BlobStore, InstanceTypeSpec, Store, WireSandbox } from '@shoal/cor
 import { checkPortFree } from './port-check.js';
 import {
   buildCatalog,
+  AUTO_CLUSTER_PENDING,
   DEFAULT_CLUSTER_ID,
   DEFAULT_GROUP_NAME,
   parseInstanceTypes,
@@ -36,6 +37,7 @@ import { LocalAttemptLogs, LogFiles } from './logs.js';
 import { resolveServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { inProcessLink } from './scheduler/in-process-link.js';
+import { AutoClusters } from './provisioner/auto-clusters.js';
 import { LocalProvider } from './provisioner/local-provider.js';
 import { ServiceTokens } from './provisioner/service-tokens.js';
 import { SlurmProvider } from './provisioner/slurm-provider.js';
@@ -136,7 +138,11 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     images,
     clusters,
     options.mountRules,
+    options.maxInstancesPerJob,
+    options.autoClusters === 'off' ? DEFAULT_CLUSTER_ID : AUTO_CLUSTER_PENDING,
   );
+  // Tasks left waiting for an AutoCluster by a run with AutoClusters on run on the default cluster now.
+  if (options.autoClusters === 'off') await store.moveClusterTasks(AUTO_CLUSTER_PENDING, DEFAULT_CLUSTER_ID);
   const keys = new KeyRing(store, sealer);
   const accounts = new AccountService(
     store,
@@ -255,12 +261,26 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     intervalMs: 1_000,
     backlog: SLURM_BACKLOG,
   });
-  clusters.onChange(() => {
+  const provisioners = () => {
     provider.kick();
     slurm.kick();
-  });
+  };
+  clusters.onChange(provisioners);
   provider.start();
   slurm.start();
+  const autoClusters =
+    options.autoClusters === 'off'
+      ? undefined
+      : new AutoClusters(
+          store,
+          clock,
+          logger.child({ component: 'auto-clusters' }),
+          { provider: options.autoClusters, maxVMs: options.autoClusterMaxVMs, intervalMs: 1_000 },
+          provisioners,
+        );
+  autoClusters?.start();
+  // A task that became runnable may want a cluster of its own: look at once rather than within a second.
+  if (autoClusters) gateway.signals.on('work', () => autoClusters.kick());
   const maintenance = new Maintenance(
     store,
     gateway,
@@ -283,6 +303,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     workerId,
     close() {
       closing ??= (async () => {
+        await autoClusters?.stop();
         await provider.stop();
         await slurm.stop();
         await app.close();

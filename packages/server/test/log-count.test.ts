@@ -50,7 +50,10 @@ const noImages = testImagesUnavailable();
 const noDocker = noImages ?? testDockerUnavailable();
 
 let dataDir = '';
+/** The server of the running test: the main one, or one a placement starts for itself. */
 let shoal: TestShoal | undefined;
+let main: TestShoal | undefined;
+let autoServer: TestShoal | undefined;
 const agents = testAgents(() => shoal!.url, 2_146_000_000);
 let docker: TestDocker | undefined;
 
@@ -59,7 +62,7 @@ before(async () => {
   if (!noDocker) docker = await startTestDocker();
   // mkdtemp makes the data dir 0700, as under /root: the sandbox must not need a path it can walk.
   dataDir = await mkdtemp(join(tmpdir(), 'shoal-log-count-api-'));
-  shoal = await startTestShoal(
+  main = shoal = await startTestShoal(
     { slots: 3, ...(docker ? { dockerHost: docker.host, dockerNetwork: 'host' } : {}) },
     dataDir,
   );
@@ -68,7 +71,8 @@ before(async () => {
 
 after(async () => {
   agents.cleanup();
-  await shoal?.cleanup();
+  await main?.cleanup();
+  await autoServer?.cleanup();
   await docker?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
@@ -177,6 +181,11 @@ function task(
 interface Placement {
   readonly name: string;
   readonly skip?: string | undefined;
+  /** A server of its own for this placement, instead of the main one. */
+  server?(): Promise<TestShoal>;
+  /** While the job runs, and once it finished: what the placement must show. */
+  during?(jobId: string): Promise<void>;
+  finished?(jobId: string): Promise<void>;
   /** The cluster the tasks name, made ready (its workers joined); '' = AutoCluster on the default one. */
   prepare(): Promise<string>;
 }
@@ -214,6 +223,36 @@ const ON_CLUSTERS: Placement[] = [
     skip: testSlurmUnavailable(),
     prepare: () => clusterWithWorkers('slurm', 2),
   },
+  {
+    name: 'on AutoClusters, one per task (local agents; the server has no embedded worker)',
+    async server() {
+      if (!autoServer) {
+        autoServer = await startTestShoal({ slots: 0, autoClusters: 'local' }, join(dataDir, 'auto'));
+        shoal = autoServer;
+        await putObject(PACKAGE, await packageBytes());
+      }
+      return autoServer;
+    },
+    prepare: async () => '',
+    async during(jobId) {
+      // Each task's cluster is in its owner's list while the task lives.
+      for (let i = 0; i < 600; i++) {
+        const names = (await shoal!.api('GET', '/clusters')).json.Items.map((c: { Name: string }) => c.Name);
+        if (names.includes(`auto.${jobId}.split`)) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.fail(`no AutoCluster auto.${jobId}.split was listed`);
+    },
+    async finished(jobId) {
+      // Released once their tasks ended.
+      for (let i = 0; i < 600; i++) {
+        const items = (await shoal!.api('GET', '/clusters')).json.Items as { Name: string }[];
+        if (!items.some((c) => c.Name.startsWith(`auto.${jobId}.`))) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.fail(`the AutoClusters of ${jobId} were not released`);
+    },
+  },
 ];
 
 const RUNS: { kind: Kind; placement: Placement }[] = [
@@ -226,6 +265,7 @@ for (const [k, { kind, placement }] of RUNS.entries()) {
     `log-count in ${kind.name} ${placement.name}: the guide job submitted as a hand-written JobDescription`,
     { skip: kind.skip ?? placement.skip },
     async () => {
+      shoal = placement.server ? await placement.server() : main;
       const s = shoal!;
       const image = await kind.setup();
       const clusterId = await placement.prepare();
@@ -260,6 +300,7 @@ for (const [k, { kind, placement }] of RUNS.entries()) {
       const created = await s.api('POST', '/jobs', job);
       assert.equal(created.status, 201, created.text);
       const id = created.json.Id as string;
+      await placement.during?.(id);
 
       // The first attempt in an image kind unpacks or loads the image (a cold cache on a fresh machine, beside
       // other suites on two cores): allow for that, while a hang still fails.
@@ -277,6 +318,7 @@ for (const [k, { kind, placement }] of RUNS.entries()) {
         FailedCount: 0,
         StoppedCount: 0,
       });
+      await placement.finished?.(id);
 
       const result = await s.api('GET', objectTarget(`${FOLDER}merge_result.txt`));
       assert.equal(result.status, 200, result.text);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterRecord, Store } from '@shoal/core';
+import { AUTO_CLUSTER_PENDING } from '@shoal/core';
 import { jobId, ok, singleTaskSpec } from './fixtures.js';
 
 type Open = () => Promise<Store>;
@@ -119,6 +120,73 @@ export function clustersContract(name: string, open: Open): void {
       assert.equal(await store.getWorker('wx'), undefined);
       assert.equal(await store.deleteWorker('wy'), true);
       assert.equal(await store.deleteWorker('wy'), false);
+      await store.close();
+    });
+
+    it('moves a runnable AutoCluster task onto its cluster, and back to waiting for one once released', async () => {
+      const store = await open();
+      const id = jobId();
+      const spec = singleTaskSpec('auto', { clusterId: '', instanceCount: 2 });
+      await store.createJob(
+        {
+          id,
+          ownerId: 2,
+          spec,
+          descriptionJson: '{}',
+          idempotentToken: null,
+          unnamedClusterId: AUTO_CLUSTER_PENDING,
+        },
+        1,
+      );
+      const candidates = await store.listAutoClusterCandidates(10);
+      assert.deepEqual(
+        candidates.map((c) => [c.jobId, c.taskName, c.ownerId]),
+        [[id, 'task', 2]],
+      );
+      // Nobody claims it while it waits: no worker is of the pending cluster.
+      await store.registerWorker(
+        { id: 'wl', clusterId: 'cls-local', groupName: 'g', hostname: 'h', slots: 2 },
+        2,
+      );
+      assert.equal((await store.claimAttempts('wl', 2, 3, LEASE)).length, 0);
+      const auto: ClusterRecord = { ...cluster('cls-auto1', 2), autoFor: { jobId: id, taskName: 'task' } };
+      assert.equal(await store.createAutoCluster(auto), true);
+      assert.deepEqual(await store.getCluster('cls-auto1'), auto);
+      // Once only: the task no longer waits for one.
+      assert.equal(await store.createAutoCluster({ ...auto, id: 'cls-auto2' }), false);
+      assert.equal(await store.getCluster('cls-auto2'), undefined);
+      assert.deepEqual(await store.listAutoClusterCandidates(10), []);
+      // A running task's cluster is not released.
+      assert.equal(await store.releaseAutoCluster(auto), false);
+      await store.registerWorker(
+        { id: 'wa', clusterId: 'cls-auto1', groupName: 'g', hostname: 'h', slots: 2 },
+        4,
+      );
+      const claimed = await store.claimAttempts('wa', 2, 5, LEASE);
+      assert.equal(claimed.length, 2);
+      await store.finishAttempts(
+        'wa',
+        claimed.map((c) => ok(c.attemptId)),
+        6,
+      );
+      assert.equal(await store.releaseAutoCluster(auto), true);
+      assert.equal(await store.getCluster('cls-auto1'), undefined);
+      // Tasks left waiting can be moved to the default cluster (a server started with AutoClusters off).
+      const later = jobId();
+      await store.createJob(
+        {
+          id: later,
+          ownerId: 2,
+          spec,
+          descriptionJson: '{}',
+          idempotentToken: null,
+          unnamedClusterId: AUTO_CLUSTER_PENDING,
+        },
+        7,
+      );
+      // Both tasks: the ended one waits for a cluster again too, should its job be started again.
+      assert.equal(await store.moveClusterTasks(AUTO_CLUSTER_PENDING, 'cls-local'), 2);
+      assert.equal((await store.claimAttempts('wl', 2, 8, LEASE)).length, 2);
       await store.close();
     });
   });

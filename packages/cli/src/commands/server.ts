@@ -26,6 +26,8 @@ interface ServerFlags {
   dockerHost?: string;
   dockerNetwork?: string;
   allowMount?: string[];
+  autoClusters?: 'off' | 'local' | 'slurm';
+  autoClusterMaxVms?: number;
   slurmBinDir?: string;
   slurmPartition?: string;
   slurmWorkDir?: string;
@@ -98,6 +100,16 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
       'a host directory tasks may mount: SOURCE[=HOSTPATH][:rw], e.g. nas://fs-1:/data=/mnt/nas (repeatable)',
       (rule: string, rules: string[] = []) => [...rules, rule],
     )
+    .option(
+      '--auto-clusters <provider>',
+      'give each task that names no cluster one of its own: off (default), local, slurm',
+      checked((t) => oneOf(t, ['off', 'local', 'slurm'] as const)),
+    )
+    .option(
+      '--auto-cluster-max-vms <n>',
+      'workers of one AutoCluster at most (default 4)',
+      checked((t) => wholeNumber(t, 1, 1000)),
+    )
     .option('--slurm-bin-dir <dir>', 'where sbatch, scancel and squeue are (default: on PATH)')
     .option('--slurm-partition <name>', "partition of slurm clusters' arrays (default: Slurm's default)")
     .option(
@@ -131,6 +143,8 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         dockerHost: flags.dockerHost ?? ctx.env['DOCKER_HOST'],
         dockerNetwork: flags.dockerNetwork,
         allowMounts: flags.allowMount ?? [],
+        autoClusters: flags.autoClusters,
+        autoClusterMaxVMs: flags.autoClusterMaxVms,
         slurmBinDir: flags.slurmBinDir,
         slurmPartition: flags.slurmPartition,
         slurmWorkDir: flags.slurmWorkDir,

@@ -100,6 +100,8 @@ export interface NewJob {
   /** The JobDescription exactly as submitted, for `GET /jobs/{id}?description`. */
   readonly descriptionJson: string;
   readonly idempotentToken: string | null;
+  /** Where its tasks that name no cluster go: the default cluster (default), or AUTO_CLUSTER_PENDING. */
+  readonly unnamedClusterId?: string;
 }
 
 export interface Page<T> {
@@ -215,6 +217,14 @@ export interface ListWorkersQuery {
   /** Id of the last worker of the previous page. */
   readonly marker?: string;
   readonly limit: number;
+}
+
+/** A task waiting for a cluster of its own. */
+export interface AutoClusterCandidate {
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly ownerId: number;
+  readonly task: TaskSpec;
 }
 
 /** One instance, named to look up the attempt a worker holds of it. */
@@ -373,6 +383,17 @@ export interface Store {
    * changes and `busyJobId` names the job of such a task.
    */
   deleteCluster(id: string): Promise<{ deleted: boolean; busyJobId?: string }>;
+  /** Runnable tasks waiting for an AutoCluster (on AUTO_CLUSTER_PENDING), oldest first. */
+  listAutoClusterCandidates(limit: number): Promise<AutoClusterCandidate[]>;
+  /** Moves every task (and its queued instances) of one cluster to another; returns how many tasks. */
+  moveClusterTasks(fromClusterId: string, toClusterId: string): Promise<number>;
+  /**
+   * Creates the AutoCluster of `cluster.autoFor`'s task and moves the task and its queued instances onto
+   * it, in one transaction; false (nothing written) when the task no longer waits for one.
+   */
+  createAutoCluster(cluster: ClusterRecord): Promise<boolean>;
+  /** Deletes an AutoCluster whose task ended; the task waits for a new one if its job runs again. */
+  releaseAutoCluster(cluster: ClusterRecord): Promise<boolean>;
   /** A cluster's workers (of one group, if given) by id. */
   listWorkers(query: ListWorkersQuery): Promise<Page<WorkerRecord>>;
   getWorker(id: string): Promise<WorkerRecord | undefined>;

@@ -1,8 +1,15 @@
-/** The Active clusters a provider serves, read whole (clusters are few). */
+/** Clusters as the provisioners read them: whole (clusters are few). */
 import type { ClusterProvider, ClusterRecord, Store } from '@shoal/core';
 import { DEFAULT_CLUSTER_ID } from '@shoal/core';
 
+/** The Active clusters a provider serves. */
 export async function activeClustersOf(store: Store, provider: ClusterProvider): Promise<ClusterRecord[]> {
+  return (await allClusters(store)).filter(
+    (c) => c.provider === provider && c.state === 'Active' && c.id !== DEFAULT_CLUSTER_ID,
+  );
+}
+
+export async function allClusters(store: Store): Promise<ClusterRecord[]> {
   const all: ClusterRecord[] = [];
   let marker: string | undefined;
   do {
@@ -10,5 +17,5 @@ export async function activeClustersOf(store: Store, provider: ClusterProvider):
     all.push(...page.items);
     marker = page.nextMarker || undefined;
   } while (marker);
-  return all.filter((c) => c.provider === provider && c.state === 'Active' && c.id !== DEFAULT_CLUSTER_ID);
+  return all;
 }

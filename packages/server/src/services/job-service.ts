@@ -16,6 +16,7 @@ import type {
   TaskRecord,
 } from '@shoal/core';
 import {
+  DEFAULT_CLUSTER_ID,
   invalidJob,
   invalidParameter,
   notFound,
@@ -45,6 +46,8 @@ export class JobService {
     private readonly clusters: ClusterService,
     private readonly mountRules: readonly MountRule[] = [],
     private readonly maxInstancesPerJob = 1_000_000,
+    /** Where tasks that name no cluster go: the default cluster, or AUTO_CLUSTER_PENDING with AutoClusters on. */
+    private readonly unnamedClusterId = DEFAULT_CLUSTER_ID,
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
@@ -62,6 +65,7 @@ export class JobService {
         spec,
         descriptionJson: JSON.stringify(body),
         idempotentToken,
+        unnamedClusterId: this.unnamedClusterId,
       },
       now,
     );

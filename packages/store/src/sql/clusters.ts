@@ -59,19 +59,7 @@ export async function createCluster(
   const before = await existing();
   if (before) return { id: String(before.id), created: false };
   try {
-    await db.run(
-      `INSERT INTO clusters (id, owner_id, name, state, spec_json, idempotent_token, created_us)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [
-        cluster.id,
-        cluster.ownerId,
-        cluster.name,
-        cluster.state,
-        specJson(cluster),
-        idempotentToken,
-        cluster.createdAtUs,
-      ],
-    );
+    await insertCluster(db, cluster, idempotentToken);
     return { id: cluster.id, created: true };
   } catch (err) {
     // Two creates with one token raced: the loser answers with the winner's id.
@@ -79,6 +67,26 @@ export async function createCluster(
     if (!winner) throw err;
     return { id: String(winner.id), created: false };
   }
+}
+
+export async function insertCluster(
+  db: SqlDriver,
+  cluster: ClusterRecord,
+  idempotentToken: string | null,
+): Promise<void> {
+  await db.run(
+    `INSERT INTO clusters (id, owner_id, name, state, spec_json, idempotent_token, created_us)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [
+      cluster.id,
+      cluster.ownerId,
+      cluster.name,
+      cluster.state,
+      specJson(cluster),
+      idempotentToken,
+      cluster.createdAtUs,
+    ],
+  );
 }
 
 /** Writes a cluster's description and state, creating the row if there is none (the default cluster). */
@@ -117,17 +125,23 @@ export async function deleteCluster(
   db: SqlDriver,
   id: string,
 ): Promise<{ deleted: boolean; busyJobId?: string }> {
-  return db.transaction(async (tx) => {
-    const busy = await queryOne(
-      tx,
-      "SELECT job_id FROM tasks WHERE cluster_id = ? AND state IN ('Waiting', 'Running') LIMIT 1",
-      [id],
-    );
-    if (busy) return { deleted: false, busyJobId: String(busy.job_id) };
-    await tx.run('DELETE FROM workers WHERE cluster_id = ?', [id]);
-    await tx.run('DELETE FROM worker_tokens WHERE cluster_id = ?', [id]);
-    return { deleted: (await tx.run('DELETE FROM clusters WHERE id = ?', [id])) > 0 };
-  });
+  return db.transaction((tx) => deleteClusterIn(tx, id));
+}
+
+/** deleteCluster within a transaction the caller holds. */
+export async function deleteClusterIn(
+  tx: SqlDriver,
+  id: string,
+): Promise<{ deleted: boolean; busyJobId?: string }> {
+  const busy = await queryOne(
+    tx,
+    "SELECT job_id FROM tasks WHERE cluster_id = ? AND state IN ('Waiting', 'Running') LIMIT 1",
+    [id],
+  );
+  if (busy) return { deleted: false, busyJobId: String(busy.job_id) };
+  await tx.run('DELETE FROM workers WHERE cluster_id = ?', [id]);
+  await tx.run('DELETE FROM worker_tokens WHERE cluster_id = ?', [id]);
+  return { deleted: (await tx.run('DELETE FROM clusters WHERE id = ?', [id])) > 0 };
 }
 
 export async function listWorkers(db: SqlDriver, query: ListWorkersQuery): Promise<Page<WorkerRecord>> {

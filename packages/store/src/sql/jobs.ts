@@ -65,7 +65,7 @@ export async function createJob(
           order++,
           task.instanceCount,
           task.maxRetryCount,
-          task.clusterId || DEFAULT_CLUSTER_ID,
+          task.clusterId || job.unnamedClusterId || DEFAULT_CLUSTER_ID,
           JSON.stringify(task),
           JSON.stringify(preds),
           preds.length,

@@ -27,6 +27,7 @@ import type {
 } from '@shoal/core';
 import type { SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
+import * as autoClusters from './auto-clusters.js';
 import * as accounts from './accounts.js';
 import * as clusters from './clusters.js';
 import * as control from './control.js';
@@ -235,6 +236,22 @@ export class SqlStore implements Store {
   deleteWorker(id: string): Promise<boolean> {
     return clusters.deleteWorker(this.db, id);
   }
+  listAutoClusterCandidates(limit: number) {
+    return autoClusters.listAutoClusterCandidates(this.db, this.specs, limit);
+  }
+
+  moveClusterTasks(from: string, to: string) {
+    return autoClusters.moveClusterTasks(this.db, from, to);
+  }
+
+  createAutoCluster(cluster: ClusterRecord) {
+    return autoClusters.createAutoCluster(this.db, cluster);
+  }
+
+  releaseAutoCluster(cluster: ClusterRecord) {
+    return autoClusters.releaseAutoCluster(this.db, cluster);
+  }
+
   listHeldAttempts(workerId: string, of?: HeldInstance): Promise<ClaimedAttempt[]> {
     return scheduling.listHeldAttempts(this.db, this.specs, workerId, of);
   }
