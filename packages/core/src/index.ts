@@ -18,3 +18,4 @@ export * from './images.js';
 export * from './mounts.js';
 export * from './clusters.js';
 export * from './worker-protocol.js';
+export * from './quotas.js';

@@ -121,6 +121,9 @@ export interface WireQuota {
   AvailableClusterInstanceType: string[];
   AvailableClusterResourceType: string[];
   AvailableSpotInstanceType: string[];
+  /** Shoal addition: the caller's quotas (core/quotas.ts) and their use. */
+  Limits?: { Clusters: number; Jobs: number; TasksPerJob: number; InstancesPerJob: number };
+  Usage?: { Clusters: number; Jobs: number };
 }
 
 export interface WireInstanceType {

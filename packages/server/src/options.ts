@@ -64,6 +64,11 @@ export interface ShoalServerOptions {
    */
   maxInstancesPerJob?: number;
   /**
+   * A JSON file of per-user quotas (clusters, jobs not ended, tasks and instances per job), read at
+   * start: `{"Default": {...}, "Users": {"alice": {...}}}` (core/quotas.ts). Default: generous limits.
+   */
+  quotasFile?: string;
+  /**
    * Slurm, for clusters whose Provider is `slurm`: the directory of sbatch, scancel and squeue (default:
    * found on PATH; SLURM_CONF from the environment says which Slurm), the partition arrays go to (default
    * Slurm's default), and where array elements work on the Slurm nodes (default `<data-dir>/slurm-work`;
@@ -118,6 +123,7 @@ export interface ResolvedServerOptions {
   readonly pollMs: number;
   readonly keepWorkDirs: boolean;
   readonly maxInstancesPerJob: number;
+  readonly quotasFile: string | undefined;
   readonly autoClusters: 'off' | 'local' | 'slurm';
   readonly autoClusterMaxVMs: number;
   readonly slurm: { readonly binDir: string; readonly partition: string; readonly workDir: string };
@@ -183,6 +189,7 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     pollMs: nonNegativeInt('pollMs', o.pollMs, 1_000),
     keepWorkDirs: o.keepWorkDirs ?? false,
     maxInstancesPerJob: nonNegativeInt('maxInstancesPerJob', o.maxInstancesPerJob, 1_000_000),
+    quotasFile: o.quotasFile ? resolve(o.quotasFile) : undefined,
     autoClusters,
     autoClusterMaxVMs: nonNegativeInt('autoClusterMaxVMs', o.autoClusterMaxVMs, 4) || 1,
     slurm: {

@@ -7,14 +7,16 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { BlobStore, InstanceTypeSpec, Store, WireSandbox } from '@shoal/core';
+import type { BlobStore, InstanceTypeSpec, QuotaConfig, Store, WireSandbox } from '@shoal/core';
 import { checkPortFree } from './port-check.js';
 import {
   buildCatalog,
   AUTO_CLUSTER_PENDING,
   DEFAULT_CLUSTER_ID,
   DEFAULT_GROUP_NAME,
+  defaultQuotas,
   parseInstanceTypes,
+  parseQuotaConfig,
   slotShare,
   systemClock,
 } from '@shoal/core';
@@ -34,10 +36,11 @@ import { loadOrCreateMasterKey, SecretSealer } from './sealing.js';
 import { AccountService } from './services/account-service.js';
 import { ObjectAccess } from './services/object-access.js';
 import { LocalAttemptLogs, LogFiles } from './logs.js';
-import { resolveServerOptions, type ShoalServerOptions } from './options.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ShoalServerOptions } from './options.js';
 import { WorkerGateway } from './scheduler/gateway.js';
 import { inProcessLink } from './scheduler/in-process-link.js';
 import { AutoClusters } from './provisioner/auto-clusters.js';
+import { QuotaService } from './services/quota-service.js';
 import { LocalProvider } from './provisioner/local-provider.js';
 import { ServiceTokens } from './provisioner/service-tokens.js';
 import { SlurmProvider } from './provisioner/slurm-provider.js';
@@ -69,6 +72,13 @@ function instanceTypes(file: string | undefined, slots: number): InstanceTypeSpe
   const local = slotShare(availableParallelism(), totalmem(), slots || availableParallelism());
   if (!file) return [local];
   return buildCatalog(local, parseInstanceTypes(readFileSync(file, 'utf8'), file));
+}
+
+/** The admin's quotas (--quotas) over the defaults; --max-instances-per-job is the default InstancesPerJob. */
+function quotaConfig(options: ResolvedServerOptions): QuotaConfig {
+  const defaults = defaultQuotas(options.maxInstancesPerJob);
+  if (!options.quotasFile) return { defaults, users: {} };
+  return parseQuotaConfig(readFileSync(options.quotasFile, 'utf8'), options.quotasFile, defaults);
 }
 
 /** Unsandboxed, any user's command can read everyone's data: only the admin may exist, unless allowed. */
@@ -122,10 +132,12 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   let dockerWorkers = false; // the local worker's engine answered (remote workers come later)
   const images = new ImageService(store, clock, objects, () => dockerWorkers);
   const workerTokens = new WorkerTokens(store);
+  const quotas = new QuotaService(store, quotaConfig(options));
   const clusters = new ClusterService(store, clock, images, workerTokens, {
     leaseMs: options.leaseMs,
     catalog,
     embeddedWorkers: options.slots > 0 ? 1 : 0,
+    quotas,
   });
   await clusters.ensureDefaultCluster();
   const jobs = new JobService(
@@ -138,7 +150,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     images,
     clusters,
     options.mountRules,
-    options.maxInstancesPerJob,
+    quotas,
     options.autoClusters === 'off' ? DEFAULT_CLUSTER_ID : AUTO_CLUSTER_PENDING,
   );
   // Tasks left waiting for an AutoCluster by a run with AutoClusters on run on the default cluster now.
@@ -208,6 +220,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       accounts,
       images,
       clusters,
+      quotas,
       workerTokens,
       workers: new WorkerService(store, gateway, blobs, logs),
       objects,

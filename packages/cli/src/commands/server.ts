@@ -26,6 +26,7 @@ interface ServerFlags {
   dockerHost?: string;
   dockerNetwork?: string;
   allowMount?: string[];
+  quotas?: string;
   autoClusters?: 'off' | 'local' | 'slurm';
   autoClusterMaxVms?: number;
   slurmBinDir?: string;
@@ -87,6 +88,7 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
       'instances one job may ask for, all tasks together (default 1000000)',
       checked((t) => wholeNumber(t, 1)),
     )
+    .option('--quotas <file>', 'JSON file of per-user quotas: {"Default": {...}, "Users": {"alice": {...}}}')
     .option(
       '--docker-host <url>',
       'Docker engine for Docker images (env DOCKER_HOST; default the local socket)',
@@ -140,6 +142,7 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         sandboxUidCount: flags.sandboxUidCount,
         instanceTypesFile: flags.instanceTypes,
         maxInstancesPerJob: flags.maxInstancesPerJob,
+        quotasFile: flags.quotas,
         dockerHost: flags.dockerHost ?? ctx.env['DOCKER_HOST'],
         dockerNetwork: flags.dockerNetwork,
         allowMounts: flags.allowMount ?? [],

@@ -241,6 +241,8 @@ export interface Store {
   createJob(job: NewJob, nowUs: number): Promise<{ id: string; created: boolean }>;
   getJob(id: string): Promise<JobRecord | undefined>;
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  /** How many jobs an owner has in the given states. */
+  countJobs(ownerId: number, states: readonly State[]): Promise<number>;
   getJobDescription(id: string): Promise<string | undefined>;
   listTasks(jobId: string, query: ListChildrenQuery): Promise<Page<TaskRecord>>;
   getTask(jobId: string, taskName: string): Promise<TaskRecord | undefined>;

@@ -4,6 +4,7 @@ import type { ExecutionInfo } from '../execution.js';
 import type { LogFiles } from '../logs.js';
 import type { AccountService } from '../services/account-service.js';
 import type { Caller } from '../services/caller.js';
+import type { QuotaService } from '../services/quota-service.js';
 import type { ClusterService } from '../services/cluster-service.js';
 import type { ImageService } from '../services/image-service.js';
 import type { JobService } from '../services/job-service.js';
@@ -17,6 +18,7 @@ export interface ApiContext {
   readonly accounts: AccountService;
   readonly images: ImageService;
   readonly clusters: ClusterService;
+  readonly quotas: QuotaService;
   readonly workerTokens: WorkerTokens;
   readonly workers: WorkerService;
   readonly objects: ObjectAccess;

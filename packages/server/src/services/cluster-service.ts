@@ -32,6 +32,7 @@ import {
   stateConflict,
 } from '@shoal/core';
 import { newClusterId } from '../ids.js';
+import type { QuotaService } from './quota-service.js';
 import { mintWorkerToken, type WorkerTokens } from '../api/worker-auth.js';
 import {
   presentCluster,
@@ -48,6 +49,7 @@ export interface ClusterServiceOptions {
   readonly catalog: readonly InstanceTypeSpec[];
   /** Workers of the default cluster this server runs itself (its embedded worker: 0 or 1). */
   readonly embeddedWorkers: number;
+  readonly quotas: QuotaService;
 }
 
 export class ClusterService {
@@ -105,6 +107,7 @@ export class ClusterService {
   async create(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
     const spec = readClusterDescription(body);
     await this.checkSpec(caller, spec);
+    await this.options.quotas.checkNewCluster(caller);
     const record: ClusterRecord = {
       ...spec,
       id: newClusterId(),

@@ -22,7 +22,6 @@ import {
   notFound,
   PRIORITY_MAX,
   PRIORITY_MIN,
-  ShoalError,
   validateJobDescription,
 } from '@shoal/core';
 import { newJobId } from '../ids.js';
@@ -31,6 +30,7 @@ import type { WorkerGateway } from '../scheduler/gateway.js';
 import type { Caller } from './caller.js';
 import type { ClusterService } from './cluster-service.js';
 import type { ImageService } from './image-service.js';
+import type { QuotaService } from './quota-service.js';
 import { resolveMounts } from './mount-policy.js';
 import type { ObjectAccess } from './object-access.js';
 
@@ -45,7 +45,7 @@ export class JobService {
     private readonly images: ImageService,
     private readonly clusters: ClusterService,
     private readonly mountRules: readonly MountRule[] = [],
-    private readonly maxInstancesPerJob = 1_000_000,
+    private readonly quotas: QuotaService,
     /** Where tasks that name no cluster go: the default cluster, or AUTO_CLUSTER_PENDING with AutoClusters on. */
     private readonly unnamedClusterId = DEFAULT_CLUSTER_ID,
   ) {}
@@ -53,7 +53,7 @@ export class JobService {
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
     const validated = validateJobDescription(body);
     this.checkInstanceTypes(validated);
-    this.checkInstanceTotal(validated);
+    await this.quotas.checkJob(caller, validated);
     await this.clusters.checkJob(caller, validated);
     const spec = resolveMounts(await this.images.resolveJob(caller, validated), this.mountRules);
     await this.objects.checkJob(caller, spec);
@@ -74,17 +74,6 @@ export class JobService {
   }
 
   /** Every task's instance type must be one this server offers (GET /available); '' means shoal.local. */
-  /** A job's instances, all tasks together, within the server's limit: checked before anything is written. */
-  private checkInstanceTotal(spec: JobSpec): void {
-    const total = spec.tasks.reduce((sum, t) => sum + t.instanceCount, 0);
-    if (total > this.maxInstancesPerJob)
-      throw new ShoalError(
-        'QuotaExceeded',
-        `The job asks for ${total} instances in all its tasks together; at most ${this.maxInstancesPerJob} per job are allowed (server option --max-instances-per-job). Split it into several jobs.`,
-        'DAG.Tasks',
-      );
-  }
-
   private checkInstanceTypes(spec: JobSpec): void {
     for (const task of spec.tasks) {
       const name = task.autoCluster?.instanceType ?? '';

@@ -1,5 +1,6 @@
 /** Job creation and the read side: jobs, tasks, instances, attempts with their metrics. */
 import type {
+  State,
   AttemptRecord,
   InstanceRecord,
   JobRecord,
@@ -144,6 +145,16 @@ function statesClause(states: readonly string[] | undefined, column: string, par
 }
 
 /** Newest first; the marker is the id of the first job of the page. */
+export async function countJobs(db: SqlDriver, ownerId: number, states: readonly State[]): Promise<number> {
+  if (states.length === 0) return 0;
+  const row = await queryOne(
+    db,
+    `SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND state IN (${states.map(() => '?').join(', ')})`,
+    [ownerId, ...states],
+  );
+  return Number(row?.n ?? 0);
+}
+
 export async function listJobs(db: SqlDriver, query: ListJobsQuery): Promise<Page<JobRecord>> {
   const params: SqlValue[] = [];
   let where = 'WHERE 1 = 1';

@@ -1,4 +1,5 @@
 import type {
+  State,
   AccessKeyInfo,
   AccessKeyLookup,
   AccessKeyRecord,
@@ -66,6 +67,10 @@ export class SqlStore implements Store {
   getJob(id: string): Promise<JobRecord | undefined> {
     return jobs.getJob(this.db, id);
   }
+  countJobs(ownerId: number, states: readonly State[]): Promise<number> {
+    return jobs.countJobs(this.db, ownerId, states);
+  }
+
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>> {
     return jobs.listJobs(this.db, query);
   }

@@ -8,13 +8,26 @@ import { callerOf } from '../context.js';
 import { maxItemCount, one, type Query } from '../query.js';
 
 export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/quotas', async (): Promise<WireQuota> => ({
-    AvailableClusterInstanceDataDiskType: ['local'],
-    AvailableClusterInstanceSystemDiskType: ['local'],
-    AvailableClusterInstanceType: ctx.execution.catalog.map((t) => t.name),
-    AvailableClusterResourceType: ['OnDemand'],
-    AvailableSpotInstanceType: [],
-  }));
+  app.get('/quotas', async (request): Promise<WireQuota> => {
+    const caller = callerOf(request);
+    const limits = ctx.quotas.limitsOf(caller);
+    const usage = await ctx.quotas.usageOf(caller.ownerId);
+    return {
+      AvailableClusterInstanceDataDiskType: ['local'],
+      AvailableClusterInstanceSystemDiskType: ['local'],
+      AvailableClusterInstanceType: ctx.execution.catalog.map((t) => t.name),
+      AvailableClusterResourceType: ['OnDemand'],
+      AvailableSpotInstanceType: [],
+      // Shoal addition: the caller's own quotas and what of them is in use.
+      Limits: {
+        Clusters: limits.clusters,
+        Jobs: limits.jobs,
+        TasksPerJob: limits.tasksPerJob,
+        InstancesPerJob: limits.instancesPerJob,
+      },
+      Usage: { Clusters: usage.clusters, Jobs: usage.jobs },
+    };
+  });
 
   app.get('/available', async (): Promise<WireAvailable> => {
     return {

@@ -1,0 +1,84 @@
+/**
+ * Quotas, enforced in one place: every job, cluster and AutoCluster a user asks for is checked here
+ * before anything is written (core/quotas.ts says what they are and how the admin sets them).
+ */
+import type { JobSpec, QuotaConfig, Quotas, Store } from '@shoal/core';
+import { QUOTA_FIELDS, quotasOf, ShoalError } from '@shoal/core';
+import type { Caller } from './caller.js';
+
+export interface QuotaUsage {
+  readonly clusters: number;
+  readonly jobs: number;
+}
+
+function exceeded(field: keyof Quotas, limit: number, what: string, hint: string): ShoalError {
+  return new ShoalError(
+    'QuotaExceeded',
+    `Quota ${QUOTA_FIELDS[field]} (${limit}) exceeded: ${what}. ${hint}`.trim(),
+  );
+}
+
+export class QuotaService {
+  constructor(
+    private readonly store: Store,
+    private readonly config: QuotaConfig,
+  ) {}
+
+  limitsOf(caller: Pick<Caller, 'name'>): Quotas {
+    return quotasOf(this.config, caller.name);
+  }
+
+  async usageOf(ownerId: number): Promise<QuotaUsage> {
+    return { clusters: await this.clusterCount(ownerId), jobs: await this.activeJobs(ownerId) };
+  }
+
+  /** A job's shape first (no database), then how many jobs the user already runs. */
+  async checkJob(caller: Caller, spec: JobSpec): Promise<void> {
+    const q = this.limitsOf(caller);
+    if (spec.tasks.length > q.tasksPerJob)
+      throw exceeded('tasksPerJob', q.tasksPerJob, `the job has ${spec.tasks.length} tasks`, '');
+    const total = spec.tasks.reduce((sum, t) => sum + t.instanceCount, 0);
+    if (total > q.instancesPerJob)
+      throw exceeded(
+        'instancesPerJob',
+        q.instancesPerJob,
+        `the job asks for ${total} instances in all its tasks together`,
+        'Split it into several jobs, or ask the admin for a larger quota.',
+      );
+    const active = await this.activeJobs(caller.ownerId);
+    if (active + 1 > q.jobs)
+      throw exceeded(
+        'jobs',
+        q.jobs,
+        `${active} of your jobs are Waiting or Running`,
+        'Wait for some to end.',
+      );
+  }
+
+  /** Before a user's cluster (or an AutoCluster of theirs) is made. */
+  async checkNewCluster(caller: Pick<Caller, 'name' | 'ownerId'>): Promise<void> {
+    const q = this.limitsOf(caller);
+    const owned = await this.clusterCount(caller.ownerId);
+    if (owned + 1 > q.clusters)
+      throw exceeded('clusters', q.clusters, `you own ${owned} clusters`, 'Delete one first.');
+  }
+
+  private activeJobs(ownerId: number): Promise<number> {
+    return this.store.countJobs(ownerId, ['Waiting', 'Running']);
+  }
+
+  private async clusterCount(ownerId: number): Promise<number> {
+    let n = 0;
+    let marker: string | undefined;
+    do {
+      const page = await this.store.listClusters({
+        ownerIds: [ownerId],
+        limit: 1000,
+        ...(marker ? { marker } : {}),
+      });
+      n += page.items.length;
+      marker = page.nextMarker || undefined;
+    } while (marker);
+    return n;
+  }
+}
