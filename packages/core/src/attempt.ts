@@ -129,3 +129,24 @@ export function logObjectName(
 ): string {
   return `${stream}.${jobId}.${taskName}.${instanceId}`;
 }
+
+/** The result of an attempt that ended without its command running (stopped first, refused, lost). */
+export function notRunResult(
+  attemptId: string,
+  errorCode: AttemptErrorCode,
+  errorMessage: string,
+  nowUs: number,
+  detail = '',
+): AttemptResult {
+  return {
+    attemptId,
+    exitCode: null,
+    signal: null,
+    startedAtUs: nowUs,
+    endedAtUs: nowUs,
+    durationMs: 0,
+    errorCode,
+    errorMessage,
+    detail,
+  };
+}

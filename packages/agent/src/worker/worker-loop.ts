@@ -6,6 +6,7 @@
  * instead of waiting for a round trip to the scheduler; prefetched attempts hold leases like running ones.
  */
 import type { Assignment, AttemptResult, Clock } from '@shoal/core';
+import { notRunResult } from '@shoal/core';
 import type { Runner } from '../runner/runner.js';
 import type { AttemptLogs, WorkerIdentity, WorkerLink, WorkerLog } from './link.js';
 import { killOrphans } from './orphans.js';
@@ -217,18 +218,14 @@ export class WorkerLoop {
     const index = this.ready.findIndex((a) => a.attemptId === attemptId);
     if (index < 0) return;
     this.ready.splice(index, 1);
-    const now = this.clock.nowUs();
-    this.pending.push({
-      attemptId,
-      exitCode: null,
-      signal: null,
-      startedAtUs: now,
-      endedAtUs: now,
-      durationMs: 0,
-      errorCode: 'Stopped',
-      errorMessage: 'stopped before the command started (job stopped)',
-      detail: '',
-    });
+    this.pending.push(
+      notRunResult(
+        attemptId,
+        'Stopped',
+        'stopped before the command started (job stopped)',
+        this.clock.nowUs(),
+      ),
+    );
     this.kick();
   }
 
@@ -241,18 +238,12 @@ export class WorkerLoop {
     } catch (err) {
       // The runner reports user failures as data; reaching here is a bug or a broken machine.
       this.log.error({ err, attemptId: assignment.attemptId }, 'runner failed');
-      const now = this.clock.nowUs();
-      return {
-        attemptId: assignment.attemptId,
-        exitCode: null,
-        signal: null,
-        startedAtUs: now,
-        endedAtUs: now,
-        durationMs: 0,
-        errorCode: 'InternalError',
-        errorMessage: `the worker could not run the attempt: ${err instanceof Error ? err.message : String(err)}`,
-        detail: '',
-      };
+      return notRunResult(
+        assignment.attemptId,
+        'InternalError',
+        `the worker could not run the attempt: ${err instanceof Error ? err.message : String(err)}`,
+        this.clock.nowUs(),
+      );
     }
   }
 

@@ -11,6 +11,7 @@ import { DEFAULT_GROUP_NAME, DEFAULT_IMAGE_ID, LOCAL_INSTANCE_TYPE } from '@shoa
 import type { Logger } from 'pino';
 import { newClusterId } from '../ids.js';
 import { allClusters } from './provider-clusters.js';
+import { Rounds } from './rounds.js';
 
 export interface AutoClusterOptions {
   readonly provider: 'local' | 'slurm';
@@ -59,10 +60,7 @@ export function autoClusterRecord(
 }
 
 export class AutoClusters {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly rounds: Rounds;
   failures = 0;
 
   constructor(
@@ -72,32 +70,20 @@ export class AutoClusters {
     private readonly options: AutoClusterOptions,
     /** Called when clusters came or went: the providers act on it at once. */
     private readonly changed: () => void,
-  ) {}
+  ) {
+    this.rounds = new Rounds(() => this.round(), options.intervalMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs);
-    this.timer.unref();
-    this.kick();
+    this.rounds.start();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.round();
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
+    this.rounds.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   private async round(): Promise<void> {

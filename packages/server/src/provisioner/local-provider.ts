@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterRecord, Store } from '@shoal/core';
 import type { Logger } from 'pino';
 import { activeClustersOf } from './provider-clusters.js';
+import { Rounds } from './rounds.js';
 import type { ServiceTokens } from './service-tokens.js';
 
 export interface LocalProviderOptions {
@@ -36,9 +37,7 @@ const UID_BLOCK = 64;
 
 export class LocalProvider {
   private readonly agents = new Set<LocalAgent>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly rounds: Rounds;
   failures = 0;
 
   constructor(
@@ -46,18 +45,17 @@ export class LocalProvider {
     private readonly log: Logger,
     private readonly options: LocalProviderOptions,
     private readonly tokens: ServiceTokens,
-  ) {}
+  ) {
+    this.rounds = new Rounds(() => this.reconcile(), options.intervalMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs);
-    this.timer.unref();
-    this.kick();
+    this.rounds.start();
   }
 
   /** Reconciles soon (a cluster was created, resized or deleted). */
   kick(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.reconcile().finally(() => (this.running = undefined));
+    this.rounds.kick();
   }
 
   /** Workers of a cluster this server runs, for tests and the bench. */
@@ -66,9 +64,7 @@ export class LocalProvider {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
     const exits = [...this.agents].map(
       (a) =>
         new Promise<void>((resolve) => {
@@ -141,7 +137,7 @@ export class LocalProvider {
     proc.stderr!.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2000)));
     proc.once('exit', (code, signal) => {
       this.agents.delete(agent);
-      if (!agent.draining && !this.stopped)
+      if (!agent.draining && !this.rounds.isStopped)
         this.log.warn(
           { clusterId: cluster.id, group, index, code, signal, stderr: tail },
           'a local agent exited; starting it again',

@@ -21,10 +21,11 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Assignment, AttemptResult, ClusterRecord, InstanceTypeSpec, Store } from '@shoal/core';
-import { groupInstanceType, LOCAL_INSTANCE_TYPE, MAX_EXCHANGE, systemClock } from '@shoal/core';
+import { groupInstanceType, LOCAL_INSTANCE_TYPE, MAX_EXCHANGE, notRunResult, systemClock } from '@shoal/core';
 import type { Logger } from 'pino';
 import type { WorkerGateway } from '../scheduler/gateway.js';
 import { activeClustersOf } from './provider-clusters.js';
+import { Rounds } from './rounds.js';
 import type { ServiceTokens } from './service-tokens.js';
 import type { ElementState, SlurmSettings } from './slurm-commands.js';
 import {
@@ -80,10 +81,7 @@ function slurmName(d: Dispatcher): string {
 
 export class SlurmProvider {
   private readonly dispatchers = new Map<string, Dispatcher>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly rounds: Rounds;
   failures = 0;
 
   constructor(
@@ -92,31 +90,21 @@ export class SlurmProvider {
     private readonly tokens: ServiceTokens,
     private readonly log: Logger,
     private readonly options: SlurmProviderOptions,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs);
-    this.timer.unref();
-    this.gateway.signals.on('work', this.onWork);
-    this.gateway.signals.on('cancel', this.onWork);
-    this.kick();
+  ) {
+    this.rounds = new Rounds(() => this.round(), options.intervalMs);
   }
 
-  private readonly onWork = () => this.kick();
+  start(): void {
+    this.gateway.signals.on('work', this.onWork);
+    this.gateway.signals.on('cancel', this.onWork);
+    this.rounds.start();
+  }
+
+  private readonly onWork = () => this.rounds.kick();
 
   /** Runs a round soon (work was queued, a job stopped, a cluster changed). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.round();
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
+    this.rounds.kick();
   }
 
   /** Attempts the dispatchers have in Slurm, for tests. */
@@ -131,11 +119,9 @@ export class SlurmProvider {
    * started again cancels them and runs their attempts anew.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
     this.gateway.signals.off('work', this.onWork);
     this.gateway.signals.off('cancel', this.onWork);
-    await this.running;
+    await this.rounds.stop();
   }
 
   private async round(): Promise<void> {
@@ -340,16 +326,5 @@ function instanceOf(attemptId: string): number {
 }
 
 function slurmFailure(attemptId: string, message: string, detail: string): AttemptResult {
-  const now = systemClock.nowUs();
-  return {
-    attemptId,
-    exitCode: null,
-    signal: null,
-    startedAtUs: now,
-    endedAtUs: now,
-    durationMs: 0,
-    errorCode: 'SlurmFailure',
-    errorMessage: message,
-    detail,
-  };
+  return notRunResult(attemptId, 'SlurmFailure', message, systemClock.nowUs(), detail);
 }

@@ -1,0 +1,46 @@
+/**
+ * A provisioner's rounds: one every interval and one on demand (`kick`), never two at once; a kick during
+ * a round runs one more right after it, so no change is missed and none is acted on twice in parallel.
+ */
+export class Rounds {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly round: () => Promise<void>,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.round();
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+  }
+
+  /** No round starts after this; resolves once the one under way (if any) ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}
