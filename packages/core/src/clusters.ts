@@ -31,7 +31,15 @@ export type ClusterState = 'Active' | 'Deleting';
 export type WorkerState = 'Pending' | 'Starting' | 'Running' | 'Deleting' | 'Deleted';
 
 export interface GroupSpec {
+  /** Workers wanted now; in an elastic group, Shoal's own target between its minimum and maximum. */
   readonly desiredVMCount: number;
+  /**
+   * Elastic groups (Shoal addition `MaxVMCount`): the group grows with the demand of the tasks on its
+   * cluster (queued and running instances, AttachCluster jobs among them) up to maxVMCount, and shrinks
+   * back to minVMCount (the DesiredVMCount its owner set) once idle. Absent or 0 = a fixed group.
+   */
+  readonly maxVMCount?: number;
+  readonly minVMCount?: number;
   /** '' = the cluster's InstanceType. */
   readonly instanceType: string;
   readonly resourceType: ResourceType;
@@ -79,6 +87,23 @@ export interface ClusterChange {
   readonly inputMapping?: Readonly<Record<string, string>>;
   readonly imageId?: string;
   readonly configs?: unknown;
+}
+
+/** Whether a group grows and shrinks with demand. */
+export function isElastic(g: GroupSpec): boolean {
+  return (g.maxVMCount ?? 0) > 0;
+}
+
+/**
+ * The target of an elastic group for a demand (instances queued or running on its cluster): up at once
+ * to what is needed, within [min, max]; down only when `idle` (no demand for the group's idle time).
+ */
+export function elasticTarget(g: GroupSpec, demand: number, idle: boolean): number {
+  const min = g.minVMCount ?? 0;
+  const max = g.maxVMCount ?? g.desiredVMCount;
+  const needed = Math.min(max, Math.max(min, demand));
+  if (needed >= g.desiredVMCount) return needed;
+  return idle ? needed : g.desiredVMCount;
 }
 
 /** Workers a group may ask for: a cluster is no way to start unbounded processes on a host. */
@@ -154,8 +179,12 @@ function readGroup(raw: unknown, at: string): GroupSpec {
   const g = objectAt(raw, at);
   const desired = countAt(g, 'DesiredVMCount', `${at}.DesiredVMCount`);
   if (desired === undefined) throw missingParameter(`${at}.DesiredVMCount`);
+  const max = countAt(g, 'MaxVMCount', `${at}.MaxVMCount`) ?? 0;
+  if (max > 0 && max < desired)
+    throw invalidParameter(`${at}.MaxVMCount`, max, `must be at least DesiredVMCount (${desired})`);
   return {
     desiredVMCount: desired,
+    ...(max > 0 ? { maxVMCount: max, minVMCount: desired } : {}),
     instanceType: stringAt(g, 'InstanceType', `${at}.InstanceType`, 100) ?? '',
     resourceType: resourceTypeAt(g, `${at}.ResourceType`),
     spotStrategy: stringAt(g, 'SpotStrategy', `${at}.SpotStrategy`, 40) ?? '',
@@ -259,9 +288,21 @@ export function applyClusterChange(spec: ClusterSpec, change: ClusterChange): Cl
         name,
         `is not a group of this cluster (its groups: ${Object.keys(spec.groups).join(', ')})`,
       );
+    const desired = g.desiredVMCount;
+    if (desired !== undefined && current.maxVMCount && desired > current.maxVMCount)
+      throw invalidParameter(
+        `Groups.${name}.DesiredVMCount`,
+        desired,
+        `must be at most the group's MaxVMCount (${current.maxVMCount})`,
+      );
     groups[name] = {
       ...current,
-      ...(g.desiredVMCount !== undefined ? { desiredVMCount: g.desiredVMCount } : {}),
+      // In an elastic group the owner's count is its minimum; Shoal raises the target with demand.
+      ...(desired !== undefined && current.maxVMCount
+        ? { minVMCount: desired, desiredVMCount: Math.max(desired, current.desiredVMCount) }
+        : desired !== undefined
+          ? { desiredVMCount: desired }
+          : {}),
       ...(g.instanceType ? { instanceType: g.instanceType } : {}),
       ...(g.spotStrategy !== undefined ? { spotStrategy: g.spotStrategy } : {}),
       ...(g.spotPriceLimit !== undefined ? { spotPriceLimit: g.spotPriceLimit } : {}),

@@ -12,6 +12,8 @@ export interface AutoClusterSpec {
   readonly instanceType: string;
   readonly resourceType: string;
   readonly reserveOnFail: boolean;
+  /** AttachCluster: the existing (usually elastic) cluster the task joins; absent for an AutoCluster. */
+  readonly clusterId?: string;
   readonly userData: Readonly<Record<string, string>>;
 }
 

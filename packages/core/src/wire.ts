@@ -171,6 +171,9 @@ export interface WireClusterGroup {
   SpotStrategy: string;
   SpotPriceLimit: number;
   Disks: Record<string, unknown>;
+  /** Shoal addition, elastic groups only: the bounds Shoal scales DesiredVMCount within. */
+  MinVMCount?: number;
+  MaxVMCount?: number;
 }
 
 /** Spec §6.4, plus Shoal's `Provider`. */

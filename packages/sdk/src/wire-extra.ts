@@ -165,6 +165,8 @@ export interface WireGroupDescription {
   SpotStrategy?: string;
   SpotPriceLimit?: number;
   HostnamePrefix?: string;
+  /** Shoal addition: an elastic group, scaled with demand between DesiredVMCount and this. */
+  MaxVMCount?: number;
 }
 
 /** The body of `POST /clusters` (spec §5.8), plus Shoal's `Provider` (`static`, `local`, `slurm`). */

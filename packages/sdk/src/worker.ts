@@ -67,6 +67,11 @@ export class WorkerClient extends ClientBase {
     });
   }
 
+  /** Leaves the cluster for good (after draining). */
+  async leave(): Promise<void> {
+    await this.send({ method: 'DELETE', path: this.base(), retry: true });
+  }
+
   /**
    * Acts as an already registered worker of the cluster (a Slurm array element acts for the server's
    * dispatcher of its cluster, which claimed the attempt it runs).

@@ -81,6 +81,8 @@ export interface ShoalServerOptions {
    */
   autoClusters?: 'off' | 'local' | 'slurm';
   autoClusterMaxVMs?: number;
+  /** How long an elastic group's demand stays below its target before it shrinks; default 60 s. */
+  elasticIdleMs?: number;
   slurmBinDir?: string;
   slurmPartition?: string;
   slurmWorkDir?: string;
@@ -126,6 +128,7 @@ export interface ResolvedServerOptions {
   readonly quotasFile: string | undefined;
   readonly autoClusters: 'off' | 'local' | 'slurm';
   readonly autoClusterMaxVMs: number;
+  readonly elasticIdleMs: number;
   readonly slurm: { readonly binDir: string; readonly partition: string; readonly workDir: string };
   readonly hostname: string;
   readonly masterKey: Buffer | undefined;
@@ -191,6 +194,7 @@ export function resolveServerOptions(o: ShoalServerOptions): Readonly<ResolvedSe
     maxInstancesPerJob: nonNegativeInt('maxInstancesPerJob', o.maxInstancesPerJob, 1_000_000),
     quotasFile: o.quotasFile ? resolve(o.quotasFile) : undefined,
     autoClusters,
+    elasticIdleMs: nonNegativeInt('elasticIdleMs', o.elasticIdleMs, 60_000),
     autoClusterMaxVMs: nonNegativeInt('autoClusterMaxVMs', o.autoClusterMaxVMs, 4) || 1,
     slurm: {
       binDir: o.slurmBinDir ? resolve(o.slurmBinDir) : '',

@@ -40,6 +40,7 @@ import { resolveServerOptions, type ResolvedServerOptions, type ShoalServerOptio
 import { WorkerGateway } from './scheduler/gateway.js';
 import { inProcessLink } from './scheduler/in-process-link.js';
 import { AutoClusters } from './provisioner/auto-clusters.js';
+import { ElasticGroups } from './provisioner/elastic-groups.js';
 import { QuotaService } from './services/quota-service.js';
 import { LocalProvider } from './provisioner/local-provider.js';
 import { ServiceTokens } from './provisioner/service-tokens.js';
@@ -292,6 +293,14 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
           provisioners,
         );
   autoClusters?.start();
+  const elastic = new ElasticGroups(
+    store,
+    logger.child({ component: 'elastic-groups' }),
+    { intervalMs: 1_000, idleMs: options.elasticIdleMs },
+    provisioners,
+  );
+  elastic.start();
+  gateway.signals.on('work', () => elastic.kick());
   // A task that became runnable may want a cluster of its own: look at once rather than within a second.
   if (autoClusters) gateway.signals.on('work', () => autoClusters.kick());
   const maintenance = new Maintenance(
@@ -317,6 +326,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     close() {
       closing ??= (async () => {
         await autoClusters?.stop();
+        await elastic.stop();
         await provider.stop();
         await slurm.stop();
         await app.close();

@@ -23,6 +23,7 @@ export function httpLink(client: WorkerClient, log: WorkerLog): WorkerLink {
       const reply = await client.heartbeat(held);
       return { cancel: reply.Cancel, drain: reply.Drain };
     },
+    leave: () => client.leave(),
     watch(_workerId, signals) {
       const stop = new AbortController();
       void (async () => {

@@ -39,6 +39,11 @@ export interface WorkerLink {
   exchange(workerId: string, results: readonly AttemptResult[], want: number): Promise<Assignment[]>;
   /** Renews the leases of the attempts the worker holds. */
   heartbeat(workerId: string, held: readonly string[]): Promise<HeartbeatReply>;
+  /**
+   * The worker leaves its cluster for good (it drained): what it still held is re-queued, and it is no
+   * longer listed, instead of showing as a worker that stopped heartbeating.
+   */
+  leave(workerId: string): Promise<void>;
   /** Calls the signals as the server sends them, until the returned function is called. */
   watch(workerId: string, signals: WorkerSignals): () => void;
 }

@@ -158,7 +158,18 @@ export class WorkerLoop {
     } finally {
       this.pumping = false;
     }
-    if (this.draining && this.idle()) this.drained?.();
+    if (this.draining && this.idle()) this.finishDrain();
+  }
+
+  /** Drained: leave the cluster (so it does not list a worker that went quiet), then resolve drain(). */
+  private finishDrain(): void {
+    const resolve = this.drained;
+    if (!resolve) return;
+    this.drained = undefined;
+    this.link.leave(this.options.workerId).then(resolve, (err: unknown) => {
+      this.log.warn({ err }, 'could not leave the cluster after draining; it will show this worker Stopped');
+      resolve();
+    });
   }
 
   private idle(): boolean {
@@ -173,7 +184,7 @@ export class WorkerLoop {
     this.draining = true;
     return new Promise((resolve) => {
       this.drained = resolve;
-      if (this.idle()) resolve();
+      if (this.idle()) this.finishDrain();
       else this.kick();
     });
   }

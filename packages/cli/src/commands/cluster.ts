@@ -30,6 +30,7 @@ interface CreateFlags extends ConnectionFlags {
   resource_type: 'OnDemand' | 'Spot';
   spot_price_limit?: string;
   provider: 'static' | 'local' | 'slurm';
+  max_nodes?: number;
   show_json?: boolean;
 }
 
@@ -165,6 +166,11 @@ export const registerClusterCommands: CommandRegistrar = (program, ctx, exit) =>
     .option('-i, --image <image>', 'image id', 'img-ubuntu')
     .option('-t, --type <type>', 'instance type (bcs it lists them)', 'shoal.local')
     .option('-n, --nodes <n>', 'workers wanted in the group', nodes, 1)
+    .option(
+      '--max_nodes <n>',
+      'elastic: grow with demand up to this many workers, back to --nodes when idle',
+      nodes,
+    )
     .option('-g, --group <name>', 'group name', 'group')
     .option('-d, --description <text>', 'description')
     .option('-u, --user_data <k:v,...>', 'user data')
@@ -194,6 +200,7 @@ export const registerClusterCommands: CommandRegistrar = (program, ctx, exit) =>
       Groups: {
         [flags.group]: {
           DesiredVMCount: flags.nodes,
+          ...(flags.max_nodes ? { MaxVMCount: flags.max_nodes } : {}),
           InstanceType: flags.type,
           ResourceType: flags.resource_type,
           ...(limit !== undefined ? { SpotStrategy: 'SpotWithPriceLimit', SpotPriceLimit: limit } : {}),

@@ -29,6 +29,7 @@ interface ServerFlags {
   quotas?: string;
   autoClusters?: 'off' | 'local' | 'slurm';
   autoClusterMaxVms?: number;
+  elasticIdleSeconds?: number;
   slurmBinDir?: string;
   slurmPartition?: string;
   slurmWorkDir?: string;
@@ -112,6 +113,11 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
       'workers of one AutoCluster at most (default 4)',
       checked((t) => wholeNumber(t, 1, 1000)),
     )
+    .option(
+      '--elastic-idle-seconds <n>',
+      'how long an elastic group stays above its demand before it shrinks (default 60)',
+      checked((t) => wholeNumber(t, 0, 86400)),
+    )
     .option('--slurm-bin-dir <dir>', 'where sbatch, scancel and squeue are (default: on PATH)')
     .option('--slurm-partition <name>', "partition of slurm clusters' arrays (default: Slurm's default)")
     .option(
@@ -148,6 +154,7 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
         allowMounts: flags.allowMount ?? [],
         autoClusters: flags.autoClusters,
         autoClusterMaxVMs: flags.autoClusterMaxVms,
+        ...(flags.elasticIdleSeconds !== undefined ? { elasticIdleMs: flags.elasticIdleSeconds * 1000 } : {}),
         slurmBinDir: flags.slurmBinDir,
         slurmPartition: flags.slurmPartition,
         slurmWorkDir: flags.slurmWorkDir,

@@ -385,6 +385,8 @@ export interface Store {
    * changes and `busyJobId` names the job of such a task.
    */
   deleteCluster(id: string): Promise<{ deleted: boolean; busyJobId?: string }>;
+  /** Instances a cluster is asked for now: queued on it, and running on its workers. */
+  clusterDemand(clusterId: string): Promise<number>;
   /** Runnable tasks waiting for an AutoCluster (on AUTO_CLUSTER_PENDING), oldest first. */
   listAutoClusterCandidates(limit: number): Promise<AutoClusterCandidate[]>;
   /** Moves every task (and its queued instances) of one cluster to another; returns how many tasks. */

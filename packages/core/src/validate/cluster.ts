@@ -33,7 +33,16 @@ function autoCluster(obj: JsonObject, path: string): AutoClusterSpec {
   const imageId = optionalString(get(obj, 'ImageId'), `${path}.ImageId`);
   const ecsImageId = optionalString(get(obj, 'ECSImageId'), `${path}.ECSImageId`);
   const instanceType = optionalString(get(obj, 'InstanceType'), `${path}.InstanceType`);
-  if (imageId === '' && ecsImageId === '') {
+  // AttachCluster (seed 002): AutoCluster.ClusterId names an existing cluster the task joins, whose own
+  // image and instance types then apply.
+  const attachTo = optionalString(get(obj, 'ClusterId'), `${path}.ClusterId`);
+  if (attachTo !== '' && !CLUSTER_ID.test(attachTo))
+    throw invalidJob(
+      `${path}.ClusterId`,
+      attachTo,
+      "must be a cluster id like cls-... (letters, digits, '_', '-')",
+    );
+  if (imageId === '' && ecsImageId === '' && attachTo === '') {
     const detail = 'An AutoCluster needs ImageId (e.g. img-ubuntu) or ECSImageId, and usually InstanceType.';
     if (isAbsent(get(obj, 'ImageId')) && isAbsent(get(obj, 'ECSImageId')))
       throw missingParameter(`${path}.ImageId`, detail);
@@ -50,7 +59,15 @@ function autoCluster(obj: JsonObject, path: string): AutoClusterSpec {
   const reserveOnFail = readBool(get(obj, 'ReserveOnFail'), `${path}.ReserveOnFail`, false);
   const userData = stringMap(get(obj, 'UserData'), `${path}.UserData`);
   optionalObject(get(obj, 'Configs'), `${path}.Configs`);
-  return { imageId, ecsImageId, instanceType, resourceType, reserveOnFail, userData };
+  return {
+    imageId,
+    ecsImageId,
+    instanceType,
+    resourceType,
+    reserveOnFail,
+    userData,
+    ...(attachTo ? { clusterId: attachTo } : {}),
+  };
 }
 
 /** Reads ClusterId / AutoCluster of the task at `taskPath`. */

@@ -128,6 +128,14 @@ export class WorkerGateway {
     return { leaseMs: this.options.leaseMs, requeued };
   }
 
+  /** A worker leaves its cluster: anything it still held runs again elsewhere, and its row goes. */
+  async leave(workerId: string): Promise<void> {
+    const requeued = await this.store.releaseWorkerAttempts(workerId, this.clock.nowUs());
+    await this.store.deleteWorker(workerId);
+    this.workerTypes.delete(workerId);
+    if (requeued.length) this.notifyWork();
+  }
+
   /** Records ended attempts, then claims up to `want` new ones. */
   async exchange(workerId: string, results: readonly AttemptResult[], want: number): Promise<Assignment[]> {
     const now = this.clock.nowUs();

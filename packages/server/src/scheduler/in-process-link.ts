@@ -7,6 +7,7 @@ export function inProcessLink(gateway: WorkerGateway): WorkerLink {
     register: (worker) => gateway.register(worker),
     exchange: (workerId, results, want) => gateway.exchange(workerId, results, want),
     heartbeat: (workerId, held) => gateway.heartbeat(workerId, held),
+    leave: (workerId) => gateway.leave(workerId),
     watch(_workerId, signals) {
       gateway.signals.on('work', signals.work);
       gateway.signals.on('cancel', signals.cancel);

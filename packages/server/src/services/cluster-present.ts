@@ -53,6 +53,7 @@ export function presentCluster(
       SpotStrategy: g.spotStrategy,
       SpotPriceLimit: g.spotPriceLimit,
       Disks: {},
+      ...(g.maxVMCount ? { MinVMCount: g.minVMCount ?? 0, MaxVMCount: g.maxVMCount } : {}),
     };
   }
   return {

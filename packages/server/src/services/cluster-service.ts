@@ -252,13 +252,14 @@ export class ClusterService {
    */
   async checkJob(caller: Caller, spec: JobSpec): Promise<void> {
     for (const task of spec.tasks) {
-      if (!task.clusterId) continue;
-      const field = `DAG.Tasks.${task.name}.ClusterId`;
-      const cluster = await this.store.getCluster(task.clusterId);
+      const attach = task.autoCluster?.clusterId;
+      const id = task.clusterId || attach;
+      if (!id) continue;
+      const field = `DAG.Tasks.${task.name}.${task.clusterId ? 'ClusterId' : 'AutoCluster.ClusterId'}`;
+      const cluster = await this.store.getCluster(id);
       if (!cluster || !this.mayUse(caller, cluster))
-        throw invalidJob(field, task.clusterId, 'must be one of your clusters (GET /clusters) or cls-local');
-      if (cluster.state !== 'Active')
-        throw invalidJob(field, task.clusterId, `names a cluster that is ${cluster.state}`);
+        throw invalidJob(field, id, 'must be one of your clusters (GET /clusters) or cls-local');
+      if (cluster.state !== 'Active') throw invalidJob(field, id, `names a cluster that is ${cluster.state}`);
     }
   }
 

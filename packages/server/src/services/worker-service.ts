@@ -96,6 +96,12 @@ export class WorkerService {
     return { Cancel: reply.cancel, Drain: reply.drain };
   }
 
+  async leave(caller: WorkerCaller, clusterId: string, workerId: string): Promise<void> {
+    await this.worker(caller, clusterId, workerId);
+    await this.gateway.leave(workerId);
+    this.held.delete(workerId);
+  }
+
   /** The attempt the worker holds of one instance (what a Slurm array element runs), or 404. */
   async heldAssignment(
     caller: WorkerCaller,

@@ -209,3 +209,14 @@ export async function listWorkerTokens(db: SqlDriver, clusterId: string): Promis
 export async function deleteWorkerToken(db: SqlDriver, id: string): Promise<boolean> {
   return (await db.run('DELETE FROM worker_tokens WHERE id = ?', [id])) > 0;
 }
+
+export async function clusterDemand(db: SqlDriver, clusterId: string): Promise<number> {
+  const queued = await queryOne(db, 'SELECT COUNT(*) AS n FROM queue WHERE cluster_id = ?', [clusterId]);
+  const running = await queryOne(
+    db,
+    `SELECT COUNT(*) AS n FROM instances i JOIN workers w ON w.id = i.worker_id
+     WHERE w.cluster_id = ? AND i.state = 'Running'`,
+    [clusterId],
+  );
+  return Number(queued?.n ?? 0) + Number(running?.n ?? 0);
+}

@@ -66,7 +66,7 @@ export async function createJob(
           order++,
           task.instanceCount,
           task.maxRetryCount,
-          task.clusterId || job.unnamedClusterId || DEFAULT_CLUSTER_ID,
+          task.clusterId || task.autoCluster?.clusterId || job.unnamedClusterId || DEFAULT_CLUSTER_ID,
           JSON.stringify(task),
           JSON.stringify(preds),
           preds.length,

@@ -241,6 +241,10 @@ export class SqlStore implements Store {
   deleteWorker(id: string): Promise<boolean> {
     return clusters.deleteWorker(this.db, id);
   }
+  clusterDemand(clusterId: string) {
+    return clusters.clusterDemand(this.db, clusterId);
+  }
+
   listAutoClusterCandidates(limit: number) {
     return autoClusters.listAutoClusterCandidates(this.db, this.specs, limit);
   }

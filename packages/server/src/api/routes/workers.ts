@@ -40,6 +40,12 @@ export function registerWorkerRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return workers.exchange(workerOf(request), clusterId, workerId, await body(request));
   });
 
+  app.delete(BASE, async (request) => {
+    const { clusterId, workerId } = params(request);
+    await workers.leave(workerOf(request), clusterId, workerId);
+    return '';
+  });
+
   app.post(`${BASE}/heartbeat`, async (request) => {
     const { clusterId, workerId } = params(request);
     return workers.heartbeat(workerOf(request), clusterId, workerId, await body(request));
