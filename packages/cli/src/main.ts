@@ -15,7 +15,6 @@ import { registerClusterCommands } from './commands/cluster.js';
 import { registerAgentCommands } from './commands/agent.js';
 import { registerManageCommands } from './commands/manage.js';
 import { registerOssCommands } from './commands/oss.js';
-import { registerUnavailableCommands } from './commands/unavailable.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerJobCommand } from './commands/job.js';
 import { registerLogCommand } from './commands/log.js';
@@ -78,7 +77,6 @@ export function createProgram(ctx: CliContext, exit: ExitState): Command {
     registerImageCommands,
     registerClusterCommands,
     registerAgentCommands,
-    registerUnavailableCommands,
     registerOssCommands,
     registerAdminCommands,
     registerCompletionCommand,

@@ -115,4 +115,15 @@ export class ClusterClient extends ObjectClient {
       path: resourcePath('clusters', clusterId, 'groups', group, 'instances', instanceId),
     });
   }
+
+  /**
+   * Recreates a worker: what it runs is cut off and runs again, without using a retry.
+   * @example await client.recreateClusterInstance(id, 'group', 'i-…')
+   */
+  recreateClusterInstance(clusterId: string, group: string, instanceId: string): Promise<void> {
+    return this.send({
+      method: 'POST',
+      path: `${resourcePath('clusters', clusterId, 'groups', group, 'instances', instanceId)}/recreate`,
+    });
+  }
 }

@@ -139,6 +139,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     catalog,
     embeddedWorkers: options.slots > 0 ? 1 : 0,
     quotas,
+    notifyWork: () => gateway.notifyWork(),
   });
   await clusters.ensureDefaultCluster();
   const jobs = new JobService(

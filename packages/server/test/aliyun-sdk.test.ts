@@ -223,6 +223,12 @@ test('aliyun-sdk creates, lists, reads, resizes and deletes a cluster, and lists
     InstanceId: vms.data.Items[0].Id,
   });
   assert.equal(vm.data.State, 'Running');
+  // Recreating the embedded worker while it runs nothing: accepted, and it keeps running.
+  await call('recreateClusterInstance', {
+    ClusterId: 'cls-local',
+    GroupName: 'group',
+    InstanceId: vms.data.Items[0].Id,
+  });
 
   await call('deleteCluster', { ClusterId: id });
   await assert.rejects(call('getCluster', { ClusterId: id }), (err: AlyError) => {

@@ -1,6 +1,6 @@
 /**
  * Clusters (bcs `cluster` / `c`, `create_cluster` / `cc`, `update_cluster` / `uc`, `delete_cluster` /
- * `dc`, `delete_cluster_instance` / `dci`): the default cluster `cls-local` and your own, their groups
+ * `dc`, `delete_cluster_instance` / `dci`, `recreate_cluster_instance` / `rci`): the default cluster `cls-local` and your own, their groups
  * and their workers.
  */
 import type { WireCluster, WireClusterInstance } from '@shoal/core';
@@ -322,6 +322,27 @@ export const registerClusterCommands: CommandRegistrar = (program, ctx, exit) =>
       const { client } = await openSession(flags, ctx);
       await client.deleteClusterInstance(id, group, vm);
       ctx.stdout.write(`Worker ${vm} is leaving ${id}\n`);
+      exit.code = 0;
+    },
+  );
+
+  const recreateVm = program
+    .command('recreate_cluster_instance')
+    .alias('rci')
+    .description('recreate a worker: what it runs is cut off and runs again, without using a retry')
+    .argument('<clusterId>', 'cluster id')
+    .argument('<group>', 'group')
+    .argument('<instanceId>', 'worker id (i-...)')
+    .option('-y, --yes', 'do not ask for confirmation');
+  withConnectionOptions(recreateVm).action(
+    async (id: string, group: string, vm: string, flags: ConnectionFlags & { yes?: boolean }) => {
+      if (!(await confirmed(ctx, `Recreate worker ${vm} of ${id}/${group}`, flags.yes))) {
+        exit.code = 1;
+        return;
+      }
+      const { client } = await openSession(flags, ctx);
+      await client.recreateClusterInstance(id, group, vm);
+      ctx.stdout.write(`Worker ${vm} recreated: what it ran runs again\n`);
       exit.code = 0;
     },
   );

@@ -272,7 +272,7 @@ export interface Store {
    * Ends every Running attempt of a worker as Lost (the worker restarted or vanished) and re-queues the
    * instances without consuming a retry. Returns the attempt ids.
    */
-  releaseWorkerAttempts(workerId: string, nowUs: number): Promise<string[]>;
+  releaseWorkerAttempts(workerId: string, nowUs: number, reason?: string): Promise<string[]>;
   /**
    * The same for some of a worker's attempts (their machine failed or was taken away under them): each
    * named attempt the worker still runs ends as Lost with `reason`, and its instance is re-queued without

@@ -50,6 +50,8 @@ export interface ClusterServiceOptions {
   /** Workers of the default cluster this server runs itself (its embedded worker: 0 or 1). */
   readonly embeddedWorkers: number;
   readonly quotas: QuotaService;
+  /** Instances were re-queued: workers should look for work. */
+  readonly notifyWork: () => void;
 }
 
 export class ClusterService {
@@ -207,6 +209,26 @@ export class ClusterService {
     const worker = await this.workerOf(cluster, group, workerId);
     if (worker.heartbeatAtUs < this.liveSinceUs()) await this.store.deleteWorker(worker.id);
     else await this.store.setWorkerState(worker.id, 'Deleting');
+    // A Spot worker is taken away, not drained: what it runs is cut off now and runs again elsewhere.
+    if (cluster.groups[group]?.resourceType === 'Spot')
+      await this.cutOff(worker.id, `Spot worker ${worker.id} was reclaimed`);
+  }
+
+  /**
+   * Recreates a worker (spec row 21): what it runs is cut off and runs again, without using a retry;
+   * the worker stays and takes work again with nothing of before (the attempts' directories and
+   * sandboxes are per attempt).
+   */
+  async recreateInstance(caller: Caller, id: string, group: string, workerId: string): Promise<void> {
+    const cluster = await this.changeable(caller, id, 'recreate an instance of');
+    const worker = await this.workerOf(cluster, group, workerId);
+    await this.cutOff(worker.id, `worker ${worker.id} was recreated`);
+  }
+
+  private async cutOff(workerId: string, reason: string): Promise<void> {
+    const requeued = await this.store.releaseWorkerAttempts(workerId, this.clock.nowUs(), reason);
+    // The worker learns at its next heartbeat that they are no longer its own, and kills them.
+    if (requeued.length) this.options.notifyWork();
   }
 
   /**

@@ -280,12 +280,17 @@ async function requeueCutOff(tx: SqlDriver, rows: Row[], nowUs: number, reason: 
 const CUT_OFF_COLUMNS = `i.job_id, i.task_name, i.instance_id, i.attempt_count, t.max_retry_count
   FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name`;
 
-export function releaseWorkerAttempts(db: SqlDriver, workerId: string, nowUs: number): Promise<string[]> {
+export function releaseWorkerAttempts(
+  db: SqlDriver,
+  workerId: string,
+  nowUs: number,
+  reason = `worker ${workerId} restarted while the attempt ran`,
+): Promise<string[]> {
   return db.transaction(async (tx) => {
     const rows = await tx.query(`SELECT ${CUT_OFF_COLUMNS} WHERE i.worker_id = ? AND i.state = 'Running'`, [
       workerId,
     ]);
-    return requeueCutOff(tx, rows, nowUs, `worker ${workerId} restarted while the attempt ran`);
+    return requeueCutOff(tx, rows, nowUs, reason);
   });
 }
 

@@ -113,8 +113,8 @@ export class SqlStore implements Store {
   registerWorker(worker: Omit<WorkerRecord, 'registeredAtUs' | 'heartbeatAtUs' | 'state'>, nowUs: number) {
     return scheduling.registerWorker(this.db, worker, nowUs);
   }
-  releaseWorkerAttempts(workerId: string, nowUs: number) {
-    return scheduling.releaseWorkerAttempts(this.db, workerId, nowUs);
+  releaseWorkerAttempts(workerId: string, nowUs: number, reason?: string) {
+    return scheduling.releaseWorkerAttempts(this.db, workerId, nowUs, reason);
   }
 
   releaseAttempts(workerId: string, attemptIds: readonly string[], nowUs: number, reason: string) {

@@ -84,4 +84,14 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       return reply.status(200).send('');
     },
   );
+
+  // Spec row 21; 201 like the other actions (stop, start).
+  app.post<{ Params: VmParams }>(
+    '/clusters/:clusterId/groups/:group/instances/:vm/recreate',
+    async (request, reply) => {
+      const { clusterId, group, vm } = request.params;
+      await ctx.clusters.recreateInstance(callerOf(request), clusterId, group, vm);
+      return reply.status(201).send('');
+    },
+  );
 }
