@@ -23,6 +23,11 @@ export interface TaskSpec {
   /** Per-attempt wall-clock limit in seconds (wire `Timeout`), at least 1. */
   readonly timeoutSec: number;
   readonly maxRetryCount: number;
+  /**
+   * Shoal addition (Slurm's `%N`): at most this many of the task's instances run at once; absent = no
+   * cap beyond the workers'.
+   */
+  readonly maxRunningInstances?: number;
   /** Set when the task runs on an existing cluster; '' otherwise. */
   readonly clusterId: string;
   /** Set when the task runs on a cluster created for it; null otherwise. */

@@ -16,6 +16,8 @@ export interface Quotas {
   readonly tasksPerJob: number;
   /** Instances of one job, all its tasks together. */
   readonly instancesPerJob: number;
+  /** Instances running at once, all the user's jobs together; Infinity (the default) = no limit. */
+  readonly runningInstances: number;
 }
 
 export interface QuotaConfig {
@@ -29,10 +31,17 @@ export const QUOTA_FIELDS: Readonly<Record<keyof Quotas, string>> = {
   jobs: 'Jobs',
   tasksPerJob: 'TasksPerJob',
   instancesPerJob: 'InstancesPerJob',
+  runningInstances: 'RunningInstances',
 };
 
 export function defaultQuotas(maxInstancesPerJob: number): Quotas {
-  return { clusters: 100, jobs: 10_000, tasksPerJob: 1000, instancesPerJob: maxInstancesPerJob };
+  return {
+    clusters: 100,
+    jobs: 10_000,
+    tasksPerJob: 1000,
+    instancesPerJob: maxInstancesPerJob,
+    runningInstances: Infinity,
+  };
 }
 
 function readEntry(raw: unknown, at: string): Partial<Quotas> {

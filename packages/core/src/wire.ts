@@ -122,7 +122,14 @@ export interface WireQuota {
   AvailableClusterResourceType: string[];
   AvailableSpotInstanceType: string[];
   /** Shoal addition: the caller's quotas (core/quotas.ts) and their use. */
-  Limits?: { Clusters: number; Jobs: number; TasksPerJob: number; InstancesPerJob: number };
+  Limits?: {
+    Clusters: number;
+    Jobs: number;
+    TasksPerJob: number;
+    InstancesPerJob: number;
+    /** null = no limit. */
+    RunningInstances: number | null;
+  };
   Usage?: { Clusters: number; Jobs: number };
 }
 

@@ -123,7 +123,10 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     await refuseUnsandboxedUsers(store, options.allowUnsandboxedUsers);
   }
   const logs = new LogFiles(join(options.dataDir, 'logs'));
+  const quotas = new QuotaService(store, quotaConfig(options));
+  await quotas.readNames();
   const gateway = new WorkerGateway(store, clock, {
+    limits: quotas,
     leaseMs: options.leaseMs,
     region: options.region,
     ossHost: `${options.host}:${options.port}`,
@@ -133,7 +136,6 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   let dockerWorkers = false; // the local worker's engine answered (remote workers come later)
   const images = new ImageService(store, clock, objects, () => dockerWorkers);
   const workerTokens = new WorkerTokens(store);
-  const quotas = new QuotaService(store, quotaConfig(options));
   const clusters = new ClusterService(store, clock, images, workerTokens, {
     leaseMs: options.leaseMs,
     catalog,

@@ -17,12 +17,12 @@ before(async () => {
   writeFileSync(
     file,
     JSON.stringify({
-      Default: { Clusters: 0, Jobs: 2, TasksPerJob: 2, InstancesPerJob: 10 },
+      Default: { Clusters: 0, Jobs: 2, TasksPerJob: 2, InstancesPerJob: 10, RunningInstances: 1 },
       // A user's entry overrides the default field by field.
       Users: { admin: { Clusters: 1 } },
     }),
   );
-  shoal = await startTestShoal({ quotasFile: file, sandbox: 'off', slots: 1 }, join(dir, 'data'));
+  shoal = await startTestShoal({ quotasFile: file, sandbox: 'off', slots: 2 }, join(dir, 'data'));
 });
 
 after(async () => {
@@ -41,7 +41,13 @@ async function refused(body: unknown, path: string, pattern: RegExp): Promise<vo
 
 test('quotas are enforced at submit and cluster creation, and shown with their use', async () => {
   let quota = (await shoal.api('GET', '/quotas')).json;
-  assert.deepEqual(quota.Limits, { Clusters: 1, Jobs: 2, TasksPerJob: 2, InstancesPerJob: 10 });
+  assert.deepEqual(quota.Limits, {
+    Clusters: 1,
+    Jobs: 2,
+    TasksPerJob: 2,
+    InstancesPerJob: 10,
+    RunningInstances: 1,
+  });
   assert.deepEqual(quota.Usage, { Clusters: 0, Jobs: 0 });
   assert.deepEqual(quota.AvailableClusterInstanceType, ['shoal.local']);
 
@@ -76,9 +82,10 @@ test('quotas are enforced at submit and cluster creation, and shown with their u
 
   quota = (await shoal.api('GET', '/quotas')).json;
   assert.deepEqual(quota.Usage, { Clusters: 1, Jobs: 2 });
-  // An ended job frees its place.
+  // An ended job frees its place, and its running slot: the second job starts.
   assert.ok((await shoal.api('POST', `/jobs/${running[0]}/stop`)).status < 300);
   await shoal.waitForJob(running[0]!, ['Stopped']);
+  await shoal.waitForJob(running[1]!, ['Running']);
   assert.equal((await shoal.api('POST', '/jobs', simpleJob('true'))).status, 201);
   assert.ok((await shoal.api('POST', `/jobs/${running[1]}/stop`)).status < 300);
 });

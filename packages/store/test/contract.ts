@@ -335,6 +335,46 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store.close();
     });
 
+    it('leaves queued what a task cap or an owner quota does not admit, and claims past it', async () => {
+      const store = await open();
+      const capped = await submit(store, singleTaskSpec('cap', { instanceCount: 5, maxRunningInstances: 2 }));
+      const behind = await submit(store, singleTaskSpec('behind', { instanceCount: 2 }));
+      let claimed = await store.claimAttempts('w1', 10, 10, 10 + LEASE);
+      // Two of the capped task, then past its three others to the job behind it.
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [capped, capped, behind, behind],
+      );
+      assert.equal((await store.claimAttempts('w1', 10, 11, 11 + LEASE)).length, 0);
+      await store.finishAttempts('w1', [ok(claimed[0]!.attemptId)], 12);
+      claimed = await store.claimAttempts('w1', 10, 13, 13 + LEASE);
+      assert.deepEqual(
+        claimed.map((c) => [c.jobId, c.instanceId]),
+        [[capped, 2]],
+      );
+      // An owner at their running quota gets nothing more; others' work is claimed past theirs.
+      const mine = await submit(store, singleTaskSpec('mine', { instanceCount: 3 }));
+      await store.createJob(
+        {
+          id: 'job-other',
+          ownerId: 2,
+          spec: singleTaskSpec('other'),
+          descriptionJson: '{}',
+          idempotentToken: null,
+        },
+        14,
+      );
+      const limits = { runningPerOwner: (owner: number) => (owner === 1 ? 4 : undefined) };
+      claimed = await store.claimAttempts('w1', 10, 15, 15 + LEASE, limits);
+      // Owner 1 runs 2 (capped) + 2 (behind) already... and is at 4: only owner 2's instance is claimed.
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        ['job-other'],
+      );
+      assert.equal((await store.getTask(mine, 'task'))?.counts.waiting, 3);
+      await store.close();
+    });
+
     it('deletes only settled jobs', async () => {
       const store = await open();
       const id = await submit(store, singleTaskSpec('d'));

@@ -219,6 +219,12 @@ export interface ListWorkersQuery {
   readonly limit: number;
 }
 
+/** What a claim must respect beyond the queue's order (the owners' quotas). */
+export interface ClaimLimits {
+  /** The most instances an owner may have running at once; undefined = no limit. */
+  runningPerOwner(ownerId: number): number | undefined;
+}
+
 /** A task waiting for a cluster of its own. */
 export interface AutoClusterCandidate {
   readonly jobId: string;
@@ -284,12 +290,16 @@ export interface Store {
     nowUs: number,
     reason: string,
   ): Promise<string[]>;
-  /** Claims up to `max` queued instances for a worker, highest priority first, FIFO among equals. */
+  /**
+   * Claims up to `max` queued instances for a worker, highest priority first, FIFO among equals, leaving
+   * queued those of a task at its MaxRunningInstances and of an owner at `limits`' running quota.
+   */
   claimAttempts(
     workerId: string,
     max: number,
     nowUs: number,
     leaseUntilUs: number,
+    limits?: ClaimLimits,
   ): Promise<ClaimedAttempt[]>;
   /** finishAttempts then claimAttempts in one transaction: the worker's usual round. */
   exchangeAttempts(
@@ -298,6 +308,7 @@ export interface Store {
     max: number,
     nowUs: number,
     leaseUntilUs: number,
+    limits?: ClaimLimits,
   ): Promise<ClaimedAttempt[]>;
   /** Records ended attempts; stale reports (attempt no longer current) are kept in history only. */
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number): Promise<void>;

@@ -292,3 +292,29 @@ test('a task must be an object', () => {
     '"python count.py"',
   );
 });
+
+test('MaxRunningInstances (Shoal addition): integer 0..100000, 0 or absent = no cap', () => {
+  assert.equal(countTask(taskWith('count', 'MaxRunningInstances', undefined)).maxRunningInstances, undefined);
+  assert.equal(countTask(taskWith('count', 'MaxRunningInstances', 0)).maxRunningInstances, undefined);
+  assert.equal(countTask(taskWith('count', 'MaxRunningInstances', '8')).maxRunningInstances, 8);
+  rejects(
+    taskWith('count', 'MaxRunningInstances', -1),
+    'DAG.Tasks.count.MaxRunningInstances',
+    'must be an integer from 0 to 100000',
+    '-1',
+  );
+});
+
+test('AttachCluster: AutoCluster.ClusterId needs no ImageId, and must look like a cluster id', () => {
+  const attach = (id: string) =>
+    jobWith(['DAG', 'Tasks', 'count', 'ClusterId'], '', taskWith('count', 'AutoCluster', { ClusterId: id }));
+  const attached = countTask(attach('cls-farm'));
+  assert.equal(attached.autoCluster?.clusterId, 'cls-farm');
+  assert.equal(attached.clusterId, '');
+  rejects(
+    attach('farm'),
+    'DAG.Tasks.count.AutoCluster.ClusterId',
+    "must be a cluster id like cls-... (letters, digits, '_', '-')",
+    '"farm"',
+  );
+});

@@ -111,6 +111,12 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     max: LIMITS.maxRetryCount,
     fallback: JOB_DEFAULTS.maxRetryCount,
   });
+  // Shoal addition; 0 (the default) = no cap of its own.
+  const maxRunningInstances = readInt(get(task, 'MaxRunningInstances'), `${taskPath}.MaxRunningInstances`, {
+    min: 0,
+    max: LIMITS.maxInstanceCount,
+    fallback: 0,
+  });
   const cluster = readCluster(task, taskPath);
   const command = readParameters(task, taskPath);
   const mappings = readMappings(
@@ -140,6 +146,7 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     instanceCount,
     timeoutSec,
     maxRetryCount,
+    ...(maxRunningInstances ? { maxRunningInstances } : {}),
     ...cluster,
     ...command,
     ...mappings,

@@ -8,6 +8,7 @@ import type {
   Assignment,
   AttemptResult,
   ClaimedAttempt,
+  ClaimLimits,
   Clock,
   HeldInstance,
   InstanceTypeSpec,
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   readonly ossHost: string;
   /** The instance types on offer; `shoal.local` among them. */
   readonly catalog: readonly InstanceTypeSpec[];
+  /** The owners' quotas claims respect (running instances). */
+  readonly limits?: ClaimLimits;
 }
 
 export interface WorkerRegistration {
@@ -149,6 +152,7 @@ export class WorkerGateway {
       want,
       now,
       now + this.options.leaseMs * 1000,
+      this.options.limits,
     );
     if (claimed.length === 0) return [];
     const workerType = await this.workerInstanceType(workerId);

@@ -2,7 +2,7 @@
  * Quotas, enforced in one place: every job, cluster and AutoCluster a user asks for is checked here
  * before anything is written (core/quotas.ts says what they are and how the admin sets them).
  */
-import type { JobSpec, QuotaConfig, Quotas, Store } from '@shoal/core';
+import type { ClaimLimits, JobSpec, QuotaConfig, Quotas, Store } from '@shoal/core';
 import { QUOTA_FIELDS, quotasOf, ShoalError } from '@shoal/core';
 import type { Caller } from './caller.js';
 
@@ -18,11 +18,56 @@ function exceeded(field: keyof Quotas, limit: number, what: string, hint: string
   );
 }
 
-export class QuotaService {
+/** How often the user names behind owner ids are read again (for quotas applied by owner id). */
+const NAMES_TTL_MS = 5_000;
+
+export class QuotaService implements ClaimLimits {
+  private names = new Map<number, string>();
+  private namesAt = 0;
+  private reading: Promise<void> | undefined;
+  /** Whether any running-instances limit is set at all: without one, claims pay nothing for it. */
+  private readonly runningLimited: boolean;
+
   constructor(
     private readonly store: Store,
     private readonly config: QuotaConfig,
-  ) {}
+  ) {
+    this.runningLimited =
+      Number.isFinite(config.defaults.runningInstances) ||
+      Object.values(config.users).some((u) => u.runningInstances !== undefined);
+  }
+
+  /**
+   * The running-instances limit of an owner, for the scheduler's claims (synchronous: it runs inside
+   * the claim's transaction). Names are cached; a user made a moment ago gets the default until the
+   * next read.
+   */
+  runningPerOwner(ownerId: number): number | undefined {
+    if (!this.runningLimited) return undefined;
+    if (Date.now() - this.namesAt > NAMES_TTL_MS) void this.readNames();
+    const limit = quotasOf(this.config, this.names.get(ownerId) ?? '').runningInstances;
+    return Number.isFinite(limit) ? limit : undefined;
+  }
+
+  /** Reads the user names now (the server does once at start). */
+  readNames(): Promise<void> {
+    this.reading ??= (async () => {
+      try {
+        const names = new Map<number, string>();
+        let marker: string | undefined;
+        do {
+          const page = await this.store.listUsers({ limit: 1000, ...(marker ? { marker } : {}) });
+          for (const u of page.items) names.set(u.ownerId, u.name);
+          marker = page.nextMarker || undefined;
+        } while (marker);
+        this.names = names;
+        this.namesAt = Date.now();
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
 
   limitsOf(caller: Pick<Caller, 'name'>): Quotas {
     return quotasOf(this.config, caller.name);

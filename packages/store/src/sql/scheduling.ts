@@ -2,15 +2,125 @@
  * The worker side of the store: claiming queued instances under a lease, recording ended attempts,
  * renewing leases, and re-queuing work cut off by a lost worker.
  */
-import type { AttemptResult, ClaimedAttempt, HeldInstance, WorkerRecord } from '@shoal/core';
+import type {
+  AttemptResult,
+  ClaimedAttempt,
+  ClaimLimits,
+  HeldInstance,
+  TaskSpec,
+  WorkerRecord,
+} from '@shoal/core';
 import { judgeAttempt } from '@shoal/core';
-import type { Row, SqlDriver } from '../driver.js';
+import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
 import { attemptIdOf, parseAttemptId } from './mappers.js';
 import type { JobContext } from './progress.js';
 import { adjustTask, enqueueInstance, haltJob, loadJobContext } from './progress.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
+
+/**
+ * Which queued instances a claim may take, in queue order: those of a task below its
+ * MaxRunningInstances, and of an owner below their running-instances quota. Capped ones stay queued.
+ */
+class Admission {
+  private readonly taskRunning = new Map<string, number>();
+  private readonly ownerRunning = new Map<number, number>();
+  private readonly jobOwners = new Map<string, number>();
+  readonly cappedTasks = new Map<string, { jobId: string; taskName: string }>();
+  readonly cappedOwners = new Set<number>();
+
+  constructor(
+    private readonly tx: SqlDriver,
+    private readonly specs: TaskSpecCache,
+    private readonly limits: ClaimLimits | undefined,
+  ) {}
+
+  async spec(jobId: string, taskName: string): Promise<TaskSpec> {
+    const cached = this.specs.get(jobId, taskName);
+    if (cached) return cached;
+    const row = await queryOne(
+      this.tx,
+      'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?',
+      [jobId, taskName],
+    );
+    return this.specs.fromRow(row!);
+  }
+
+  async ownerOf(jobId: string): Promise<number> {
+    let owner = this.jobOwners.get(jobId);
+    if (owner === undefined) {
+      const job = await queryOne(this.tx, 'SELECT owner_id FROM jobs WHERE id = ?', [jobId]);
+      owner = Number(job?.owner_id ?? 0);
+      this.jobOwners.set(jobId, owner);
+    }
+    return owner;
+  }
+
+  /** Whether one more instance of the task may start; counts it if so. */
+  async admit(jobId: string, taskName: string): Promise<boolean> {
+    const cap = (await this.spec(jobId, taskName)).maxRunningInstances ?? 0;
+    const key = `${jobId}\u0000${taskName}`;
+    if (cap > 0) {
+      let running = this.taskRunning.get(key);
+      if (running === undefined) {
+        const row = await queryOne(this.tx, 'SELECT running_count FROM tasks WHERE job_id = ? AND name = ?', [
+          jobId,
+          taskName,
+        ]);
+        running = Number(row?.running_count ?? 0);
+        this.taskRunning.set(key, running);
+      }
+      if (running >= cap) {
+        this.cappedTasks.set(key, { jobId, taskName });
+        return false;
+      }
+      this.taskRunning.set(key, running + 1);
+    }
+    const owner = await this.ownerOf(jobId);
+    const limit = this.limits?.runningPerOwner(owner);
+    if (limit !== undefined) {
+      let running = this.ownerRunning.get(owner);
+      if (running === undefined) {
+        const row = await queryOne(
+          this.tx,
+          `SELECT COALESCE(SUM(t.running_count), 0) AS n FROM tasks t JOIN jobs j ON j.id = t.job_id
+           WHERE j.owner_id = ? AND j.state = 'Running'`,
+          [owner],
+        );
+        running = Number(row?.n ?? 0);
+        this.ownerRunning.set(owner, running);
+      }
+      if (running >= limit) {
+        this.cappedOwners.add(owner);
+        if (cap > 0) this.taskRunning.set(key, this.taskRunning.get(key)! - 1);
+        return false;
+      }
+      this.ownerRunning.set(owner, running + 1);
+    }
+    return true;
+  }
+
+  /** SQL that leaves out what is capped, and its parameters. */
+  exclusions(): { sql: string; params: SqlValue[] } {
+    const parts: string[] = [];
+    const params: SqlValue[] = [];
+    for (const t of this.cappedTasks.values()) {
+      parts.push('NOT (job_id = ? AND task_name = ?)');
+      params.push(t.jobId, t.taskName);
+    }
+    if (this.cappedOwners.size) {
+      parts.push(
+        `job_id NOT IN (SELECT id FROM jobs WHERE owner_id IN (${[...this.cappedOwners].map(() => '?').join(', ')}))`,
+      );
+      params.push(...this.cappedOwners);
+    }
+    return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
+  }
+}
+
+/** Rounds of candidates a claim looks through when caps leave some out. */
+const ADMISSION_ROUNDS = 8;
 
 export async function claimAttempts(
   db: SqlDriver,
@@ -19,6 +129,7 @@ export async function claimAttempts(
   max: number,
   nowUs: number,
   leaseUntilUs: number,
+  limits?: ClaimLimits,
 ): Promise<ClaimedAttempt[]> {
   if (max <= 0) return [];
   return db.transaction(async (tx) => {
@@ -27,13 +138,24 @@ export async function claimAttempts(
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
     const worker = await queryOne(tx, 'SELECT cluster_id, state FROM workers WHERE id = ?', [workerId]);
     if (!worker || worker.state !== 'Running') return [];
-    const rows = await tx.query(
-      `SELECT job_id, task_name, instance_id FROM queue WHERE cluster_id = ?
-       ORDER BY priority DESC, job_seq, task_order, instance_id LIMIT ?${lock}`,
-      [String(worker.cluster_id), max],
-    );
+    const admission = new Admission(tx, specs, limits);
+    const rows: Row[] = [];
+    for (let round = 0; round < ADMISSION_ROUNDS && rows.length < max; round++) {
+      const skippedBefore = admission.cappedTasks.size + admission.cappedOwners.size;
+      const want = max - rows.length;
+      const { sql, params } = admission.exclusions();
+      const batch = await tx.query(
+        `SELECT job_id, task_name, instance_id FROM queue WHERE cluster_id = ?${sql}
+         ORDER BY priority DESC, job_seq, task_order, instance_id LIMIT ?${lock}`,
+        [String(worker.cluster_id), ...params, want],
+      );
+      for (const row of batch)
+        if (await admission.admit(String(row.job_id), String(row.task_name))) rows.push(row);
+      // Look again, past what is capped, only if something was left out of a full batch.
+      const skipped = admission.cappedTasks.size + admission.cappedOwners.size > skippedBefore;
+      if (!skipped || batch.length < want) break;
+    }
     const claimed: ClaimedAttempt[] = [];
-    const owners = new Map<string, number>();
     const perTask = new Map<string, { job: string; task: string; n: number }>();
     for (const row of rows) {
       const jobId = String(row.job_id);
@@ -64,21 +186,8 @@ export async function claimAttempts(
         Attempt: attemptNo,
         WorkerId: workerId,
       });
-      let spec = specs.get(jobId, taskName);
-      if (!spec) {
-        const taskRow = await queryOne(
-          tx,
-          'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?',
-          [jobId, taskName],
-        );
-        spec = specs.fromRow(taskRow!);
-      }
-      let ownerId = owners.get(jobId);
-      if (ownerId === undefined) {
-        const job = await queryOne(tx, 'SELECT owner_id FROM jobs WHERE id = ?', [jobId]);
-        ownerId = Number(job?.owner_id ?? 0);
-        owners.set(jobId, ownerId);
-      }
+      const spec = await admission.spec(jobId, taskName);
+      const ownerId = await admission.ownerOf(jobId);
       claimed.push({
         attemptId: attemptIdOf(jobId, taskName, instanceId, attemptNo),
         ownerId,

@@ -7,6 +7,7 @@ import type {
   AttemptResult,
   ClaimedAttempt,
   ClusterRecord,
+  ClaimLimits,
   EventRecord,
   HeldInstance,
   ImageRecord,
@@ -125,8 +126,9 @@ export class SqlStore implements Store {
     max: number,
     nowUs: number,
     leaseUntilUs: number,
+    limits?: ClaimLimits,
   ): Promise<ClaimedAttempt[]> {
-    return scheduling.claimAttempts(this.db, this.specs, workerId, max, nowUs, leaseUntilUs);
+    return scheduling.claimAttempts(this.db, this.specs, workerId, max, nowUs, leaseUntilUs, limits);
   }
   exchangeAttempts(
     workerId: string,
@@ -134,10 +136,11 @@ export class SqlStore implements Store {
     max: number,
     nowUs: number,
     leaseUntilUs: number,
+    limits?: ClaimLimits,
   ) {
     return this.db.transaction(async (tx) => {
       await scheduling.finishAttempts(tx, workerId, results, nowUs);
-      return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs);
+      return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs, limits);
     });
   }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {

@@ -24,6 +24,7 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
         Jobs: limits.jobs,
         TasksPerJob: limits.tasksPerJob,
         InstancesPerJob: limits.instancesPerJob,
+        RunningInstances: Number.isFinite(limits.runningInstances) ? limits.runningInstances : null,
       },
       Usage: { Clusters: usage.clusters, Jobs: usage.jobs },
     };
