@@ -1,3 +1,4 @@
+import type { TaskSpec } from './job-spec.js';
 /**
  * Instance types: named shapes (CPU, memory, processes) an attempt runs within. A server has a catalog,
  * served by `GET /available` and enforced by the sandbox's cgroups. The built-in type `shoal.local` is one
@@ -88,4 +89,18 @@ export function buildCatalog(
   const byName = new Map<string, InstanceTypeSpec>([[local.name, local]]);
   for (const t of configured) byName.set(t.name, t);
   return [...byName.values()];
+}
+
+/**
+ * What one attempt of a task takes from a worker's machine: its instance type's CPU and memory (its
+ * AutoCluster.InstanceType, shoal.local when none or when the type left the catalog).
+ */
+export function taskDemand(
+  catalog: readonly InstanceTypeSpec[],
+): (task: TaskSpec) => { cpuMillis: number; memoryBytes: number } {
+  const byName = new Map(
+    catalog.map((t) => [t.name, { cpuMillis: Math.round(t.cpuCores * 1000), memoryBytes: t.memoryBytes }]),
+  );
+  const local = byName.get(LOCAL_INSTANCE_TYPE) ?? { cpuMillis: 0, memoryBytes: 0 };
+  return (task) => byName.get(task.autoCluster?.instanceType || LOCAL_INSTANCE_TYPE) ?? local;
 }

@@ -18,6 +18,8 @@ export interface Quotas {
   readonly instancesPerJob: number;
   /** Instances running at once, all the user's jobs together; Infinity (the default) = no limit. */
   readonly runningInstances: number;
+  /** CPU cores their running instances' types take together; Infinity (the default) = no limit. */
+  readonly cpuCores: number;
 }
 
 export interface QuotaConfig {
@@ -32,6 +34,7 @@ export const QUOTA_FIELDS: Readonly<Record<keyof Quotas, string>> = {
   tasksPerJob: 'TasksPerJob',
   instancesPerJob: 'InstancesPerJob',
   runningInstances: 'RunningInstances',
+  cpuCores: 'CpuCores',
 };
 
 export function defaultQuotas(maxInstancesPerJob: number): Quotas {
@@ -41,6 +44,7 @@ export function defaultQuotas(maxInstancesPerJob: number): Quotas {
     tasksPerJob: 1000,
     instancesPerJob: maxInstancesPerJob,
     runningInstances: Infinity,
+    cpuCores: Infinity,
   };
 }
 

@@ -129,6 +129,7 @@ export interface WireQuota {
     InstancesPerJob: number;
     /** null = no limit. */
     RunningInstances: number | null;
+    CpuCores: number | null;
   };
   Usage?: { Clusters: number; Jobs: number };
 }

@@ -15,8 +15,10 @@ import {
   DEFAULT_CLUSTER_ID,
   DEFAULT_GROUP_NAME,
   defaultQuotas,
+  LOCAL_INSTANCE_TYPE,
   parseInstanceTypes,
   parseQuotaConfig,
+  taskDemand,
   slotShare,
   systemClock,
 } from '@shoal/core';
@@ -125,8 +127,13 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const logs = new LogFiles(join(options.dataDir, 'logs'));
   const quotas = new QuotaService(store, quotaConfig(options));
   await quotas.readNames();
+  const demandOf = taskDemand(catalog);
   const gateway = new WorkerGateway(store, clock, {
-    limits: quotas,
+    limits: {
+      runningPerOwner: (owner) => quotas.runningPerOwner(owner),
+      cpuPerOwner: (owner) => quotas.cpuPerOwner(owner),
+      demandOf,
+    },
     leaseMs: options.leaseMs,
     region: options.region,
     ossHost: `${options.host}:${options.port}`,
@@ -244,6 +251,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   credentials = publishEndpoint(options.dataDir, credentials, url);
 
   let worker: WorkerLoop | undefined;
+  const slot = catalog.find((t) => t.name === LOCAL_INSTANCE_TYPE)!;
   if (runner) {
     const log = logger.child({ component: 'local-worker' });
     worker = new WorkerLoop(inProcessLink(gateway), runner, new LocalAttemptLogs(logs), clock, log, {
@@ -252,6 +260,10 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       groupName: DEFAULT_GROUP_NAME,
       hostname: options.hostname,
       slots: options.slots,
+      // The machine, or more if the operator gave it more slots than it has cores: a slot always fits
+      // one shoal.local attempt, and instance types beyond that share are placed by what they take.
+      cpuMillis: Math.max(availableParallelism() * 1000, Math.round(options.slots * slot.cpuCores * 1000)),
+      memoryBytes: Math.max(totalmem(), options.slots * slot.memoryBytes),
       heartbeatMs: options.heartbeatMs,
       pollMs: options.pollMs,
     });

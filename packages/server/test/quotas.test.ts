@@ -47,6 +47,7 @@ test('quotas are enforced at submit and cluster creation, and shown with their u
     TasksPerJob: 2,
     InstancesPerJob: 10,
     RunningInstances: 1,
+    CpuCores: null,
   });
   assert.deepEqual(quota.Usage, { Clusters: 0, Jobs: 0 });
   assert.deepEqual(quota.AvailableClusterInstanceType, ['shoal.local']);

@@ -3,11 +3,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Store } from '@shoal/core';
+import type { Store, TaskSpec } from '@shoal/core';
 import { DEFAULT_CLUSTER_ID } from '@shoal/core';
 import { accountsContract } from './contract-accounts.js';
 import { clustersContract } from './contract-clusters.js';
-import { failed, jobId, logCountSpec, ok, singleTaskSpec } from './fixtures.js';
+import { failed, jobId, logCountSpec, ok, singleTaskSpec, taskSpec } from './fixtures.js';
 
 export type StoreFactory = () => Promise<Store>;
 /** Two handles on one database (two servers sharing it). */
@@ -372,6 +372,65 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
         ['job-other'],
       );
       assert.equal((await store.getTask(mine, 'task'))?.counts.waiting, 3);
+      await store.close();
+    });
+
+    it('claims only what fits the worker’s machine, in order, and within the owner’s CPU quota', async () => {
+      const store = await open();
+      const cpu: Record<string, number> = { huge: 3000, big: 1500, small: 500 };
+      const limits = {
+        runningPerOwner: () => undefined,
+        demandOf: (task: TaskSpec) => ({ cpuMillis: cpu[task.name]!, memoryBytes: 1 }),
+      };
+      const job = (name: string, n: number) =>
+        submit(store, {
+          ...singleTaskSpec(name),
+          tasks: [taskSpec(name, { instanceCount: n })],
+          predecessors: { [name]: [] },
+        });
+      const huge = await job('huge', 1);
+      const big = await job('big', 2);
+      const small = await job('small', 2);
+      await store.registerWorker(
+        {
+          id: 'wc',
+          clusterId: DEFAULT_CLUSTER_ID,
+          groupName: '',
+          hostname: 'h',
+          slots: 8,
+          cpuMillis: 2000,
+          memoryBytes: 10,
+        },
+        5,
+      );
+      const take = (at: number) => store.claimAttempts('wc', 10, at, at + LEASE, limits);
+      // huge never fits 2 cores: passed over. One big fits; the second does not yet, and nothing passes it.
+      let claimed = await take(10);
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [big],
+      );
+      await store.finishAttempts('wc', [ok(claimed[0]!.attemptId)], 11);
+      claimed = await take(12);
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [big, small],
+      );
+      assert.equal((await store.getTask(huge, 'huge'))?.counts.waiting, 1);
+      // Without a capacity said, the same worker takes what its slots allow.
+      await store.registerWorker(
+        { id: 'wn', clusterId: DEFAULT_CLUSTER_ID, groupName: '', hostname: 'h', slots: 8 },
+        13,
+      );
+      claimed = await store.claimAttempts('wn', 10, 14, 14 + LEASE, limits);
+      assert.deepEqual(claimed.map((c) => c.jobId).sort(), [huge, small].sort());
+      // An owner CPU quota: owner 1 already runs 1500 + 500 + 3000 + 500 = 5500 of a 6000 limit.
+      const more = await job('small', 2);
+      claimed = await store.claimAttempts('wn', 10, 15, 15 + LEASE, { ...limits, cpuPerOwner: () => 6000 });
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [more],
+      );
       await store.close();
     });
 

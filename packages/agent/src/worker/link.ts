@@ -11,6 +11,9 @@ export interface WorkerIdentity {
   readonly groupName: string;
   readonly hostname: string;
   readonly slots: number;
+  /** What its machine holds, if it says: then the attempts it runs at once must fit in it together. */
+  readonly cpuMillis?: number;
+  readonly memoryBytes?: number;
 }
 
 export interface Registered {

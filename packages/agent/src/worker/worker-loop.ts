@@ -72,6 +72,8 @@ export class WorkerLoop {
       groupName: this.options.groupName,
       hostname: this.options.hostname,
       slots: this.options.slots,
+      ...(this.options.cpuMillis !== undefined ? { cpuMillis: this.options.cpuMillis } : {}),
+      ...(this.options.memoryBytes !== undefined ? { memoryBytes: this.options.memoryBytes } : {}),
     });
     if (requeued.length)
       this.log.warn({ requeued: requeued.length }, 're-queued attempts cut off by a restart');

@@ -142,6 +142,12 @@ export interface WorkerRecord {
   readonly groupName: string;
   readonly hostname: string;
   readonly slots: number;
+  /**
+   * What its machine holds, 0 = not said: the instance types of the attempts it runs at once must fit
+   * in it together.
+   */
+  readonly cpuMillis?: number;
+  readonly memoryBytes?: number;
   /** Deleting: asked to leave; it finishes what it runs and claims nothing new. */
   readonly state: 'Running' | 'Deleting';
   readonly registeredAtUs: number;
@@ -223,6 +229,10 @@ export interface ListWorkersQuery {
 export interface ClaimLimits {
   /** The most instances an owner may have running at once; undefined = no limit. */
   runningPerOwner(ownerId: number): number | undefined;
+  /** The most CPU (thousandths of a core) an owner's running instances may take together; undefined = no limit. */
+  cpuPerOwner?(ownerId: number): number | undefined;
+  /** What one attempt of the task takes: its instance type's CPU and memory. */
+  demandOf?(task: TaskSpec): { readonly cpuMillis: number; readonly memoryBytes: number };
 }
 
 /** A task waiting for a cluster of its own. */

@@ -42,6 +42,8 @@ export interface WorkerRegistration {
   readonly groupName: string;
   readonly hostname: string;
   readonly slots: number;
+  readonly cpuMillis?: number;
+  readonly memoryBytes?: number;
 }
 
 function redirectPath(dir: string, stream: 'stdout' | 'stderr', claim: ClaimedAttempt): string {
@@ -123,6 +125,8 @@ export class WorkerGateway {
         groupName: worker.groupName,
         hostname: worker.hostname,
         slots: worker.slots,
+        ...(worker.cpuMillis !== undefined ? { cpuMillis: worker.cpuMillis } : {}),
+        ...(worker.memoryBytes !== undefined ? { memoryBytes: worker.memoryBytes } : {}),
       },
       now,
     );

@@ -34,7 +34,8 @@ export class QuotaService implements ClaimLimits {
   ) {
     this.runningLimited =
       Number.isFinite(config.defaults.runningInstances) ||
-      Object.values(config.users).some((u) => u.runningInstances !== undefined);
+      Number.isFinite(config.defaults.cpuCores) ||
+      Object.values(config.users).some((u) => u.runningInstances !== undefined || u.cpuCores !== undefined);
   }
 
   /**
@@ -43,10 +44,20 @@ export class QuotaService implements ClaimLimits {
    * next read.
    */
   runningPerOwner(ownerId: number): number | undefined {
+    const limit = this.ownerQuotas(ownerId)?.runningInstances;
+    return limit !== undefined && Number.isFinite(limit) ? limit : undefined;
+  }
+
+  /** The CPU-cores quota of an owner in thousandths of a core, for claims. */
+  cpuPerOwner(ownerId: number): number | undefined {
+    const cores = this.ownerQuotas(ownerId)?.cpuCores;
+    return cores !== undefined && Number.isFinite(cores) ? cores * 1000 : undefined;
+  }
+
+  private ownerQuotas(ownerId: number): Quotas | undefined {
     if (!this.runningLimited) return undefined;
     if (Date.now() - this.namesAt > NAMES_TTL_MS) void this.readNames();
-    const limit = quotasOf(this.config, this.names.get(ownerId) ?? '').runningInstances;
-    return Number.isFinite(limit) ? limit : undefined;
+    return quotasOf(this.config, this.names.get(ownerId) ?? '');
   }
 
   /** Reads the user names now (the server does once at start). */

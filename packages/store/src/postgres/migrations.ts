@@ -247,4 +247,12 @@ CREATE TABLE worker_tokens (
 CREATE INDEX worker_tokens_cluster ON worker_tokens (cluster_id, id);
 `,
   },
+  {
+    version: 8,
+    sql: `
+-- What a worker's machine holds (0 = not said): a claim takes only attempts whose instance types fit.
+ALTER TABLE workers ADD COLUMN cpu_millis BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN memory_bytes BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];

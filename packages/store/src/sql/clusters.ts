@@ -38,6 +38,8 @@ export function workerRecord(row: Row): WorkerRecord {
     groupName: String(row.group_name ?? ''),
     hostname: String(row.hostname),
     slots: Number(row.slots),
+    cpuMillis: Number(row.cpu_millis ?? 0),
+    memoryBytes: Number(row.memory_bytes ?? 0),
     state: row.state === 'Deleting' ? 'Deleting' : 'Running',
     registeredAtUs: Number(row.registered_us),
     heartbeatAtUs: Number(row.heartbeat_us),

@@ -26,6 +26,10 @@ import type { TaskSpecCache } from './task-spec-cache.js';
 class Admission {
   private readonly taskRunning = new Map<string, number>();
   private readonly ownerRunning = new Map<number, number>();
+  private readonly ownerCpu = new Map<number, number>();
+  /** What the worker's machine has left, when it said what it holds. */
+  private free: { cpuMillis: number; memoryBytes: number } | undefined;
+  private capacity: { cpuMillis: number; memoryBytes: number } | undefined;
   private readonly jobOwners = new Map<string, number>();
   readonly cappedTasks = new Map<string, { jobId: string; taskName: string }>();
   readonly cappedOwners = new Set<number>();
@@ -57,10 +61,45 @@ class Admission {
     return owner;
   }
 
-  /** Whether one more instance of the task may start; counts it if so. */
-  async admit(jobId: string, taskName: string): Promise<boolean> {
-    const cap = (await this.spec(jobId, taskName)).maxRunningInstances ?? 0;
+  /** Reads what the worker runs now against what its machine holds (cpu_millis, memory_bytes; 0 = not said). */
+  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number): Promise<void> {
+    if (!this.limits?.demandOf || (cpuMillis <= 0 && memoryBytes <= 0)) return;
+    const capacity = {
+      cpuMillis: cpuMillis > 0 ? cpuMillis : Infinity,
+      memoryBytes: memoryBytes > 0 ? memoryBytes : Infinity,
+    };
+    const free = { ...capacity };
+    const rows = await this.tx.query(
+      "SELECT job_id, task_name FROM instances WHERE worker_id = ? AND state = 'Running'",
+      [workerId],
+    );
+    for (const row of rows) {
+      const d = this.limits.demandOf(await this.spec(String(row.job_id), String(row.task_name)));
+      free.cpuMillis -= d.cpuMillis;
+      free.memoryBytes -= d.memoryBytes;
+    }
+    this.capacity = capacity;
+    this.free = free;
+  }
+
+  /**
+   * Whether one more instance of the task may start here ('yes', counted), not this task now ('no': it
+   * stays queued, the claim looks past it), or nothing more at all ('full': the worker's machine has no
+   * room for the next in line, and claiming smaller work past it would starve it).
+   */
+  async admit(jobId: string, taskName: string): Promise<'yes' | 'no' | 'full'> {
+    const spec = await this.spec(jobId, taskName);
+    const cap = spec.maxRunningInstances ?? 0;
     const key = `${jobId}\u0000${taskName}`;
+    const demand = this.limits?.demandOf?.(spec);
+    if (demand && this.capacity && this.free) {
+      if (demand.cpuMillis > this.capacity.cpuMillis || demand.memoryBytes > this.capacity.memoryBytes) {
+        // Its type never fits this machine: other workers of the cluster may take it.
+        this.cappedTasks.set(key, { jobId, taskName });
+        return 'no';
+      }
+      if (demand.cpuMillis > this.free.cpuMillis || demand.memoryBytes > this.free.memoryBytes) return 'full';
+    }
     if (cap > 0) {
       let running = this.taskRunning.get(key);
       if (running === undefined) {
@@ -73,12 +112,26 @@ class Admission {
       }
       if (running >= cap) {
         this.cappedTasks.set(key, { jobId, taskName });
-        return false;
+        return 'no';
       }
-      this.taskRunning.set(key, running + 1);
     }
     const owner = await this.ownerOf(jobId);
+    if (!(await this.ownerAdmits(owner, demand?.cpuMillis ?? 0))) {
+      this.cappedOwners.add(owner);
+      return 'no';
+    }
+    if (cap > 0) this.taskRunning.set(key, this.taskRunning.get(key)! + 1);
+    if (this.free && demand) {
+      this.free.cpuMillis -= demand.cpuMillis;
+      this.free.memoryBytes -= demand.memoryBytes;
+    }
+    return 'yes';
+  }
+
+  /** The owner's running-instances and CPU quotas; counts the instance in if it is admitted. */
+  private async ownerAdmits(owner: number, cpuMillis: number): Promise<boolean> {
     const limit = this.limits?.runningPerOwner(owner);
+    const cpuLimit = this.limits?.cpuPerOwner?.(owner);
     if (limit !== undefined) {
       let running = this.ownerRunning.get(owner);
       if (running === undefined) {
@@ -91,13 +144,25 @@ class Admission {
         running = Number(row?.n ?? 0);
         this.ownerRunning.set(owner, running);
       }
-      if (running >= limit) {
-        this.cappedOwners.add(owner);
-        if (cap > 0) this.taskRunning.set(key, this.taskRunning.get(key)! - 1);
-        return false;
-      }
-      this.ownerRunning.set(owner, running + 1);
+      if (running >= limit) return false;
     }
+    if (cpuLimit !== undefined && this.limits?.demandOf) {
+      let used = this.ownerCpu.get(owner);
+      if (used === undefined) {
+        used = 0;
+        const rows = await this.tx.query(
+          `SELECT t.job_id, t.name, t.spec_json, t.running_count FROM tasks t JOIN jobs j ON j.id = t.job_id
+           WHERE j.owner_id = ? AND j.state = 'Running' AND t.running_count > 0`,
+          [owner],
+        );
+        for (const row of rows)
+          used += Number(row.running_count) * this.limits.demandOf(this.specs.fromRow(row)).cpuMillis;
+        this.ownerCpu.set(owner, used);
+      }
+      if (used + cpuMillis > cpuLimit) return false;
+      this.ownerCpu.set(owner, used + cpuMillis);
+    }
+    if (limit !== undefined) this.ownerRunning.set(owner, this.ownerRunning.get(owner)! + 1);
     return true;
   }
 
@@ -136,11 +201,17 @@ export async function claimAttempts(
     // Several servers may share one PostgreSQL: SKIP LOCKED lets each claim different rows without waiting.
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
-    const worker = await queryOne(tx, 'SELECT cluster_id, state FROM workers WHERE id = ?', [workerId]);
+    const worker = await queryOne(
+      tx,
+      'SELECT cluster_id, state, cpu_millis, memory_bytes FROM workers WHERE id = ?',
+      [workerId],
+    );
     if (!worker || worker.state !== 'Running') return [];
     const admission = new Admission(tx, specs, limits);
+    await admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
     const rows: Row[] = [];
-    for (let round = 0; round < ADMISSION_ROUNDS && rows.length < max; round++) {
+    let full = false;
+    for (let round = 0; round < ADMISSION_ROUNDS && rows.length < max && !full; round++) {
       const skippedBefore = admission.cappedTasks.size + admission.cappedOwners.size;
       const want = max - rows.length;
       const { sql, params } = admission.exclusions();
@@ -149,11 +220,17 @@ export async function claimAttempts(
          ORDER BY priority DESC, job_seq, task_order, instance_id LIMIT ?${lock}`,
         [String(worker.cluster_id), ...params, want],
       );
-      for (const row of batch)
-        if (await admission.admit(String(row.job_id), String(row.task_name))) rows.push(row);
+      for (const row of batch) {
+        const verdict = await admission.admit(String(row.job_id), String(row.task_name));
+        if (verdict === 'yes') rows.push(row);
+        if (verdict === 'full') {
+          full = true;
+          break;
+        }
+      }
       // Look again, past what is capped, only if something was left out of a full batch.
       const skipped = admission.cappedTasks.size + admission.cappedOwners.size > skippedBefore;
-      if (!skipped || batch.length < want) break;
+      if (full || !skipped || batch.length < want) break;
     }
     const claimed: ClaimedAttempt[] = [];
     const perTask = new Map<string, { job: string; task: string; n: number }>();
@@ -473,12 +550,24 @@ export async function registerWorker(
   nowUs: number,
 ): Promise<void> {
   await db.run(
-    `INSERT INTO workers (id, cluster_id, group_name, hostname, slots, state, registered_us, heartbeat_us)
-     VALUES (?, ?, ?, ?, ?, 'Running', ?, ?)
+    `INSERT INTO workers (id, cluster_id, group_name, hostname, slots, state, registered_us, heartbeat_us,
+       cpu_millis, memory_bytes)
+     VALUES (?, ?, ?, ?, ?, 'Running', ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, group_name = excluded.group_name,
        hostname = excluded.hostname, slots = excluded.slots, state = 'Running',
-       registered_us = excluded.registered_us, heartbeat_us = excluded.heartbeat_us`,
-    [worker.id, worker.clusterId, worker.groupName, worker.hostname, worker.slots, nowUs, nowUs],
+       registered_us = excluded.registered_us, heartbeat_us = excluded.heartbeat_us,
+       cpu_millis = excluded.cpu_millis, memory_bytes = excluded.memory_bytes`,
+    [
+      worker.id,
+      worker.clusterId,
+      worker.groupName,
+      worker.hostname,
+      worker.slots,
+      nowUs,
+      nowUs,
+      Math.round(worker.cpuMillis ?? 0),
+      Math.round(worker.memoryBytes ?? 0),
+    ],
   );
 }
 

@@ -237,4 +237,12 @@ CREATE TABLE worker_tokens (
 CREATE INDEX worker_tokens_cluster ON worker_tokens (cluster_id, id);
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- What a worker's machine holds (0 = not said): a claim takes only attempts whose instance types fit.
+ALTER TABLE workers ADD COLUMN cpu_millis INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN memory_bytes INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -25,6 +25,7 @@ export function registerMiscRoutes(app: FastifyInstance, ctx: ApiContext): void 
         TasksPerJob: limits.tasksPerJob,
         InstancesPerJob: limits.instancesPerJob,
         RunningInstances: Number.isFinite(limits.runningInstances) ? limits.runningInstances : null,
+        CpuCores: Number.isFinite(limits.cpuCores) ? limits.cpuCores : null,
       },
       Usage: { Clusters: usage.clusters, Jobs: usage.jobs },
     };
