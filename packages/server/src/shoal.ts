@@ -128,6 +128,12 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   const quotas = new QuotaService(store, quotaConfig(options));
   await quotas.readNames();
   const demandOf = taskDemand(catalog);
+  const slot = catalog.find((t) => t.name === LOCAL_INSTANCE_TYPE)!;
+  // What the embedded worker's machine holds; more if --slots asks for more than one share per core.
+  const embeddedMachine = {
+    cpuMillis: Math.max(availableParallelism() * 1000, Math.round(options.slots * slot.cpuCores * 1000)),
+    memoryBytes: Math.max(totalmem(), options.slots * slot.memoryBytes),
+  };
   const gateway = new WorkerGateway(store, clock, {
     limits: {
       runningPerOwner: (owner) => quotas.runningPerOwner(owner),
@@ -163,6 +169,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     options.mountRules,
     quotas,
     options.autoClusters === 'off' ? DEFAULT_CLUSTER_ID : AUTO_CLUSTER_PENDING,
+    options.slots > 0 ? embeddedMachine : undefined,
   );
   // Tasks left waiting for an AutoCluster by a run with AutoClusters on run on the default cluster now.
   if (options.autoClusters === 'off') await store.moveClusterTasks(AUTO_CLUSTER_PENDING, DEFAULT_CLUSTER_ID);
@@ -251,7 +258,6 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   credentials = publishEndpoint(options.dataDir, credentials, url);
 
   let worker: WorkerLoop | undefined;
-  const slot = catalog.find((t) => t.name === LOCAL_INSTANCE_TYPE)!;
   if (runner) {
     const log = logger.child({ component: 'local-worker' });
     worker = new WorkerLoop(inProcessLink(gateway), runner, new LocalAttemptLogs(logs), clock, log, {
@@ -260,10 +266,8 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       groupName: DEFAULT_GROUP_NAME,
       hostname: options.hostname,
       slots: options.slots,
-      // The machine, or more if the operator gave it more slots than it has cores: a slot always fits
-      // one shoal.local attempt, and instance types beyond that share are placed by what they take.
-      cpuMillis: Math.max(availableParallelism() * 1000, Math.round(options.slots * slot.cpuCores * 1000)),
-      memoryBytes: Math.max(totalmem(), options.slots * slot.memoryBytes),
+      // A slot always fits one shoal.local attempt; larger instance types are placed by what they take.
+      ...embeddedMachine,
       heartbeatMs: options.heartbeatMs,
       pollMs: options.pollMs,
     });

@@ -76,3 +76,25 @@ test('a configured type runs, with its usage measured', async () => {
   const instance = await shoal.api('GET', `/jobs/${res.json.Id}/tasks/task/instances/0`);
   assert.equal(typeof instance.json.Usage.CpuSeconds, 'number');
 });
+
+test('on the default cluster, a type larger than the server’s machine is refused at submit, naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-types-'));
+  const file = join(dir, 'types.json');
+  writeFileSync(file, JSON.stringify([{ InstanceType: 'test.giant', CpuCore: 4096, MemorySize: 1 }]));
+  const s = await startTestShoal({ instanceTypesFile: file, sandbox: 'off' }, join(dir, 'data'));
+  try {
+    const res = await s.api(
+      'POST',
+      '/jobs',
+      simpleJob('true', { AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'test.giant' } }),
+    );
+    assert.equal(res.status, 400, res.text);
+    assert.match(
+      res.json.Message,
+      /DAG\.Tasks\.task\.AutoCluster\.InstanceType is not valid: is larger than this server's machine/,
+    );
+  } finally {
+    await s.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

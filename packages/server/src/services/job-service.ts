@@ -48,6 +48,8 @@ export class JobService {
     private readonly quotas: QuotaService,
     /** Where tasks that name no cluster go: the default cluster, or AUTO_CLUSTER_PENDING with AutoClusters on. */
     private readonly unnamedClusterId = DEFAULT_CLUSTER_ID,
+    /** What the embedded worker's machine holds, when it runs one: the default cluster's only worker. */
+    private readonly embeddedMachine?: { readonly cpuMillis: number; readonly memoryBytes: number },
   ) {}
 
   async submit(caller: Caller, body: unknown, idempotentToken: string | null): Promise<string> {
@@ -77,12 +79,30 @@ export class JobService {
   private checkInstanceTypes(spec: JobSpec): void {
     for (const task of spec.tasks) {
       const name = task.autoCluster?.instanceType ?? '';
-      if (name === '' || this.catalog.some((t) => t.name === name)) continue;
-      throw invalidJob(
-        `DAG.Tasks.${task.name}.AutoCluster.InstanceType`,
-        name,
-        `must be one of the instance types on offer (${this.catalog.map((t) => t.name).join(', ')})`,
-      );
+      const field = `DAG.Tasks.${task.name}.AutoCluster.InstanceType`;
+      const type = this.catalog.find((t) => t.name === name);
+      if (name !== '' && !type)
+        throw invalidJob(
+          field,
+          name,
+          `must be one of the instance types on offer (${this.catalog.map((t) => t.name).join(', ')})`,
+        );
+      // On the default cluster the embedded worker is the only machine: a type it cannot hold would
+      // wait for ever.
+      const onDefault =
+        !task.clusterId && !task.autoCluster?.clusterId && this.unnamedClusterId === DEFAULT_CLUSTER_ID;
+      const machine = this.embeddedMachine;
+      if (
+        type &&
+        onDefault &&
+        machine &&
+        (type.cpuCores * 1000 > machine.cpuMillis || type.memoryBytes > machine.memoryBytes)
+      )
+        throw invalidJob(
+          field,
+          name,
+          `is larger than this server's machine (${machine.cpuMillis / 1000} cores, ${Math.floor(machine.memoryBytes / 2 ** 20)} MiB); run the task on a cluster whose workers have room (ClusterId)`,
+        );
     }
   }
 
