@@ -19,3 +19,4 @@ export * from './mounts.js';
 export * from './clusters.js';
 export * from './worker-protocol.js';
 export * from './quotas.js';
+export * from './retry-rules.js';

@@ -2,6 +2,7 @@
  * The validated, normalised form of a submitted JobDescription (camelCase, defaults applied).
  * The submitted JSON itself is kept verbatim for `GET /jobs/{id}?description`.
  */
+import type { RetryRule } from './retry-rules.js';
 import type { InputMappingEntry, OutputMappingEntry } from './attempt.js';
 import type { TaskImage } from './images.js';
 import type { HostMount, MountEntry } from './mounts.js';
@@ -28,6 +29,8 @@ export interface TaskSpec {
    * cap beyond the workers'.
    */
   readonly maxRunningInstances?: number;
+  /** Shoal addition (RetryStrategy.EvaluateOnExit): which failures retry and which fail at once. */
+  readonly retryRules?: readonly RetryRule[];
   /** Set when the task runs on an existing cluster; '' otherwise. */
   readonly clusterId: string;
   /** Set when the task runs on a cluster created for it; null otherwise. */

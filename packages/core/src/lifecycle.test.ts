@@ -32,6 +32,29 @@ test('a timed-out attempt is a failure even though the process had no exit code'
   assert.equal(judgeAttempt({ ...base, exitCode: null, errorCode: 'Timeout' }, 0, 0), 'Failed');
 });
 
+test('retry rules: the first matching rule decides; EXIT fails at once, RETRY within MaxRetryCount', () => {
+  const rules = [
+    { onExitCode: '137', action: 'RETRY' as const },
+    { onErrorCode: 'OutOfMemory', action: 'EXIT' as const },
+    { onExitCode: '1*', action: 'EXIT' as const },
+  ];
+  const exit = (code: number | null, errorCode: AttemptResult['errorCode'] = 'NonZeroExitCode') => ({
+    ...base,
+    exitCode: code,
+    errorCode,
+  });
+  assert.equal(judgeAttempt(exit(137), 0, 2, rules), 'Retry');
+  assert.equal(judgeAttempt(exit(137), 2, 2, rules), 'Failed');
+  assert.equal(judgeAttempt(exit(1), 0, 2, rules), 'Failed');
+  assert.equal(judgeAttempt(exit(12), 0, 2, rules), 'Failed');
+  assert.equal(judgeAttempt(exit(137, 'OutOfMemory'), 0, 2, rules), 'Retry');
+  assert.equal(judgeAttempt(exit(null, 'OutOfMemory'), 0, 2, rules), 'Failed');
+  // No rule matches: MaxRetryCount alone decides.
+  assert.equal(judgeAttempt(exit(3), 0, 2, rules), 'Retry');
+  assert.equal(judgeAttempt(exit(null, 'Timeout'), 0, 2, [{ onExitCode: '*', action: 'EXIT' }]), 'Failed');
+  assert.equal(judgeAttempt(base, 0, 0, [{ onExitCode: '*', action: 'EXIT' }]), 'Finished');
+});
+
 test('task settles only when nothing waits or runs', () => {
   assert.equal(settledTaskState({ ...emptyCounts(), finished: 2, running: 1 }, true), undefined);
   assert.equal(settledTaskState({ ...emptyCounts(), finished: 3 }, true), 'Finished');

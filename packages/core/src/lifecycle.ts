@@ -3,6 +3,8 @@
  */
 import type { AttemptResult } from './attempt.js';
 import { attemptSucceeded } from './attempt.js';
+import type { RetryRule } from './retry-rules.js';
+import { retryActionFor } from './retry-rules.js';
 import type { State, StateCounts } from './states.js';
 
 export type AttemptVerdict = 'Finished' | 'Retry' | 'Failed';
@@ -15,8 +17,10 @@ export function judgeAttempt(
   result: AttemptResult,
   retryCount: number,
   maxRetryCount: number,
+  rules?: readonly RetryRule[],
 ): AttemptVerdict {
   if (attemptSucceeded(result)) return 'Finished';
+  if (retryActionFor(rules, result) === 'EXIT') return 'Failed';
   return retryCount < maxRetryCount ? 'Retry' : 'Failed';
 }
 

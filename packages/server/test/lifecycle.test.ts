@@ -240,3 +240,23 @@ test('job lists page with NextMarker', async () => {
   const second = (await shoal.api('GET', `/jobs?MaxItemCount=2&Marker=${first.NextMarker}`)).json;
   assert.equal(second.Items[0].Id, first.NextMarker);
 });
+
+test('RetryStrategy: an exit code ruled EXIT fails at once; one ruled RETRY uses the retries', async () => {
+  const job = (code: number) =>
+    simpleJob(`/bin/sh -c 'exit ${code}'`, {
+      MaxRetryCount: 2,
+      RetryStrategy: {
+        EvaluateOnExit: [
+          { OnExitCode: '3', Action: 'EXIT' },
+          { OnExitCode: '*', Action: 'RETRY' },
+        ],
+      },
+    });
+  const fatal = (await shoal.api('POST', '/jobs', job(3))).json.Id as string;
+  const flaky = (await shoal.api('POST', '/jobs', job(4))).json.Id as string;
+  assert.equal((await shoal.waitForJob(fatal)).State, 'Failed');
+  assert.equal((await shoal.waitForJob(flaky)).State, 'Failed');
+  const instance = async (id: string) => (await shoal.api('GET', `/jobs/${id}/tasks/task/instances/0`)).json;
+  assert.equal((await instance(fatal)).RetryCount, 0);
+  assert.equal((await instance(flaky)).RetryCount, 2);
+});

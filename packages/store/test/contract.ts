@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Store, TaskSpec } from '@shoal/core';
+import type { AttemptResult, Store, TaskSpec } from '@shoal/core';
 import { DEFAULT_CLUSTER_ID } from '@shoal/core';
 import { accountsContract } from './contract-accounts.js';
 import { clustersContract } from './contract-clusters.js';
@@ -431,6 +431,42 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
         claimed.map((c) => c.jobId),
         [more],
       );
+      await store.close();
+    });
+
+    it('applies a task’s retry rules: EXIT fails at once, RETRY retries, others use MaxRetryCount', async () => {
+      const store = await open();
+      const retryRules = [
+        { onExitCode: '2', action: 'EXIT' as const },
+        { onErrorCode: 'Timeout', action: 'RETRY' as const },
+      ];
+      const id = await submit(
+        store,
+        singleTaskSpec(
+          'rules',
+          { instanceCount: 3, maxRetryCount: 1, retryRules },
+          { jobFailOnInstanceFail: false },
+        ),
+      );
+      const claimed = await store.claimAttempts('w1', 3, 10, 10 + LEASE);
+      const exit = (attemptId: string, code: number | null, errorCode: AttemptResult['errorCode']) => ({
+        ...failed(attemptId),
+        exitCode: code,
+        errorCode,
+      });
+      await store.finishAttempts(
+        'w1',
+        [
+          exit(claimed[0]!.attemptId, 2, 'NonZeroExitCode'),
+          exit(claimed[1]!.attemptId, null, 'Timeout'),
+          exit(claimed[2]!.attemptId, 5, 'NonZeroExitCode'),
+        ],
+        20,
+      );
+      const state = async (i: number) => (await store.getInstance(id, 'task', claimed[i]!.instanceId))?.state;
+      assert.equal(await state(0), 'Failed');
+      assert.equal(await state(1), 'Waiting');
+      assert.equal(await state(2), 'Waiting');
       await store.close();
     });
 

@@ -318,3 +318,42 @@ test('AttachCluster: AutoCluster.ClusterId needs no ImageId, and must look like 
     '"farm"',
   );
 });
+
+test('RetryStrategy (Shoal addition): EvaluateOnExit rules, each field checked by name', () => {
+  const strategy = (value: unknown) => taskWith('count', 'RetryStrategy', value);
+  assert.deepEqual(
+    countTask(
+      strategy({
+        EvaluateOnExit: [
+          { OnExitCode: '137', Action: 'retry' },
+          { OnErrorCode: 'Timeout', OnExitCode: '*', Action: 'EXIT' },
+        ],
+      }),
+    ).retryRules,
+    [
+      { onExitCode: '137', action: 'RETRY' },
+      { onExitCode: '*', onErrorCode: 'Timeout', action: 'EXIT' },
+    ],
+  );
+  assert.equal(countTask(strategy(undefined)).retryRules, undefined);
+  const at = 'DAG.Tasks.count.RetryStrategy';
+  rejects(
+    strategy({ EvaluateOnExit: [{ OnExitCode: '1x', Action: 'EXIT' }] }),
+    `${at}.EvaluateOnExit[0].OnExitCode`,
+    "must be digits with an optional trailing '*', or '*'",
+    '"1x"',
+  );
+  rejects(
+    strategy({ EvaluateOnExit: [{ OnExitCode: '1', Action: 'MAYBE' }] }),
+    `${at}.EvaluateOnExit[0].Action`,
+    'must be RETRY or EXIT',
+    '"MAYBE"',
+  );
+  rejects(
+    strategy({ EvaluateOnExit: [{ Action: 'EXIT' }] }),
+    `${at}.EvaluateOnExit[0]`,
+    'must give OnExitCode, OnErrorCode or both',
+    '{"Action":"EXIT"}',
+  );
+  rejects(strategy({ Attempts: 3 }), `${at}.Attempts`, 'is not EvaluateOnExit', '3');
+});

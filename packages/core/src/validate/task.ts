@@ -8,6 +8,7 @@ import { dockerReferenceProblem, taskDockerImage } from '../images.js';
 import { mountSchemeOf, unsupportedMountScheme, type MountEntry } from '../mounts.js';
 import { objectUriProblem } from '../oss-uri.js';
 import type { TaskSpec } from '../job-spec.js';
+import { readRetryStrategy } from './retry-strategy.js';
 import { readCluster } from './cluster.js';
 import {
   get,
@@ -117,6 +118,7 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     max: LIMITS.maxInstanceCount,
     fallback: 0,
   });
+  const retryRules = readRetryStrategy(get(task, 'RetryStrategy'), `${taskPath}.RetryStrategy`);
   const cluster = readCluster(task, taskPath);
   const command = readParameters(task, taskPath);
   const mappings = readMappings(
@@ -147,6 +149,7 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     timeoutSec,
     maxRetryCount,
     ...(maxRunningInstances ? { maxRunningInstances } : {}),
+    ...(retryRules.length ? { retryRules } : {}),
     ...cluster,
     ...command,
     ...mappings,

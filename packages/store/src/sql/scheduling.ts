@@ -10,7 +10,7 @@ import type {
   TaskSpec,
   WorkerRecord,
 } from '@shoal/core';
-import { judgeAttempt } from '@shoal/core';
+import { attemptSucceeded, judgeAttempt } from '@shoal/core';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
@@ -184,6 +184,21 @@ class Admission {
   }
 }
 
+async function taskSpecOf(
+  tx: SqlDriver,
+  specs: TaskSpecCache,
+  jobId: string,
+  taskName: string,
+): Promise<TaskSpec> {
+  const cached = specs.get(jobId, taskName);
+  if (cached) return cached;
+  const row = await queryOne(tx, 'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?', [
+    jobId,
+    taskName,
+  ]);
+  return specs.fromRow(row!);
+}
+
 /** Rounds of candidates a claim looks through when caps leave some out. */
 const ADMISSION_ROUNDS = 8;
 
@@ -303,6 +318,7 @@ function usageValue(v: number | null | undefined): number | null {
 
 export function finishAttempts(
   db: SqlDriver,
+  specs: TaskSpecCache,
   workerId: string,
   results: readonly AttemptResult[],
   nowUs: number,
@@ -330,8 +346,13 @@ export function finishAttempts(
         instance.state === 'Running' &&
         Number(instance.attempt_count) === attemptNo &&
         instance.worker_id === workerId;
+      // A failure's fate may hang on the task's retry rules; a success needs no spec.
+      const rules =
+        current && !attemptSucceeded(result)
+          ? (await taskSpecOf(tx, specs, jobId, taskName)).retryRules
+          : undefined;
       const verdict = current
-        ? judgeAttempt(result, Number(instance.retry_count), Number(instance.max_retry_count))
+        ? judgeAttempt(result, Number(instance.retry_count), Number(instance.max_retry_count), rules)
         : undefined;
       // History: only this worker's attempt, and never over an attempt already declared Lost.
       await tx.run(

@@ -139,12 +139,12 @@ export class SqlStore implements Store {
     limits?: ClaimLimits,
   ) {
     return this.db.transaction(async (tx) => {
-      await scheduling.finishAttempts(tx, workerId, results, nowUs);
+      await scheduling.finishAttempts(tx, this.specs, workerId, results, nowUs);
       return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs, limits);
     });
   }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {
-    return scheduling.finishAttempts(this.db, workerId, results, nowUs);
+    return scheduling.finishAttempts(this.db, this.specs, workerId, results, nowUs);
   }
   renewLeases(workerId: string, attemptIds: readonly string[], nowUs: number, leaseUntilUs: number) {
     return scheduling.renewLeases(this.db, workerId, attemptIds, nowUs, leaseUntilUs);
