@@ -96,6 +96,21 @@ test('a failing command ends Failed: sub --wait exits 1 and ch names the exit co
   assert.match(log.stdout, /==> task\.0 stderr <==\noops\n/);
 });
 
+test('ch says why a task waits: here, a cluster without a worker', async () => {
+  const cc = await shoal(['cc', 'idle', '-n', '1']);
+  assert.equal(cc.code, 0, cc.stderr);
+  const cluster = /Cluster created: (cls-\S+)/.exec(cc.stdout)![1]!;
+  const sub = await shoal(['sub', 'true', '-c', cluster]);
+  assert.equal(sub.code, 0, sub.stderr);
+  const id = jobIdOf(sub);
+  const check = await shoal(['ch', id]);
+  assert.match(
+    check.stdout,
+    new RegExp(`Waiting:\\n.*\\ntask\\s+NoWorker\\s+no worker of cluster ${cluster} is running`),
+  );
+  assert.equal((await shoal(['stop', id])).code, 0);
+});
+
 test('stop, start and delete a job', async () => {
   const sub = await shoal(['sub', 'sleep 30']);
   assert.equal(sub.code, 0, sub.stderr);

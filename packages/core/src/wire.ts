@@ -30,6 +30,20 @@ export interface WireJob {
   AutoRelease: boolean;
 }
 
+/**
+ * Shoal addition: why a Waiting task or instance does not run yet. Codes: WaitingForTasks,
+ * WaitingForCluster, NoWorker, TaskConcurrencyCap, QuotaRunningInstances, Queued, Starting.
+ */
+export interface WirePendingReason {
+  Code: string;
+  Message: string;
+  /** WaitingForTasks: the predecessors not finished yet. */
+  Tasks?: string[];
+  ClusterId?: string;
+  /** Queued: 1 = the next its cluster's workers take. */
+  QueuePosition?: number;
+}
+
 export interface WireTask {
   TaskName: string;
   State: State;
@@ -38,6 +52,7 @@ export interface WireTask {
   InstanceMetrics: WireMetrics;
   InstanceCount: number;
   Dependencies: string[];
+  PendingReason?: WirePendingReason;
 }
 
 export interface WireInstanceResult {
@@ -69,6 +84,7 @@ export interface WireInstance {
    * measured (unsandboxed, or no cgroups on its worker).
    */
   Usage: { CpuSeconds: number | null; PeakMemoryBytes: number | null };
+  PendingReason?: WirePendingReason;
 }
 
 export interface WireImage {

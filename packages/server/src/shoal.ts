@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { BlobStore, InstanceTypeSpec, QuotaConfig, Store, WireSandbox } from '@shoal/core';
+import type { BlobStore, ClaimLimits, InstanceTypeSpec, QuotaConfig, Store, WireSandbox } from '@shoal/core';
 import { checkPortFree } from './port-check.js';
 import {
   buildCatalog,
@@ -44,6 +44,7 @@ import { inProcessLink } from './scheduler/in-process-link.js';
 import { AutoClusters } from './provisioner/auto-clusters.js';
 import { ElasticGroups } from './provisioner/elastic-groups.js';
 import { QuotaService } from './services/quota-service.js';
+import { PendingReasons } from './services/pending-reasons.js';
 import { LocalProvider } from './provisioner/local-provider.js';
 import { ServiceTokens } from './provisioner/service-tokens.js';
 import { SlurmProvider } from './provisioner/slurm-provider.js';
@@ -134,12 +135,13 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     cpuMillis: Math.max(availableParallelism() * 1000, Math.round(options.slots * slot.cpuCores * 1000)),
     memoryBytes: Math.max(totalmem(), options.slots * slot.memoryBytes),
   };
+  const claimLimits: ClaimLimits = {
+    runningPerOwner: (owner) => quotas.runningPerOwner(owner),
+    cpuPerOwner: (owner) => quotas.cpuPerOwner(owner),
+    demandOf,
+  };
   const gateway = new WorkerGateway(store, clock, {
-    limits: {
-      runningPerOwner: (owner) => quotas.runningPerOwner(owner),
-      cpuPerOwner: (owner) => quotas.cpuPerOwner(owner),
-      demandOf,
-    },
+    limits: claimLimits,
     leaseMs: options.leaseMs,
     region: options.region,
     ossHost: `${options.host}:${options.port}`,
@@ -239,6 +241,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
       images,
       clusters,
       quotas,
+      pending: new PendingReasons(store, clock, claimLimits, options.leaseMs),
       workerTokens,
       workers: new WorkerService(store, gateway, blobs, logs),
       objects,

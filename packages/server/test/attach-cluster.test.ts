@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { sandboxSkip } from '@shoal/agent/testing';
-import { simpleJob, startTestShoal, type TestShoal } from './helpers.js';
+import { simpleJob, startTestShoal, type TestShoal, until } from './helpers.js';
 
 const noBwrap = existsSync('/usr/bin/bwrap') ? undefined : sandboxSkip('bubblewrap is not installed');
 let shoal: TestShoal | undefined;
@@ -19,16 +19,6 @@ before(async () => {
 after(async () => {
   await shoal?.cleanup();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const attach = (clusterId: string, extra: Record<string, unknown> = {}) => ({
   AutoCluster: { ClusterId: clusterId },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { sandboxSkip } from '@shoal/agent/testing';
-import { simpleJob, startTestShoal, type TestShoal } from './helpers.js';
+import { simpleJob, startTestShoal, type TestShoal, until } from './helpers.js';
 
 const noBwrap = existsSync('/usr/bin/bwrap') ? undefined : sandboxSkip('bubblewrap is not installed');
 let shoal: TestShoal | undefined;
@@ -25,15 +25,6 @@ type Cluster = { Id: string; Name: string; Groups: { group: { DesiredVMCount: nu
 async function autoClustersOf(jobId: string): Promise<Cluster[]> {
   const items = (await shoal!.api('GET', '/clusters')).json.Items as Cluster[];
   return items.filter((c) => c.Name.startsWith(`auto.${jobId}.`));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 900; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 const autoTask = (reserveOnFail: boolean, extra: Record<string, unknown> = {}) => ({

@@ -258,3 +258,18 @@ export function testSlurmUnavailable(): string | undefined {
     throw new Error(`SHOAL_TEST_REQUIRE_SLURM is set, but ${reason}`);
   return reason && `SKIPPED LOUDLY: no Slurm here: ${reason}`;
 }
+
+/** Polls `probe` every 50 ms until it returns something, or fails the test naming `what`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { simpleJob, startTestShoal, testAgents, type TestShoal } from './helpers.js';
+import { simpleJob, startTestShoal, testAgents, type TestShoal, until } from './helpers.js';
 
 let shoal: TestShoal;
 const agents = testAgents(() => shoal.url, 2_145_000_000);
@@ -17,16 +17,6 @@ after(async () => {
   agents.cleanup();
   await shoal.cleanup();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function clusterOf(resourceType: 'OnDemand' | 'Spot', workers: number) {
   const created = await shoal.api('POST', '/clusters', {

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { simpleJob, startTestShoal, testSlurmUnavailable, type TestShoal } from './helpers.js';
+import { simpleJob, startTestShoal, testSlurmUnavailable, type TestShoal, until } from './helpers.js';
 
 const noSlurm = testSlurmUnavailable();
 let shoal: TestShoal | undefined;
@@ -88,16 +88,6 @@ async function elementsOf(dispatcher: string): Promise<Element[]> {
       const [arrayJobId, index, state, reason] = line.split('|');
       return { arrayJobId: arrayJobId!, index: index!, state: state!, reason: reason ?? '' };
     });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const onCluster = (clusterId: string, extra: Record<string, unknown> = {}) => ({

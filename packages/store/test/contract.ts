@@ -470,6 +470,39 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store.close();
     });
 
+    it('tells a queued instance’s place in its cluster’s queue, and an owner’s running count', async () => {
+      const store = await open();
+      const early = await submit(store, singleTaskSpec('early', { instanceCount: 3 }));
+      const late = await submit(store, singleTaskSpec('late', { instanceCount: 2 }));
+      const urgent = await submit(store, singleTaskSpec('urgent', { instanceCount: 1 }, { priority: 9 }));
+      assert.deepEqual(await store.queuePosition(urgent, 'task', 0, 100), {
+        clusterId: DEFAULT_CLUSTER_ID,
+        ahead: 0,
+      });
+      assert.deepEqual(await store.queuePosition(early, 'task', 2, 100), {
+        clusterId: DEFAULT_CLUSTER_ID,
+        ahead: 3,
+      });
+      assert.deepEqual(await store.queuePosition(late, 'task', undefined, 100), {
+        clusterId: DEFAULT_CLUSTER_ID,
+        ahead: 4,
+      });
+      // Counted up to the cap only.
+      assert.deepEqual(await store.queuePosition(late, 'task', 1, 2), {
+        clusterId: DEFAULT_CLUSTER_ID,
+        ahead: 2,
+      });
+      await store.claimAttempts('w1', 2, 10, 10 + LEASE);
+      assert.equal(await store.queuePosition(urgent, 'task', 0, 100), undefined);
+      assert.deepEqual(await store.queuePosition(early, 'task', 2, 100), {
+        clusterId: DEFAULT_CLUSTER_ID,
+        ahead: 1,
+      });
+      assert.equal(await store.ownerRunningCount(1), 2);
+      assert.equal(await store.ownerRunningCount(2), 0);
+      await store.close();
+    });
+
     it('deletes only settled jobs', async () => {
       const store = await open();
       const id = await submit(store, singleTaskSpec('d'));

@@ -1,5 +1,6 @@
 /**
- * `shoal ch <id>` (`check`): the job with its tasks and, for anything that failed, why.
+ * `shoal ch <id>` (`check`): the job with its tasks and, for anything that failed, why; for tasks still
+ * waiting, why they wait (PendingReason).
  */
 import type { WireInstance } from '@shoal/core';
 import { resolveJobRef, sessionCache } from '../cache.js';
@@ -13,13 +14,14 @@ export const registerCheckCommand: CommandRegistrar = (program, ctx) => {
   const command = program
     .command('ch')
     .alias('check')
-    .description('check a job: its state, its tasks and the reasons of failed instances')
+    .description('check a job: its state, its tasks, why waiting ones wait and why failed instances failed')
     .argument('<jobId>', 'job id, or row number of the last listing')
     .option('--json', 'print JSON: {Job, Tasks, FailedInstances}');
   withConnectionOptions(command).action(async (ref: string, flags: ConnectionFlags & { json?: boolean }) => {
     const session = await openSession(flags, ctx);
     const jobId = resolveJobRef(ref, await sessionCache(session));
     const tasks = await collectTasks(session.client, jobId);
+    const waiting = tasks.filter((t) => t.PendingReason);
     const failed: { TaskName: string; Instance: WireInstance }[] = [];
     for (const task of tasks) {
       if (!task.InstanceMetrics?.FailedCount) continue;
@@ -39,6 +41,10 @@ export const registerCheckCommand: CommandRegistrar = (program, ctx) => {
       return;
     }
     await showJob(session, jobId, false, ctx, tasks);
+    if (waiting.length > 0) {
+      const rows = waiting.map((t) => [t.TaskName, t.PendingReason!.Code, t.PendingReason!.Message]);
+      ctx.stdout.write(`\nWaiting:\n${renderTable(['Task', 'Why', 'Detail'], rows)}`);
+    }
     const rows = failed.map(({ TaskName, Instance }) => [
       TaskName,
       String(Instance.InstanceId),

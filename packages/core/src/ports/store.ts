@@ -406,6 +406,19 @@ export interface Store {
    * changes and `busyJobId` names the job of such a task.
    */
   deleteCluster(id: string): Promise<{ deleted: boolean; busyJobId?: string }>;
+  /**
+   * Where a queued instance (or, without `instanceId`, the task's first queued one) stands: its cluster
+   * and how many queued instances of that cluster are claimed before it, counted up to `cap`. Undefined
+   * when nothing of it is queued.
+   */
+  queuePosition(
+    jobId: string,
+    taskName: string,
+    instanceId: number | undefined,
+    cap: number,
+  ): Promise<{ clusterId: string; ahead: number } | undefined>;
+  /** Instances an owner has running now, all jobs together. */
+  ownerRunningCount(ownerId: number): Promise<number>;
   /** Instances a cluster is asked for now: queued on it, and running on its workers. */
   clusterDemand(clusterId: string): Promise<number>;
   /** Runnable tasks waiting for an AutoCluster (on AUTO_CLUSTER_PENDING), oldest first. */

@@ -5,6 +5,7 @@ import type { LogFiles } from '../logs.js';
 import type { AccountService } from '../services/account-service.js';
 import type { Caller } from '../services/caller.js';
 import type { QuotaService } from '../services/quota-service.js';
+import type { PendingReasons } from '../services/pending-reasons.js';
 import type { ClusterService } from '../services/cluster-service.js';
 import type { ImageService } from '../services/image-service.js';
 import type { JobService } from '../services/job-service.js';
@@ -19,6 +20,7 @@ export interface ApiContext {
   readonly images: ImageService;
   readonly clusters: ClusterService;
   readonly quotas: QuotaService;
+  readonly pending: PendingReasons;
   readonly workerTokens: WorkerTokens;
   readonly workers: WorkerService;
   readonly objects: ObjectAccess;

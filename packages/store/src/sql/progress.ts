@@ -4,7 +4,7 @@
  */
 import type { State, StateCounts } from '@shoal/core';
 import { isTerminal, settledJobState, settledTaskState } from '@shoal/core';
-import type { Row, SqlDriver } from '../driver.js';
+import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, appendInstanceEvents, eventName } from './events.js';
 import { countsOf } from './mappers.js';
@@ -254,4 +254,50 @@ export async function haltJob(
       state,
       message ? { Message: message } : {},
     );
+}
+
+export async function queuePosition(
+  db: SqlDriver,
+  jobId: string,
+  taskName: string,
+  instanceId: number | undefined,
+  cap: number,
+): Promise<{ clusterId: string; ahead: number } | undefined> {
+  const row = await queryOne(
+    db,
+    `SELECT cluster_id, priority, job_seq, task_order, instance_id FROM queue
+     WHERE job_id = ? AND task_name = ?${instanceId === undefined ? '' : ' AND instance_id = ?'}
+     ORDER BY instance_id LIMIT 1`,
+    instanceId === undefined ? [jobId, taskName] : [jobId, taskName, instanceId],
+  );
+  if (!row) return undefined;
+  // The claim order (queue_order): priority first, then job, task and instance.
+  const { cluster_id, priority, job_seq, task_order, instance_id } = row;
+  const ahead = await queryOne(
+    db,
+    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM queue WHERE cluster_id = ? AND (priority > ? OR (priority = ? AND
+       (job_seq < ? OR (job_seq = ? AND (task_order < ? OR (task_order = ? AND instance_id < ?)))))) LIMIT ?) ahead`,
+    [
+      cluster_id,
+      priority,
+      priority,
+      job_seq,
+      job_seq,
+      task_order,
+      task_order,
+      instance_id,
+      cap,
+    ] as SqlValue[],
+  );
+  return { clusterId: String(cluster_id), ahead: Number(ahead?.n ?? 0) };
+}
+
+export async function ownerRunningCount(db: SqlDriver, ownerId: number): Promise<number> {
+  const row = await queryOne(
+    db,
+    `SELECT COALESCE(SUM(t.running_count), 0) AS n FROM tasks t JOIN jobs j ON j.id = t.job_id
+     WHERE j.owner_id = ? AND j.state = 'Running'`,
+    [ownerId],
+  );
+  return Number(row?.n ?? 0);
 }

@@ -35,6 +35,7 @@ import * as clusters from './clusters.js';
 import * as control from './control.js';
 import * as images from './images.js';
 import * as jobs from './jobs.js';
+import * as progress from './progress.js';
 import * as scheduling from './scheduling.js';
 import { TaskSpecCache } from './task-spec-cache.js';
 import * as tenancy from './tenancy.js';
@@ -244,6 +245,14 @@ export class SqlStore implements Store {
   deleteWorker(id: string): Promise<boolean> {
     return clusters.deleteWorker(this.db, id);
   }
+  queuePosition(jobId: string, taskName: string, instanceId: number | undefined, cap: number) {
+    return progress.queuePosition(this.db, jobId, taskName, instanceId, cap);
+  }
+
+  ownerRunningCount(ownerId: number) {
+    return progress.ownerRunningCount(this.db, ownerId);
+  }
+
   clusterDemand(clusterId: string) {
     return clusters.clusterDemand(this.db, clusterId);
   }

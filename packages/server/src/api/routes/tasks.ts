@@ -1,5 +1,6 @@
 /** Tasks and instances of a job (spec §4 rows 9–12). */
 import type { FastifyInstance } from 'fastify';
+import type { WirePendingReason } from '@shoal/core';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { presentInstance, presentTask } from '../present.js';
@@ -17,38 +18,59 @@ function children(query: Query, defaultLimit: number, maxLimit: number) {
   };
 }
 
+/** A wire object with its PendingReason (Shoal addition), when it has one. */
+function withReason<T extends object>(wire: T, reason: WirePendingReason | undefined): T {
+  return reason ? { ...wire, PendingReason: reason } : wire;
+}
+
 export function registerTaskRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { jobId: string } }>('/jobs/:jobId/tasks', async (request) => {
-    const page = await ctx.jobs.tasks(
-      callerOf(request),
-      request.params.jobId,
-      children(request.query as Query, 50, 100),
-    );
-    return { NextMarker: page.nextMarker, Items: page.items.map(presentTask) };
+    const caller = callerOf(request);
+    const job = await ctx.jobs.get(caller, request.params.jobId);
+    const page = await ctx.jobs.tasks(caller, job.id, children(request.query as Query, 50, 100));
+    const items = [];
+    for (const task of page.items)
+      items.push(withReason(presentTask(task), await ctx.pending.ofTask(task, job.ownerId)));
+    return { NextMarker: page.nextMarker, Items: items };
   });
 
   app.get<{ Params: TaskParams }>('/jobs/:jobId/tasks/:task', async (request) => {
-    return presentTask(await ctx.jobs.task(callerOf(request), request.params.jobId, request.params.task));
+    const caller = callerOf(request);
+    const job = await ctx.jobs.get(caller, request.params.jobId);
+    const task = await ctx.jobs.task(caller, job.id, request.params.task);
+    return withReason(presentTask(task), await ctx.pending.ofTask(task, job.ownerId));
   });
 
   app.get<{ Params: TaskParams }>('/jobs/:jobId/tasks/:task/instances', async (request) => {
     const caller = callerOf(request);
     const { jobId, task } = request.params;
+    const job = await ctx.jobs.get(caller, jobId);
     const record = await ctx.jobs.task(caller, jobId, task);
     const page = await ctx.jobs.instances(caller, jobId, task, children(request.query as Query, 50, 200));
+    // One reason for the page's waiting instances (the task's); the place in the queue is per instance,
+    // on GET of the instance.
+    const waiting = page.items.some((i) => i.state === 'Waiting');
+    const reason = waiting ? await ctx.pending.ofTask(record, job.ownerId) : undefined;
     return {
       NextMarker: page.nextMarker,
-      Items: page.items.map((instance) => presentInstance(record, instance)),
+      Items: page.items.map((instance) =>
+        withReason(presentInstance(record, instance), instance.state === 'Waiting' ? reason : undefined),
+      ),
     };
   });
 
   app.get<{ Params: InstanceParams }>('/jobs/:jobId/tasks/:task/instances/:iid', async (request) => {
+    const caller = callerOf(request);
+    const job = await ctx.jobs.get(caller, request.params.jobId);
     const { task, instance } = await ctx.jobs.instance(
-      callerOf(request),
-      request.params.jobId,
+      caller,
+      job.id,
       request.params.task,
       request.params.iid,
     );
-    return presentInstance(task, instance);
+    return withReason(
+      presentInstance(task, instance),
+      await ctx.pending.ofInstance(task, instance, job.ownerId),
+    );
   });
 }

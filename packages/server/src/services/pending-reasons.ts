@@ -1,0 +1,102 @@
+/**
+ * Why is it waiting? (Shoal addition `PendingReason` on Waiting tasks and instances.) Computed when read,
+ * from what the scheduler itself looks at, in the order it looks: the task's predecessors, its cluster
+ * (being made as an AutoCluster, or without a live worker), the task's own concurrency cap, its owner's
+ * quotas, and else its place in the cluster's queue (counted up to QUEUE_COUNT_CAP).
+ */
+import type { ClaimLimits, Clock, InstanceRecord, Store, TaskRecord, WirePendingReason } from '@shoal/core';
+import { AUTO_CLUSTER_PENDING } from '@shoal/core';
+
+/** Queued instances counted ahead of one, at most: past it the position reads "at least". */
+export const QUEUE_COUNT_CAP = 100_000;
+
+export class PendingReasons {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly limits: ClaimLimits,
+    /** A worker whose last heartbeat is older than this is not counted as live. */
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Why a Waiting task's instances do not run; undefined for a task that is not Waiting. */
+  async ofTask(task: TaskRecord, ownerId: number): Promise<WirePendingReason | undefined> {
+    if (task.state !== 'Waiting' && task.counts.waiting === 0) return undefined;
+    return this.reason(task, ownerId, undefined);
+  }
+
+  /** Why a Waiting instance does not run, with its place in the queue when it is queued. */
+  async ofInstance(
+    task: TaskRecord,
+    instance: InstanceRecord,
+    ownerId: number,
+  ): Promise<WirePendingReason | undefined> {
+    if (instance.state !== 'Waiting') return undefined;
+    return this.reason(task, ownerId, instance.instanceId);
+  }
+
+  private async reason(
+    task: TaskRecord,
+    ownerId: number,
+    instanceId: number | undefined,
+  ): Promise<WirePendingReason> {
+    const waitingFor = await this.unfinishedPredecessors(task);
+    if (waitingFor.length)
+      return {
+        Code: 'WaitingForTasks',
+        Message: `waiting for task${waitingFor.length > 1 ? 's' : ''} ${waitingFor.join(', ')} to finish`,
+        Tasks: waitingFor,
+      };
+    const position = await this.store.queuePosition(task.jobId, task.name, instanceId, QUEUE_COUNT_CAP);
+    if (!position)
+      return { Code: 'Starting', Message: 'being put in the queue (its predecessors just finished)' };
+    if (position.clusterId === AUTO_CLUSTER_PENDING)
+      return { Code: 'WaitingForCluster', Message: 'its AutoCluster is being created' };
+    if (!(await this.hasLiveWorker(position.clusterId)))
+      return {
+        Code: 'NoWorker',
+        Message: `no worker of cluster ${position.clusterId} is running to take it`,
+        ClusterId: position.clusterId,
+      };
+    const cap = task.spec.maxRunningInstances ?? 0;
+    if (cap > 0 && task.counts.running >= cap)
+      return {
+        Code: 'TaskConcurrencyCap',
+        Message: `the task already runs its MaxRunningInstances (${cap})`,
+      };
+    const running = this.limits.runningPerOwner(ownerId);
+    if (running !== undefined && (await this.store.ownerRunningCount(ownerId)) >= running)
+      return {
+        Code: 'QuotaRunningInstances',
+        Message: `your quota RunningInstances (${running}) is reached: it starts when one of yours ends`,
+      };
+    const ahead = position.ahead;
+    const atLeast = ahead >= QUEUE_COUNT_CAP ? 'at least ' : '';
+    return {
+      Code: 'Queued',
+      Message: `queued on ${position.clusterId} behind ${atLeast}${ahead} instance${ahead === 1 ? '' : 's'} of higher priority or submitted earlier`,
+      ClusterId: position.clusterId,
+      QueuePosition: ahead + 1,
+    };
+  }
+
+  private async unfinishedPredecessors(task: TaskRecord): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of task.predecessors) {
+      const pred = await this.store.getTask(task.jobId, name);
+      if (pred && pred.state !== 'Finished') out.push(name);
+    }
+    return out;
+  }
+
+  private async hasLiveWorker(clusterId: string): Promise<boolean> {
+    const since = this.clock.nowUs() - this.leaseMs * 1000;
+    let marker: string | undefined;
+    do {
+      const page = await this.store.listWorkers({ clusterId, limit: 100, ...(marker ? { marker } : {}) });
+      if (page.items.some((w) => w.state === 'Running' && w.heartbeatAtUs >= since)) return true;
+      marker = page.nextMarker || undefined;
+    } while (marker);
+    return false;
+  }
+}
