@@ -503,6 +503,34 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store.close();
     });
 
+    it('shares claims between owners at one priority: the fewest running first', async () => {
+      const store = await open();
+      const big = await submit(store, singleTaskSpec('big', { instanceCount: 100 }));
+      await store.createJob(
+        {
+          id: 'job-small',
+          ownerId: 2,
+          spec: singleTaskSpec('small'),
+          descriptionJson: '{}',
+          idempotentToken: null,
+        },
+        1001,
+      );
+      const urgent = await submit(store, singleTaskSpec('urgent', { instanceCount: 2 }, { priority: 5 }));
+      // Higher priority first, whoever owns it; then turns: owner 2 runs nothing, owner 1 runs two.
+      let claimed = await store.claimAttempts('w1', 4, 10, 10 + LEASE);
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [urgent, urgent, 'job-small', big],
+      );
+      claimed = await store.claimAttempts('w1', 3, 11, 11 + LEASE);
+      assert.deepEqual(
+        claimed.map((c) => c.jobId),
+        [big, big, big],
+      );
+      await store.close();
+    });
+
     it('deletes only settled jobs', async () => {
       const store = await open();
       const id = await submit(store, singleTaskSpec('d'));

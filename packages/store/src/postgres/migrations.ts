@@ -255,4 +255,13 @@ ALTER TABLE workers ADD COLUMN cpu_millis BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE workers ADD COLUMN memory_bytes BIGINT NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 9,
+    sql: `
+-- Fair share: claims take turns between the owners with work queued at the same priority.
+ALTER TABLE queue ADD COLUMN owner_id BIGINT NOT NULL DEFAULT 0;
+UPDATE queue SET owner_id = jobs.owner_id FROM jobs WHERE jobs.id = queue.job_id;
+CREATE INDEX queue_owner_order ON queue (cluster_id, owner_id, priority DESC, job_seq, task_order, instance_id);
+`,
+  },
 ];

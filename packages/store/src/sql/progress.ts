@@ -13,6 +13,7 @@ export type CountsDelta = Partial<StateCounts>;
 
 export interface JobContext {
   readonly id: string;
+  readonly ownerId: number;
   readonly seq: number;
   readonly priority: number;
   readonly state: State;
@@ -29,12 +30,13 @@ export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobC
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const row = await queryOne(
     tx,
-    `SELECT id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ?${lock}`,
+    `SELECT id, owner_id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ?${lock}`,
     [jobId],
   );
   if (!row) return undefined;
   return {
     id: String(row.id),
+    ownerId: Number(row.owner_id),
     seq: Number(row.seq),
     priority: Number(row.priority),
     state: row.state as State,
@@ -46,12 +48,12 @@ export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobC
 /** Puts every Waiting instance of a task into the dispatch queue. */
 export async function enqueueTask(tx: SqlDriver, job: JobContext, taskName: string): Promise<void> {
   await tx.run(
-    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id)
-     SELECT i.job_id, i.task_name, i.instance_id, ?, ?, t.task_order, t.cluster_id
+    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id, owner_id)
+     SELECT i.job_id, i.task_name, i.instance_id, ?, ?, t.task_order, t.cluster_id, ?
      FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
      WHERE i.job_id = ? AND i.task_name = ? AND i.state = 'Waiting'
      ON CONFLICT DO NOTHING`,
-    [job.priority, job.seq, job.id, taskName],
+    [job.priority, job.seq, job.ownerId, job.id, taskName],
   );
 }
 
@@ -63,10 +65,10 @@ export async function enqueueInstance(
   instanceId: number,
 ): Promise<void> {
   await tx.run(
-    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id)
-     SELECT ?, name, ?, ?, ?, task_order, cluster_id FROM tasks WHERE job_id = ? AND name = ?
+    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id, owner_id)
+     SELECT ?, name, ?, ?, ?, task_order, cluster_id, ? FROM tasks WHERE job_id = ? AND name = ?
      ON CONFLICT DO NOTHING`,
-    [job.id, instanceId, job.priority, job.seq, job.id, taskName],
+    [job.id, instanceId, job.priority, job.seq, job.ownerId, job.id, taskName],
   );
 }
 

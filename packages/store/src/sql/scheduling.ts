@@ -16,7 +16,8 @@ import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
 import { attemptIdOf, parseAttemptId } from './mappers.js';
 import type { JobContext } from './progress.js';
-import { adjustTask, enqueueInstance, haltJob, loadJobContext } from './progress.js';
+import { adjustTask, enqueueInstance, haltJob, loadJobContext, ownerRunningCount } from './progress.js';
+import { claimOrder } from './fair-share.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
 
 /**
@@ -175,9 +176,7 @@ class Admission {
       params.push(t.jobId, t.taskName);
     }
     if (this.cappedOwners.size) {
-      parts.push(
-        `job_id NOT IN (SELECT id FROM jobs WHERE owner_id IN (${[...this.cappedOwners].map(() => '?').join(', ')}))`,
-      );
+      parts.push(`owner_id NOT IN (${[...this.cappedOwners].map(() => '?').join(', ')})`);
       params.push(...this.cappedOwners);
     }
     return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
@@ -210,6 +209,7 @@ export async function claimAttempts(
   nowUs: number,
   leaseUntilUs: number,
   limits?: ClaimLimits,
+  turns: Map<string, number> = new Map(),
 ): Promise<ClaimedAttempt[]> {
   if (max <= 0) return [];
   return db.transaction(async (tx) => {
@@ -230,10 +230,16 @@ export async function claimAttempts(
       const skippedBefore = admission.cappedTasks.size + admission.cappedOwners.size;
       const want = max - rows.length;
       const { sql, params } = admission.exclusions();
-      const batch = await tx.query(
-        `SELECT job_id, task_name, instance_id FROM queue WHERE cluster_id = ?${sql}
-         ORDER BY priority DESC, job_seq, task_order, instance_id LIMIT ?${lock}`,
-        [String(worker.cluster_id), ...params, want],
+      const batch = await claimOrder(
+        tx,
+        String(worker.cluster_id),
+        sql,
+        params,
+        want,
+        lock,
+        admission.cappedOwners,
+        (owner) => ownerRunningCount(tx, owner),
+        turns,
       );
       for (const row of batch) {
         const verdict = await admission.admit(String(row.job_id), String(row.task_name));

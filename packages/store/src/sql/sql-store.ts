@@ -46,6 +46,8 @@ const { isUniqueViolation } = accounts;
 export class SqlStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
   private readonly specs = new TaskSpecCache();
+  /** Fair share: the owner each cluster served last (fair-share.ts). */
+  private readonly turns = new Map<string, number>();
 
   constructor(private readonly db: SqlDriver) {
     this.dialect = db.dialect;
@@ -129,7 +131,16 @@ export class SqlStore implements Store {
     leaseUntilUs: number,
     limits?: ClaimLimits,
   ): Promise<ClaimedAttempt[]> {
-    return scheduling.claimAttempts(this.db, this.specs, workerId, max, nowUs, leaseUntilUs, limits);
+    return scheduling.claimAttempts(
+      this.db,
+      this.specs,
+      workerId,
+      max,
+      nowUs,
+      leaseUntilUs,
+      limits,
+      this.turns,
+    );
   }
   exchangeAttempts(
     workerId: string,
@@ -141,7 +152,7 @@ export class SqlStore implements Store {
   ) {
     return this.db.transaction(async (tx) => {
       await scheduling.finishAttempts(tx, this.specs, workerId, results, nowUs);
-      return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs, limits);
+      return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs, limits, this.turns);
     });
   }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {
