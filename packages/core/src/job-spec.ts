@@ -31,6 +31,8 @@ export interface TaskSpec {
   readonly maxRunningInstances?: number;
   /** Shoal addition (RetryStrategy.EvaluateOnExit): which failures retry and which fail at once. */
   readonly retryRules?: readonly RetryRule[];
+  /** Shoal addition (RetryStrategy.BackoffSeconds): how long a retried instance waits before it runs again. */
+  readonly retryBackoffSec?: number;
   /** Set when the task runs on an existing cluster; '' otherwise. */
   readonly clusterId: string;
   /** Set when the task runs on a cluster created for it; null otherwise. */

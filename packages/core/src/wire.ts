@@ -32,7 +32,7 @@ export interface WireJob {
 
 /**
  * Shoal addition: why a Waiting task or instance does not run yet. Codes: WaitingForTasks,
- * WaitingForCluster, NoWorker, TaskConcurrencyCap, QuotaRunningInstances, Queued, Starting.
+ * RetryBackoff, WaitingForCluster, NoWorker, TaskConcurrencyCap, QuotaRunningInstances, Queued, Starting.
  */
 export interface WirePendingReason {
   Code: string;

@@ -112,3 +112,20 @@ test('the concurrency cap, and each queued instance’s place in the queue', asy
   );
   for (const id of [capped, behind]) await s.api('POST', `/jobs/${id}/stop`);
 });
+
+test('a retry waits out RetryStrategy.BackoffSeconds, and says so', async () => {
+  const s = queue;
+  const started = Date.now();
+  const id = await submit(
+    s,
+    simpleJob(`/bin/sh -c 'exit 4'`, { MaxRetryCount: 1, RetryStrategy: { BackoffSeconds: 2 } }),
+  );
+  const reason = await until('the backoff reason', async () => {
+    const r = (await s.api('GET', `/jobs/${id}/tasks/task/instances/0`)).json.PendingReason;
+    return r?.Code === 'RetryBackoff' ? r : undefined;
+  });
+  assert.match(reason.Message, /runs again in [12] s/);
+  assert.equal((await s.waitForJob(id, undefined, 30_000)).State, 'Failed');
+  assert.ok(Date.now() - started >= 2000, 'the retry ran only after the backoff');
+  assert.equal((await s.api('GET', `/jobs/${id}/tasks/task/instances/0`)).json.RetryCount, 1);
+});

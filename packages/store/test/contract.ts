@@ -478,25 +478,30 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       assert.deepEqual(await store.queuePosition(urgent, 'task', 0, 100), {
         clusterId: DEFAULT_CLUSTER_ID,
         ahead: 0,
+        notBeforeUs: 0,
       });
       assert.deepEqual(await store.queuePosition(early, 'task', 2, 100), {
         clusterId: DEFAULT_CLUSTER_ID,
         ahead: 3,
+        notBeforeUs: 0,
       });
       assert.deepEqual(await store.queuePosition(late, 'task', undefined, 100), {
         clusterId: DEFAULT_CLUSTER_ID,
         ahead: 4,
+        notBeforeUs: 0,
       });
       // Counted up to the cap only.
       assert.deepEqual(await store.queuePosition(late, 'task', 1, 2), {
         clusterId: DEFAULT_CLUSTER_ID,
         ahead: 2,
+        notBeforeUs: 0,
       });
       await store.claimAttempts('w1', 2, 10, 10 + LEASE);
       assert.equal(await store.queuePosition(urgent, 'task', 0, 100), undefined);
       assert.deepEqual(await store.queuePosition(early, 'task', 2, 100), {
         clusterId: DEFAULT_CLUSTER_ID,
         ahead: 1,
+        notBeforeUs: 0,
       });
       assert.equal(await store.ownerRunningCount(1), 2);
       assert.equal(await store.ownerRunningCount(2), 0);
@@ -528,6 +533,18 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
         claimed.map((c) => c.jobId),
         [big, big, big],
       );
+      await store.close();
+    });
+
+    it('holds a retried instance back for the task’s backoff', async () => {
+      const store = await open();
+      const id = await submit(store, singleTaskSpec('backoff', { maxRetryCount: 1, retryBackoffSec: 5 }));
+      const [first] = await store.claimAttempts('w1', 1, 10, 10 + LEASE);
+      await store.finishAttempts('w1', [failed(first!.attemptId)], 20);
+      assert.equal((await store.queuePosition(id, 'task', 0, 10))?.notBeforeUs, 5_000_020);
+      assert.equal((await store.claimAttempts('w1', 1, 5_000_019, 5_000_019 + LEASE)).length, 0);
+      const [again] = await store.claimAttempts('w1', 1, 5_000_020, 5_000_020 + LEASE);
+      assert.equal(again?.attemptNo, 2);
       await store.close();
     });
 

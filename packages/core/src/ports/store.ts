@@ -408,7 +408,8 @@ export interface Store {
   deleteCluster(id: string): Promise<{ deleted: boolean; busyJobId?: string }>;
   /**
    * Where a queued instance (or, without `instanceId`, the task's first queued one) stands: its cluster
-   * and how many queued instances of that cluster are claimed before it, counted up to `cap`. Undefined
+   * and how many queued instances of that cluster are claimed before it, counted up to `cap`, and the
+   * time before which it is not claimed (a retry's backoff; 0 = none). Undefined
    * when nothing of it is queued.
    */
   queuePosition(
@@ -416,7 +417,7 @@ export interface Store {
     taskName: string,
     instanceId: number | undefined,
     cap: number,
-  ): Promise<{ clusterId: string; ahead: number } | undefined>;
+  ): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined>;
   /** Instances an owner has running now, all jobs together. */
   ownerRunningCount(ownerId: number): Promise<number>;
   /** Instances a cluster is asked for now: queued on it, and running on its workers. */

@@ -3,6 +3,7 @@ import { invalidJob } from '../errors.js';
 import type { RetryRule } from '../retry-rules.js';
 import { ERROR_CODE_PATTERN, EXIT_CODE_PATTERN, MAX_RETRY_RULES } from '../retry-rules.js';
 import { entriesOf, get, isAbsent, requireObject } from './fields.js';
+import { readInt } from './numbers.js';
 
 const RULE_KEYS = ['OnExitCode', 'OnErrorCode', 'Action'];
 
@@ -30,15 +31,24 @@ function readRule(raw: unknown, at: string): RetryRule {
   };
 }
 
-export function readRetryStrategy(raw: unknown, path: string): RetryRule[] {
-  if (isAbsent(raw)) return [];
+/** The longest wait between attempts a task may ask for. */
+export const MAX_RETRY_BACKOFF_SEC = 3600;
+
+export function readRetryStrategy(raw: unknown, path: string): { rules: RetryRule[]; backoffSec: number } {
+  if (isAbsent(raw)) return { rules: [], backoffSec: 0 };
   const strategy = requireObject(raw, path);
   for (const [key, value] of entriesOf(strategy))
-    if (key !== 'EvaluateOnExit') throw invalidJob(`${path}.${key}`, value, 'is not EvaluateOnExit');
+    if (key !== 'EvaluateOnExit' && key !== 'BackoffSeconds')
+      throw invalidJob(`${path}.${key}`, value, 'is not one of EvaluateOnExit, BackoffSeconds');
+  const backoffSec = readInt(get(strategy, 'BackoffSeconds'), `${path}.BackoffSeconds`, {
+    min: 0,
+    max: MAX_RETRY_BACKOFF_SEC,
+    fallback: 0,
+  });
   const rules = get(strategy, 'EvaluateOnExit');
-  if (isAbsent(rules)) return [];
+  if (isAbsent(rules)) return { rules: [], backoffSec };
   if (!Array.isArray(rules)) throw invalidJob(`${path}.EvaluateOnExit`, rules, 'must be a list of rules');
   if (rules.length > MAX_RETRY_RULES)
     throw invalidJob(`${path}.EvaluateOnExit`, rules.length, `must hold at most ${MAX_RETRY_RULES} rules`);
-  return rules.map((rule, i) => readRule(rule, `${path}.EvaluateOnExit[${i}]`));
+  return { rules: rules.map((rule, i) => readRule(rule, `${path}.EvaluateOnExit[${i}]`)), backoffSec };
 }

@@ -355,5 +355,12 @@ test('RetryStrategy (Shoal addition): EvaluateOnExit rules, each field checked b
     'must give OnExitCode, OnErrorCode or both',
     '{"Action":"EXIT"}',
   );
-  rejects(strategy({ Attempts: 3 }), `${at}.Attempts`, 'is not EvaluateOnExit', '3');
+  rejects(strategy({ Attempts: 3 }), `${at}.Attempts`, 'is not one of EvaluateOnExit, BackoffSeconds', '3');
+  assert.equal(countTask(strategy({ BackoffSeconds: 5 })).retryBackoffSec, 5);
+  rejects(
+    strategy({ BackoffSeconds: 3601 }),
+    `${at}.BackoffSeconds`,
+    'must be an integer from 0 to 3600',
+    '3601',
+  );
 });

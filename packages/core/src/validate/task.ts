@@ -118,7 +118,7 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     max: LIMITS.maxInstanceCount,
     fallback: 0,
   });
-  const retryRules = readRetryStrategy(get(task, 'RetryStrategy'), `${taskPath}.RetryStrategy`);
+  const retry = readRetryStrategy(get(task, 'RetryStrategy'), `${taskPath}.RetryStrategy`);
   const cluster = readCluster(task, taskPath);
   const command = readParameters(task, taskPath);
   const mappings = readMappings(
@@ -149,7 +149,8 @@ export function readTask(name: string, raw: unknown, taskPath: string): TaskSpec
     timeoutSec,
     maxRetryCount,
     ...(maxRunningInstances ? { maxRunningInstances } : {}),
-    ...(retryRules.length ? { retryRules } : {}),
+    ...(retry.rules.length ? { retryRules: retry.rules } : {}),
+    ...(retry.backoffSec ? { retryBackoffSec: retry.backoffSec } : {}),
     ...cluster,
     ...command,
     ...mappings,

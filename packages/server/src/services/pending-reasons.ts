@@ -1,7 +1,7 @@
 /**
  * Why is it waiting? (Shoal addition `PendingReason` on Waiting tasks and instances.) Computed when read,
  * from what the scheduler itself looks at, in the order it looks: the task's predecessors, its cluster
- * (being made as an AutoCluster, or without a live worker), the task's own concurrency cap, its owner's
+ * (being made as an AutoCluster, or without a live worker), a retry's backoff, the task's own concurrency cap, its owner's
  * quotas, and else its place in the cluster's queue (counted up to QUEUE_COUNT_CAP).
  */
 import type { ClaimLimits, Clock, InstanceRecord, Store, TaskRecord, WirePendingReason } from '@shoal/core';
@@ -50,6 +50,12 @@ export class PendingReasons {
     const position = await this.store.queuePosition(task.jobId, task.name, instanceId, QUEUE_COUNT_CAP);
     if (!position)
       return { Code: 'Starting', Message: 'being put in the queue (its predecessors just finished)' };
+    const waitUs = position.notBeforeUs - this.clock.nowUs();
+    if (waitUs > 0)
+      return {
+        Code: 'RetryBackoff',
+        Message: `retried after a failure: runs again in ${Math.ceil(waitUs / 1e6)} s (RetryStrategy.BackoffSeconds)`,
+      };
     if (position.clusterId === AUTO_CLUSTER_PENDING)
       return { Code: 'WaitingForCluster', Message: 'its AutoCluster is being created' };
     if (!(await this.hasLiveWorker(position.clusterId)))

@@ -264,4 +264,11 @@ UPDATE queue SET owner_id = jobs.owner_id FROM jobs WHERE jobs.id = queue.job_id
 CREATE INDEX queue_owner_order ON queue (cluster_id, owner_id, priority DESC, job_seq, task_order, instance_id);
 `,
   },
+  {
+    version: 10,
+    sql: `
+-- Retry backoff: a retried instance is not claimed before this time (0 = at once).
+ALTER TABLE queue ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -63,12 +63,14 @@ export async function enqueueInstance(
   job: JobContext,
   taskName: string,
   instanceId: number,
+  notBeforeUs = 0,
 ): Promise<void> {
   await tx.run(
-    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id, owner_id)
-     SELECT ?, name, ?, ?, ?, task_order, cluster_id, ? FROM tasks WHERE job_id = ? AND name = ?
+    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id, owner_id,
+       not_before_us)
+     SELECT ?, name, ?, ?, ?, task_order, cluster_id, ?, ? FROM tasks WHERE job_id = ? AND name = ?
      ON CONFLICT DO NOTHING`,
-    [job.id, instanceId, job.priority, job.seq, job.ownerId, job.id, taskName],
+    [job.id, instanceId, job.priority, job.seq, job.ownerId, notBeforeUs, job.id, taskName],
   );
 }
 
@@ -264,10 +266,10 @@ export async function queuePosition(
   taskName: string,
   instanceId: number | undefined,
   cap: number,
-): Promise<{ clusterId: string; ahead: number } | undefined> {
+): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined> {
   const row = await queryOne(
     db,
-    `SELECT cluster_id, priority, job_seq, task_order, instance_id FROM queue
+    `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
      WHERE job_id = ? AND task_name = ?${instanceId === undefined ? '' : ' AND instance_id = ?'}
      ORDER BY instance_id LIMIT 1`,
     instanceId === undefined ? [jobId, taskName] : [jobId, taskName, instanceId],
@@ -291,7 +293,11 @@ export async function queuePosition(
       cap,
     ] as SqlValue[],
   );
-  return { clusterId: String(cluster_id), ahead: Number(ahead?.n ?? 0) };
+  return {
+    clusterId: String(cluster_id),
+    ahead: Number(ahead?.n ?? 0),
+    notBeforeUs: Number(row.not_before_us ?? 0),
+  };
 }
 
 export async function ownerRunningCount(db: SqlDriver, ownerId: number): Promise<number> {

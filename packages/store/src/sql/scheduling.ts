@@ -233,8 +233,8 @@ export async function claimAttempts(
       const batch = await claimOrder(
         tx,
         String(worker.cluster_id),
-        sql,
-        params,
+        `${sql} AND not_before_us <= ?`,
+        [...params, nowUs],
         want,
         lock,
         admission.cappedOwners,
@@ -352,13 +352,16 @@ export function finishAttempts(
         instance.state === 'Running' &&
         Number(instance.attempt_count) === attemptNo &&
         instance.worker_id === workerId;
-      // A failure's fate may hang on the task's retry rules; a success needs no spec.
-      const rules =
-        current && !attemptSucceeded(result)
-          ? (await taskSpecOf(tx, specs, jobId, taskName)).retryRules
-          : undefined;
+      // A failure's fate may hang on the task's retry rules (and its retry wait); a success needs no spec.
+      const failedSpec =
+        current && !attemptSucceeded(result) ? await taskSpecOf(tx, specs, jobId, taskName) : undefined;
       const verdict = current
-        ? judgeAttempt(result, Number(instance.retry_count), Number(instance.max_retry_count), rules)
+        ? judgeAttempt(
+            result,
+            Number(instance.retry_count),
+            Number(instance.max_retry_count),
+            failedSpec?.retryRules,
+          )
         : undefined;
       // History: only this worker's attempt, and never over an attempt already declared Lost.
       await tx.run(
@@ -411,7 +414,8 @@ export function finishAttempts(
         ErrorCode: text(result.errorCode, 100),
       });
       if (verdict === 'Retry') {
-        await enqueueInstance(tx, job, taskName, instanceId);
+        const backoffUs = (failedSpec?.retryBackoffSec ?? 0) * 1_000_000;
+        await enqueueInstance(tx, job, taskName, instanceId, backoffUs ? nowUs + backoffUs : 0);
         await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
       } else if (verdict === 'Finished') {
         await adjustTask(tx, job, taskName, { running: -1, finished: 1 }, nowUs);
