@@ -313,6 +313,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
           logger.child({ component: 'auto-clusters' }),
           { provider: options.autoClusters, maxVMs: options.autoClusterMaxVMs, intervalMs: 1_000 },
           provisioners,
+          (owner) => quotas.clusterRoom(owner),
         );
   autoClusters?.start();
   const elastic = new ElasticGroups(

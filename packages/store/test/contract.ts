@@ -548,6 +548,36 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store.close();
     });
 
+    it('fills a claim past capped work without counting anything twice', async () => {
+      const store = await open();
+      const a = await submit(store, singleTaskSpec('a'));
+      const b = await submit(store, singleTaskSpec('b', { instanceCount: 5, maxRunningInstances: 1 }));
+      const c = await submit(store, singleTaskSpec('c', { instanceCount: 5 }));
+      let claimed = await store.claimAttempts('w1', 4, 10, 10 + LEASE);
+      assert.deepEqual(
+        claimed.map((x) => x.jobId),
+        [a, b, c, c],
+      );
+      // Nine capped tasks ahead of uncapped work: a claim of one still finds it.
+      const store2 = await open();
+      for (let i = 0; i < 9; i++) {
+        const id = await submit(
+          store2,
+          singleTaskSpec(`capped${i}`, { instanceCount: 2, maxRunningInstances: 1 }),
+        );
+        await store2.claimAttempts('w1', 1, 20 + i, 20 + i + LEASE);
+        assert.ok(id);
+      }
+      const free = await submit(store2, singleTaskSpec('free'));
+      claimed = await store2.claimAttempts('w1', 1, 40, 40 + LEASE);
+      assert.deepEqual(
+        claimed.map((x) => x.jobId),
+        [free],
+      );
+      await store.close();
+      await store2.close();
+    });
+
     it('deletes only settled jobs', async () => {
       const store = await open();
       const id = await submit(store, singleTaskSpec('d'));

@@ -420,6 +420,8 @@ export interface Store {
   ): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined>;
   /** Instances an owner has running now, all jobs together. */
   ownerRunningCount(ownerId: number): Promise<number>;
+  /** Writes `next` over a cluster only if it is still `expected` and Active; false when it was not. */
+  replaceCluster(expected: ClusterRecord, next: ClusterRecord): Promise<boolean>;
   /** Instances a cluster is asked for now: queued on it, and running on its workers. */
   clusterDemand(clusterId: string): Promise<number>;
   /** Runnable tasks waiting for an AutoCluster (on AUTO_CLUSTER_PENDING), oldest first. */

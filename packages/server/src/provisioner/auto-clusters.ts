@@ -70,6 +70,8 @@ export class AutoClusters {
     private readonly options: AutoClusterOptions,
     /** Called when clusters came or went: the providers act on it at once. */
     private readonly changed: () => void,
+    /** Whether the owner's Clusters quota has room: a task over it waits for its AutoCluster. */
+    private readonly room: (ownerId: number) => Promise<boolean> = async () => true,
   ) {
     this.rounds = new Rounds(() => this.round(), options.intervalMs);
   }
@@ -90,6 +92,7 @@ export class AutoClusters {
     try {
       let changes = 0;
       for (const candidate of await this.store.listAutoClusterCandidates(50)) {
+        if (!(await this.room(candidate.ownerId))) continue;
         const record = autoClusterRecord(candidate, this.options, this.clock.nowUs());
         if (!(await this.store.createAutoCluster(record))) continue;
         changes++;

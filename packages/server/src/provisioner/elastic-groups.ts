@@ -53,9 +53,8 @@ export class ElasticGroups {
         if (cluster.state !== 'Active' || !Object.values(cluster.groups).some(isElastic)) continue;
         const demand = await this.store.clusterDemand(cluster.id);
         const next = this.scaled(cluster, demand, Date.now());
-        if (!next) continue;
-        await this.store.putCluster(next);
-        changes++;
+        // Changed or deleted since it was read: the next round works from the new state.
+        if (next && (await this.store.replaceCluster(cluster, next))) changes++;
       }
       if (changes) this.changed();
     } catch (err) {

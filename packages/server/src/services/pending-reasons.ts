@@ -9,6 +9,8 @@ import { AUTO_CLUSTER_PENDING } from '@shoal/core';
 
 /** Queued instances counted ahead of one, at most: past it the position reads "at least". */
 export const QUEUE_COUNT_CAP = 100_000;
+/** The same in listings, where a page of tasks would otherwise count that far for each. */
+export const LIST_COUNT_CAP = 1_000;
 
 export class PendingReasons {
   constructor(
@@ -20,9 +22,13 @@ export class PendingReasons {
   ) {}
 
   /** Why a Waiting task's instances do not run; undefined for a task that is not Waiting. */
-  async ofTask(task: TaskRecord, ownerId: number): Promise<WirePendingReason | undefined> {
+  async ofTask(
+    task: TaskRecord,
+    ownerId: number,
+    countCap = QUEUE_COUNT_CAP,
+  ): Promise<WirePendingReason | undefined> {
     if (task.state !== 'Waiting' && task.counts.waiting === 0) return undefined;
-    return this.reason(task, ownerId, undefined);
+    return this.reason(task, ownerId, undefined, countCap);
   }
 
   /** Why a Waiting instance does not run, with its place in the queue when it is queued. */
@@ -32,13 +38,14 @@ export class PendingReasons {
     ownerId: number,
   ): Promise<WirePendingReason | undefined> {
     if (instance.state !== 'Waiting') return undefined;
-    return this.reason(task, ownerId, instance.instanceId);
+    return this.reason(task, ownerId, instance.instanceId, QUEUE_COUNT_CAP);
   }
 
   private async reason(
     task: TaskRecord,
     ownerId: number,
     instanceId: number | undefined,
+    countCap: number,
   ): Promise<WirePendingReason> {
     const waitingFor = await this.unfinishedPredecessors(task);
     if (waitingFor.length)
@@ -47,7 +54,7 @@ export class PendingReasons {
         Message: `waiting for task${waitingFor.length > 1 ? 's' : ''} ${waitingFor.join(', ')} to finish`,
         Tasks: waitingFor,
       };
-    const position = await this.store.queuePosition(task.jobId, task.name, instanceId, QUEUE_COUNT_CAP);
+    const position = await this.store.queuePosition(task.jobId, task.name, instanceId, countCap);
     if (!position)
       return { Code: 'Starting', Message: 'being put in the queue (its predecessors just finished)' };
     const waitUs = position.notBeforeUs - this.clock.nowUs();
@@ -77,7 +84,7 @@ export class PendingReasons {
         Message: `your quota RunningInstances (${running}) is reached: it starts when one of yours ends`,
       };
     const ahead = position.ahead;
-    const atLeast = ahead >= QUEUE_COUNT_CAP ? 'at least ' : '';
+    const atLeast = ahead >= countCap ? 'at least ' : '';
     return {
       Code: 'Queued',
       Message: `queued on ${position.clusterId} behind ${atLeast}${ahead} instance${ahead === 1 ? '' : 's'} of higher priority or submitted earlier`,

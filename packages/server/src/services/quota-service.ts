@@ -56,7 +56,9 @@ export class QuotaService implements ClaimLimits {
 
   private ownerQuotas(ownerId: number): Quotas | undefined {
     if (!this.runningLimited) return undefined;
-    if (Date.now() - this.namesAt > NAMES_TTL_MS) void this.readNames();
+    if (Date.now() - this.namesAt > NAMES_TTL_MS)
+      // A failed read keeps the names known so far; the next claim tries again.
+      this.readNames().catch(() => (this.namesAt = Date.now()));
     return quotasOf(this.config, this.names.get(ownerId) ?? '');
   }
 
@@ -117,6 +119,12 @@ export class QuotaService implements ClaimLimits {
     const owned = await this.clusterCount(caller.ownerId);
     if (owned + 1 > q.clusters)
       throw exceeded('clusters', q.clusters, `you own ${owned} clusters`, 'Delete one first.');
+  }
+
+  /** Whether an owner may have one more cluster (an AutoCluster: there is no request to refuse). */
+  async clusterRoom(ownerId: number): Promise<boolean> {
+    const q = quotasOf(this.config, this.names.get(ownerId) ?? '');
+    return (await this.clusterCount(ownerId)) < q.clusters;
   }
 
   private activeJobs(ownerId: number): Promise<number> {

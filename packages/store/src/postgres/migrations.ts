@@ -269,6 +269,8 @@ CREATE INDEX queue_owner_order ON queue (cluster_id, owner_id, priority DESC, jo
     sql: `
 -- Retry backoff: a retried instance is not claimed before this time (0 = at once).
 ALTER TABLE queue ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;
+-- An owner's running instances (quotas, pending reasons) without reading their whole job history.
+CREATE INDEX jobs_owner_state ON jobs (owner_id, state);
 `,
   },
 ];

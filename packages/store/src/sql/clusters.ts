@@ -222,3 +222,19 @@ export async function clusterDemand(db: SqlDriver, clusterId: string): Promise<n
   );
   return Number(queued?.n ?? 0) + Number(running?.n ?? 0);
 }
+
+/**
+ * Writes `next` over the cluster only if it still is `expected` (as read): a round working from a copy
+ * neither brings back a cluster deleted meanwhile nor undoes its owner's change.
+ */
+export async function replaceCluster(
+  db: SqlDriver,
+  expected: ClusterRecord,
+  next: ClusterRecord,
+): Promise<boolean> {
+  const changed = await db.run(
+    "UPDATE clusters SET spec_json = ? WHERE id = ? AND spec_json = ? AND state = 'Active'",
+    [specJson(next), expected.id, specJson(expected)],
+  );
+  return changed > 0;
+}

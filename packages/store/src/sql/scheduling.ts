@@ -28,6 +28,7 @@ class Admission {
   private readonly taskRunning = new Map<string, number>();
   private readonly ownerRunning = new Map<number, number>();
   private readonly ownerCpu = new Map<number, number>();
+  private readonly lockedOwners = new Set<number>();
   /** What the worker's machine has left, when it said what it holds. */
   private free: { cpuMillis: number; memoryBytes: number } | undefined;
   private capacity: { cpuMillis: number; memoryBytes: number } | undefined;
@@ -93,17 +94,20 @@ class Admission {
     const cap = spec.maxRunningInstances ?? 0;
     const key = `${jobId}\u0000${taskName}`;
     const demand = this.limits?.demandOf?.(spec);
-    if (demand && this.capacity && this.free) {
+    if (demand && this.capacity) {
       if (demand.cpuMillis > this.capacity.cpuMillis || demand.memoryBytes > this.capacity.memoryBytes) {
         // Its type never fits this machine: other workers of the cluster may take it.
         this.cappedTasks.set(key, { jobId, taskName });
         return 'no';
       }
-      if (demand.cpuMillis > this.free.cpuMillis || demand.memoryBytes > this.free.memoryBytes) return 'full';
     }
     if (cap > 0) {
       let running = this.taskRunning.get(key);
       if (running === undefined) {
+        // Claims of other servers must not read the same count at once (PostgreSQL): the job's lock, which
+        // every change rolling up to the job takes first anyway (loadJobContext), orders them.
+        if (this.tx.dialect === 'postgres')
+          await this.tx.query('SELECT id FROM jobs WHERE id = ? FOR UPDATE', [jobId]);
         const row = await queryOne(this.tx, 'SELECT running_count FROM tasks WHERE job_id = ? AND name = ?', [
           jobId,
           taskName,
@@ -117,7 +121,20 @@ class Admission {
       }
     }
     const owner = await this.ownerOf(jobId);
-    if (!(await this.ownerAdmits(owner, demand?.cpuMillis ?? 0))) {
+    // Fit last: work that caps or quotas hold back must not block the machine for the work behind it.
+    if (
+      demand &&
+      this.free &&
+      (demand.cpuMillis > this.free.cpuMillis || demand.memoryBytes > this.free.memoryBytes)
+    ) {
+      // Only if the owner may run it at all; else it is passed over like capped work.
+      if (!(await this.ownerAdmits(owner, demand.cpuMillis, false))) {
+        this.cappedOwners.add(owner);
+        return 'no';
+      }
+      return 'full';
+    }
+    if (!(await this.ownerAdmits(owner, demand?.cpuMillis ?? 0, true))) {
       this.cappedOwners.add(owner);
       return 'no';
     }
@@ -129,10 +146,20 @@ class Admission {
     return 'yes';
   }
 
-  /** The owner's running-instances and CPU quotas; counts the instance in if it is admitted. */
-  private async ownerAdmits(owner: number, cpuMillis: number): Promise<boolean> {
+  /** The owner's running-instances and CPU quotas; with `count`, counts the instance in if admitted. */
+  private async ownerAdmits(owner: number, cpuMillis: number, count: boolean): Promise<boolean> {
     const limit = this.limits?.runningPerOwner(owner);
     const cpuLimit = this.limits?.cpuPerOwner?.(owner);
+    // Claims for one limited owner take turns on PostgreSQL (their user row's lock), so two servers
+    // cannot both read "one below the quota".
+    if (
+      (limit !== undefined || cpuLimit !== undefined) &&
+      this.tx.dialect === 'postgres' &&
+      !this.lockedOwners.has(owner)
+    ) {
+      await this.tx.query('SELECT owner_id FROM users WHERE owner_id = ? FOR UPDATE', [owner]);
+      this.lockedOwners.add(owner);
+    }
     if (limit !== undefined) {
       let running = this.ownerRunning.get(owner);
       if (running === undefined) {
@@ -161,9 +188,9 @@ class Admission {
         this.ownerCpu.set(owner, used);
       }
       if (used + cpuMillis > cpuLimit) return false;
-      this.ownerCpu.set(owner, used + cpuMillis);
+      if (count) this.ownerCpu.set(owner, used + cpuMillis);
     }
-    if (limit !== undefined) this.ownerRunning.set(owner, this.ownerRunning.get(owner)! + 1);
+    if (limit !== undefined && count) this.ownerRunning.set(owner, this.ownerRunning.get(owner)! + 1);
     return true;
   }
 
@@ -200,6 +227,8 @@ async function taskSpecOf(
 
 /** Rounds of candidates a claim looks through when caps leave some out. */
 const ADMISSION_ROUNDS = 8;
+/** Extra candidates a round fetches once something was left out. */
+const ROUND_SLACK = 32;
 
 export async function claimAttempts(
   db: SqlDriver,
@@ -228,30 +257,40 @@ export async function claimAttempts(
     let full = false;
     for (let round = 0; round < ADMISSION_ROUNDS && rows.length < max && !full; round++) {
       const skippedBefore = admission.cappedTasks.size + admission.cappedOwners.size;
-      const want = max - rows.length;
+      // A few more than wanted when something was left out before, so capped work at the head of the
+      // queue costs rounds of one query each rather than a claim that comes back empty.
+      const fetch = max - rows.length + (skippedBefore ? ROUND_SLACK : 0);
       const { sql, params } = admission.exclusions();
       const batch = await claimOrder(
         tx,
         String(worker.cluster_id),
         `${sql} AND not_before_us <= ?`,
         [...params, nowUs],
-        want,
+        fetch,
         lock,
         admission.cappedOwners,
         (owner) => ownerRunningCount(tx, owner),
         turns,
       );
       for (const row of batch) {
+        if (rows.length >= max) break;
         const verdict = await admission.admit(String(row.job_id), String(row.task_name));
-        if (verdict === 'yes') rows.push(row);
         if (verdict === 'full') {
           full = true;
           break;
         }
+        if (verdict !== 'yes') continue;
+        rows.push(row);
+        // Out of the queue at once: a later round must not see (and count) it again.
+        await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
+          String(row.job_id),
+          String(row.task_name),
+          Number(row.instance_id),
+        ]);
       }
       // Look again, past what is capped, only if something was left out of a full batch.
       const skipped = admission.cappedTasks.size + admission.cappedOwners.size > skippedBefore;
-      if (full || !skipped || batch.length < want) break;
+      if (full || !skipped || batch.length < fetch) break;
     }
     const claimed: ClaimedAttempt[] = [];
     const perTask = new Map<string, { job: string; task: string; n: number }>();
@@ -259,11 +298,6 @@ export async function claimAttempts(
       const jobId = String(row.job_id);
       const taskName = String(row.task_name);
       const instanceId = Number(row.instance_id);
-      await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
-        jobId,
-        taskName,
-        instanceId,
-      ]);
       const updated = await queryOne(
         tx,
         `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,

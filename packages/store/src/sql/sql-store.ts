@@ -264,6 +264,10 @@ export class SqlStore implements Store {
     return progress.ownerRunningCount(this.db, ownerId);
   }
 
+  replaceCluster(expected: ClusterRecord, next: ClusterRecord) {
+    return clusters.replaceCluster(this.db, expected, next);
+  }
+
   clusterDemand(clusterId: string) {
     return clusters.clusterDemand(this.db, clusterId);
   }

@@ -4,6 +4,7 @@ import type { WirePendingReason } from '@shoal/core';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { presentInstance, presentTask } from '../present.js';
+import { LIST_COUNT_CAP } from '../../services/pending-reasons.js';
 import { listParams, type Query } from '../query.js';
 
 type TaskParams = { jobId: string; task: string };
@@ -30,7 +31,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const page = await ctx.jobs.tasks(caller, job.id, children(request.query as Query, 50, 100));
     const items = [];
     for (const task of page.items)
-      items.push(withReason(presentTask(task), await ctx.pending.ofTask(task, job.ownerId)));
+      items.push(withReason(presentTask(task), await ctx.pending.ofTask(task, job.ownerId, LIST_COUNT_CAP)));
     return { NextMarker: page.nextMarker, Items: items };
   });
 
@@ -50,7 +51,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ApiContext): void 
     // One reason for the page's waiting instances (the task's); the place in the queue is per instance,
     // on GET of the instance.
     const waiting = page.items.some((i) => i.state === 'Waiting');
-    const reason = waiting ? await ctx.pending.ofTask(record, job.ownerId) : undefined;
+    const reason = waiting ? await ctx.pending.ofTask(record, job.ownerId, LIST_COUNT_CAP) : undefined;
     return {
       NextMarker: page.nextMarker,
       Items: page.items.map((instance) =>
