@@ -80,12 +80,17 @@ export class WorkerClient extends ClientBase {
     this.workerId = workerId;
   }
 
-  /** The attempt this worker holds of one instance (404 ShoalApiError when it holds none). */
-  heldAssignment(jobId: string, taskName: string, instanceId: number): Promise<Assignment> {
+  /** The attempt this worker holds of one instance, that attempt exactly (404 ShoalApiError otherwise). */
+  heldAssignment(
+    jobId: string,
+    taskName: string,
+    instanceId: number,
+    attemptNo: number,
+  ): Promise<Assignment> {
     return this.json({
       method: 'GET',
       path: `${this.base()}/assignment`,
-      query: { JobId: jobId, TaskName: taskName, InstanceId: instanceId },
+      query: { JobId: jobId, TaskName: taskName, InstanceId: instanceId, AttemptNo: attemptNo },
       retry: true,
     });
   }

@@ -290,8 +290,10 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     dataDir: options.dataDir,
     sandbox: options.sandbox,
     nodeWorkDir: options.slurm.workDir,
-    // Below the blocks of the local agents (64 each, at most MAX_DESIRED_VM_COUNT per group).
-    sandboxUidBase: uidBase - SLURM_UID_OFFSET,
+    // Below the server's uids and its local agents' blocks (64 each); above them all when below would
+    // reach the uids of real users.
+    sandboxUidBase:
+      uidBase - SLURM_UID_OFFSET >= 100_000 ? uidBase - SLURM_UID_OFFSET : uidBase + SLURM_UID_OFFSET,
     sandboxUidCount: SLURM_UID_COUNT,
     catalog,
     intervalMs: 1_000,

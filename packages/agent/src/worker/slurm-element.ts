@@ -23,6 +23,8 @@ export interface SlurmElementConfig {
   readonly workerId: string;
   readonly jobId: string;
   readonly taskName: string;
+  /** Array index -> [instance id, attempt number] of the attempt that element runs. */
+  readonly elements: readonly (readonly [number, number])[];
   /** Where elements on a node keep their working directories (one per element, removed after). */
   readonly workDir: string;
   readonly sandbox: 'bwrap' | 'off';
@@ -43,17 +45,19 @@ async function main(): Promise<number> {
   const c = JSON.parse(raw) as SlurmElementConfig;
   const index = Number(process.env.SLURM_ARRAY_TASK_ID);
   const slurmJob = process.env.SLURM_JOB_ID ?? String(process.pid);
-  if (!Number.isInteger(index) || index < 0) throw new Error('SLURM_ARRAY_TASK_ID is not an array index');
+  const mine = Number.isInteger(index) ? c.elements[index] : undefined;
+  if (!mine) throw new Error(`SLURM_ARRAY_TASK_ID ${String(index)} is not an element of this array`);
+  const [instanceId, attemptNo] = mine;
 
   const client = new WorkerClient({ endpoint: c.server, workerToken: c.token }, c.clusterId);
   client.actAs(c.workerId);
   let assignment;
   try {
-    assignment = await client.heldAssignment(c.jobId, c.taskName, index);
+    assignment = await client.heldAssignment(c.jobId, c.taskName, instanceId, attemptNo);
   } catch (err) {
-    // Stopped, or re-queued elsewhere, since it was submitted: nothing to run.
+    // Stopped, or re-queued (and maybe claimed again, as another attempt) since it was submitted.
     if (err instanceof ShoalApiError && err.status === 404) {
-      say(`instance ${c.jobId}.${c.taskName}.${index} is no longer held for this element`);
+      say(`attempt ${c.jobId}.${c.taskName}.${instanceId}.${attemptNo} is no longer held for this element`);
       return 0;
     }
     throw err;

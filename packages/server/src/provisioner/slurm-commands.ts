@@ -18,7 +18,8 @@ export interface SlurmSettings {
 
 export interface ArraySubmission {
   readonly name: string;
-  readonly indices: readonly number[];
+  /** Elements 0..size-1. */
+  readonly size: number;
   /** Elements running at once (`%cap`). */
   readonly cap: number;
   readonly cpus: number;
@@ -76,7 +77,8 @@ function run(
     execFile(
       file,
       args,
-      { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+      // Well under a lease (30 s): a stalled slurmctld must not hold up the dispatcher's heartbeats.
+      { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 15_000 },
       (err, stdout, stderr) => {
         if (err) {
           const text = String(stderr).trim() || err.message;
@@ -85,19 +87,6 @@ function run(
       },
     );
   });
-}
-
-/** `0-4,7,9-10`: the array indices in Slurm's compact form. */
-export function compactIndices(indices: readonly number[]): string {
-  const sorted = [...new Set(indices)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
 }
 
 /** The indices of squeue's `[0-3,7%2]` (or a plain `5`); steps (`0-9:2`) are expanded too. */
@@ -124,7 +113,7 @@ export async function submitArray(settings: SlurmSettings, s: ArraySubmission): 
   const args = [
     '--parsable',
     `--job-name=${s.name}`,
-    `--array=${compactIndices(s.indices)}%${Math.max(1, s.cap)}`,
+    `--array=0-${Math.max(0, s.size - 1)}%${Math.max(1, s.cap)}`,
     '--no-requeue',
     `--export=${['PATH', ...Object.keys(s.env)].join(',')}`,
     `--output=${s.output}`,

@@ -55,7 +55,8 @@ export interface SlurmProviderOptions extends SlurmSettings {
 
 interface Element {
   readonly arrayJobId: string;
-  readonly attemptId: string;
+  /** Its index in the array (dense, 0..n-1; SLURM_ARRAY_TASK_ID), which the element maps to its attempt. */
+  readonly index: number;
 }
 
 interface Dispatcher {
@@ -143,7 +144,13 @@ export class SlurmProvider {
           });
       for (const d of this.dispatchers.values()) {
         const want = wanted.get(d.workerId);
-        await this.dispatch(d, want?.cluster, want?.cap ?? 0);
+        // One dispatcher's failure (its Slurm command, its database call) must not stop the others.
+        try {
+          await this.dispatch(d, want?.cluster, want?.cap ?? 0);
+        } catch (err) {
+          this.failures++;
+          this.log.error({ err, clusterId: d.clusterId, group: d.group }, 'slurm dispatcher round failed');
+        }
         // A dispatcher of a deleted cluster (or group) lives until its last element is settled.
         if (!want && d.elements.size === 0 && d.pending.length === 0) this.dispatchers.delete(d.workerId);
       }
@@ -186,26 +193,25 @@ export class SlurmProvider {
 
   /** Settles elements Slurm ended without a report, cancels those whose attempt is no longer held. */
   private async reconcile(d: Dispatcher): Promise<void> {
-    if (d.elements.size === 0) {
-      await this.gateway.heartbeat(d.workerId, []);
-      return;
-    }
+    // Leases first, before any Slurm command that may be slow: only attempts that are in Slurm or
+    // waiting to be reported; one the dispatcher lost track of runs out and is re-queued.
+    await this.gateway.heartbeat(d.workerId, [...d.elements.keys(), ...d.pending.map((r) => r.attemptId)]);
+    if (d.elements.size === 0) return;
     const arrays = [...new Set([...d.elements.values()].map((e) => e.arrayJobId))];
     const states = new Map<string, ElementState>();
     for (const s of await elementStates(this.options, arrays)) states.set(`${s.arrayJobId}_${s.index}`, s);
     const held = new Set((await this.store.listHeldAttempts(d.workerId)).map((a) => a.attemptId));
-    await this.gateway.heartbeat(d.workerId, [...held]);
     const toCancel: string[] = [];
     const lost: { attemptId: string; reason: string }[] = [];
     for (const [attemptId, element] of d.elements) {
-      const key = `${element.arrayJobId}_${instanceOf(attemptId)}`;
+      const key = `${element.arrayJobId}_${element.index}`;
       const s = states.get(key);
       const ended = !s || ENDED_STATES.has(s.state);
       if (!held.has(attemptId)) {
         // Reported by its element, or stopped: nothing of it may keep running.
         if (!ended) toCancel.push(key);
         d.elements.delete(attemptId);
-        if (ended) void this.dropOutput(d, key);
+        void this.dropOutput(d, key);
         continue;
       }
       if (!s) {
@@ -249,8 +255,19 @@ export class SlurmProvider {
     }
     const type = this.instanceType(cluster, d.group);
     const outputDir = join(this.options.dataDir, 'slurm', d.workerId);
-    await mkdir(outputDir, { recursive: true });
-    const token = await this.tokens.of(d.clusterId);
+    let token: string;
+    try {
+      await mkdir(outputDir, { recursive: true });
+      token = await this.tokens.of(d.clusterId);
+    } catch (err) {
+      // Nothing reached Slurm: the attempts go back to the queue, not charged.
+      await this.gateway.release(
+        d.workerId,
+        assignments.map((a) => a.attemptId),
+        `the Slurm dispatcher could not submit: ${errorText(err)}`,
+      );
+      throw err;
+    }
     for (const group of byTask.values()) {
       const first = group[0]!;
       const config = {
@@ -260,6 +277,9 @@ export class SlurmProvider {
         workerId: d.workerId,
         jobId: first.jobId,
         taskName: first.taskName,
+        // Array index i runs instance elements[i][0], attempt elements[i][1]: a stale element (its attempt
+        // re-queued and claimed again) finds no attempt of its own and runs nothing.
+        elements: group.map((a) => [a.instanceId, a.attemptNo]),
         workDir: this.options.nodeWorkDir,
         sandbox: this.options.sandbox,
         sandboxUidBase: this.options.sandboxUidBase,
@@ -268,7 +288,7 @@ export class SlurmProvider {
       try {
         const arrayJobId = await submitArray(this.options, {
           name: slurmName(d),
-          indices: group.map((a) => a.instanceId),
+          size: group.length,
           cap,
           cpus: Math.ceil(type.cpuCores),
           memoryMb: Math.ceil(type.memoryBytes / 2 ** 20),
@@ -276,7 +296,7 @@ export class SlurmProvider {
           argv: [process.execPath, fileURLToPath(import.meta.resolve('@shoal/agent/slurm-element'))],
           env: { SHOAL_SLURM_ELEMENT: JSON.stringify(config) },
         });
-        for (const a of group) d.elements.set(a.attemptId, { arrayJobId, attemptId: a.attemptId });
+        group.forEach((a, index) => d.elements.set(a.attemptId, { arrayJobId, index }));
         this.log.info(
           {
             clusterId: d.clusterId,
@@ -288,8 +308,18 @@ export class SlurmProvider {
           'submitted a slurm array',
         );
       } catch (err) {
+        if (SLURM_UNREACHABLE.test(errorText(err))) {
+          // Slurm did not answer: not the task's fault, the attempts run again later, not charged.
+          await this.gateway.release(
+            d.workerId,
+            group.map((a) => a.attemptId),
+            `Slurm did not answer sbatch: ${errorText(err)}`,
+          );
+          this.log.warn({ clusterId: d.clusterId, err }, 'sbatch could not reach Slurm; re-queued');
+          continue;
+        }
         // sbatch refused it (no such partition, more CPUs or memory than any node has): it never starts.
-        const message = `sbatch refused the array: ${err instanceof Error ? err.message : String(err)}`;
+        const message = `sbatch refused the array: ${errorText(err)}`;
         for (const a of group) d.pending.push(slurmFailure(a.attemptId, message, ''));
         this.log.warn({ clusterId: d.clusterId, err }, 'sbatch refused an array');
       }
@@ -319,10 +349,12 @@ export class SlurmProvider {
   }
 }
 
-function instanceOf(attemptId: string): number {
-  // `<jobId>.<task>.<instanceId>.<attemptNo>`; task names hold no dots.
-  const parts = attemptId.split('.');
-  return Number(parts[parts.length - 2]);
+/** sbatch failures that say Slurm was not reached, rather than that it refused the array. */
+const SLURM_UNREACHABLE =
+  /Unable to contact slurm controller|Connection refused|Socket timed out|timed out|ETIMEDOUT|ENOENT|Zero Bytes were transmitted/i;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function slurmFailure(attemptId: string, message: string, detail: string): AttemptResult {

@@ -107,20 +107,29 @@ export class WorkerService {
     caller: WorkerCaller,
     clusterId: string,
     workerId: string,
-    query: { jobId: string | undefined; taskName: string | undefined; instanceId: string | undefined },
+    query: {
+      jobId: string | undefined;
+      taskName: string | undefined;
+      instanceId: string | undefined;
+      attemptNo: string | undefined;
+    },
   ): Promise<Assignment> {
     await this.worker(caller, clusterId, workerId);
-    const { jobId, taskName, instanceId } = query;
+    const { jobId, taskName, instanceId, attemptNo } = query;
     if (!jobId) throw invalidParameter('JobId', jobId, 'is required');
     if (!taskName) throw invalidParameter('TaskName', taskName, 'is required');
     if (!instanceId || !/^\d{1,9}$/.test(instanceId))
       throw invalidParameter('InstanceId', instanceId, 'must be an instance index');
+    if (attemptNo !== undefined && !/^\d{1,9}$/.test(attemptNo))
+      throw invalidParameter('AttemptNo', attemptNo, 'must be an attempt number');
     const found = await this.gateway.heldAssignment(workerId, {
       jobId,
       taskName,
       instanceId: Number(instanceId),
     });
-    if (!found) throw notFound('attempt', `${jobId}.${taskName}.${instanceId}`);
+    // Asked for one attempt: another one of the instance (it was re-queued and claimed again) is not it.
+    if (!found || (attemptNo !== undefined && found.attemptNo !== Number(attemptNo)))
+      throw notFound('attempt', `${jobId}.${taskName}.${instanceId}${attemptNo ? `.${attemptNo}` : ''}`);
     return found;
   }
 

@@ -58,6 +58,7 @@ export function registerWorkerRoutes(app: FastifyInstance, ctx: ApiContext): voi
       jobId: one(q, 'JobId'),
       taskName: one(q, 'TaskName'),
       instanceId: one(q, 'InstanceId'),
+      attemptNo: one(q, 'AttemptNo'),
     });
   });
 
