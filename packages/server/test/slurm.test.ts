@@ -228,3 +228,16 @@ test("an array sbatch refuses fails its attempts with sbatch's reason", { skip: 
   assert.equal(instance.json.Result.ErrorCode, 'SlurmFailure', instance.text);
   assert.match(instance.json.Result.ErrorMessage, /^sbatch refused the array: sbatch failed: /);
 });
+
+test('a deleted dispatcher starts over, and its cluster runs work again', { skip: noSlurm }, async () => {
+  const s = shoal!;
+  const { id: clusterId, dispatcher } = await slurmCluster(1);
+  const res = await s.api('DELETE', `/clusters/${clusterId}/groups/group/instances/${dispatcher}`);
+  assert.equal(res.status, 200, res.text);
+  await until('the dispatcher back', async () => {
+    const vms = (await s.api('GET', `/clusters/${clusterId}/groups/group/instances`)).json.Items;
+    return vms.length === 1 && vms[0].State === 'Running' ? true : undefined;
+  });
+  const job = await s.api('POST', '/jobs', simpleJob('true', onCluster(clusterId)));
+  assert.equal((await s.waitForJob(job.json.Id, undefined, 60_000)).State, 'Finished');
+});

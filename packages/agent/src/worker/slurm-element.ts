@@ -34,6 +34,8 @@ export interface SlurmElementConfig {
   readonly uidLeaseDir?: string;
 }
 
+const REPORT_TRIES = 4;
+
 function say(message: string): void {
   process.stderr.write(`shoal slurm element: ${message}\n`);
 }
@@ -98,9 +100,18 @@ async function main(): Promise<number> {
     const files = await logs.files(assignment);
     const result = await runner.runAttempt(assignment, { ...files, signal: abort.signal });
     if (cancelled) return 143;
-    await logs.ended(assignment, files);
-    await client.exchange([result], 0);
-    return 0;
+    // A finished result is worth a few tries: lost, it would come back as a SlurmFailure and a retry.
+    for (let tries = 1; ; tries++) {
+      try {
+        await logs.ended(assignment, files);
+        await client.exchange([result], 0);
+        return 0;
+      } catch (err) {
+        if (tries >= REPORT_TRIES) throw err;
+        say(`reporting failed (${err instanceof Error ? err.message : String(err)}); trying again`);
+        await new Promise((resolve) => setTimeout(resolve, 1000 * tries));
+      }
+    }
   } finally {
     await runner.close();
     await rm(dir, { recursive: true, force: true });

@@ -174,6 +174,7 @@ export class SlurmProvider {
       d.registered = true;
     }
     await this.reconcile(d);
+    if (!d.registered) return;
     const want = cluster && cap > 0 ? cap + this.options.backlog - d.elements.size : 0;
     const results = d.pending;
     d.pending = [];
@@ -195,7 +196,18 @@ export class SlurmProvider {
   private async reconcile(d: Dispatcher): Promise<void> {
     // Leases first, before any Slurm command that may be slow: only attempts that are in Slurm or
     // waiting to be reported; one the dispatcher lost track of runs out and is re-queued.
-    await this.gateway.heartbeat(d.workerId, [...d.elements.keys(), ...d.pending.map((r) => r.attemptId)]);
+    const beat = await this.gateway.heartbeat(d.workerId, [
+      ...d.elements.keys(),
+      ...d.pending.map((r) => r.attemptId),
+    ]);
+    if (beat.drain) {
+      // Its worker was deleted (dci) or the cluster is going: start over as a restarted server would,
+      // cancelling what it has in Slurm; the registration re-queues those attempts.
+      d.registered = false;
+      d.elements.clear();
+      d.pending = [];
+      return;
+    }
     if (d.elements.size === 0) return;
     const arrays = [...new Set([...d.elements.values()].map((e) => e.arrayJobId))];
     const states = new Map<string, ElementState>();
