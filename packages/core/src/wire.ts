@@ -32,7 +32,8 @@ export interface WireJob {
 
 /**
  * Shoal addition: why a Waiting task or instance does not run yet. Codes: WaitingForTasks,
- * RetryBackoff, WaitingForCluster, NoWorker, TaskConcurrencyCap, QuotaRunningInstances, Queued, Starting.
+ * RetryBackoff, WaitingForCluster, NoWorker, TaskConcurrencyCap, QuotaRunningInstances, QuotaCpuCores,
+ * Queued, Starting.
  */
 export interface WirePendingReason {
   Code: string;

@@ -129,3 +129,33 @@ test('a retry waits out RetryStrategy.BackoffSeconds, and says so', async () => 
   assert.ok(Date.now() - started >= 2000, 'the retry ran only after the backoff');
   assert.equal((await s.api('GET', `/jobs/${id}/tasks/task/instances/0`)).json.RetryCount, 1);
 });
+
+test('the CPU cores quota, named with what runs', async () => {
+  const file = join(dir, 'cpu.json');
+  writeFileSync(file, JSON.stringify({ Default: { CpuCores: 1 } }));
+  const types = join(dir, 'types.json');
+  writeFileSync(
+    types,
+    JSON.stringify([{ InstanceType: 'test.three-quarters', CpuCore: 0.75, MemorySize: 0.25 }]),
+  );
+  const s = await startTestShoal(
+    { slots: 2, sandbox: 'off', quotasFile: file, instanceTypesFile: types },
+    join(dir, 'cpu'),
+  );
+  // Two of 0.75 cores would take 1.5 of the user's 1.
+  const auto = { AutoCluster: { ImageId: 'img-ubuntu', InstanceType: 'test.three-quarters' } };
+  try {
+    const first = await submit(s, simpleJob('sleep 30', auto));
+    await running(s, first);
+    const second = await submit(s, simpleJob('true', auto));
+    const reason = await until('the CPU quota reason', async () => {
+      const r = (await s.api('GET', `/jobs/${second}/tasks/task/instances/0`)).json.PendingReason;
+      return r?.Code === 'QuotaCpuCores' ? r : undefined;
+    });
+    assert.equal(reason.Message, 'your quota CpuCores (1) is reached: 0.75 cores run now');
+    await s.api('POST', `/jobs/${first}/stop`);
+    assert.equal((await s.waitForJob(second)).State, 'Finished');
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -420,6 +420,8 @@ export interface Store {
   ): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined>;
   /** Instances an owner has running now, all jobs together. */
   ownerRunningCount(ownerId: number): Promise<number>;
+  /** The owner's tasks with instances running now, with how many (what their CPU quota counts). */
+  ownerRunningTasks(ownerId: number): Promise<{ task: TaskSpec; running: number }[]>;
   /** Writes `next` over a cluster only if it is still `expected` and Active; false when it was not. */
   replaceCluster(expected: ClusterRecord, next: ClusterRecord): Promise<boolean>;
   /** Instances a cluster is asked for now: queued on it, and running on its workers. */

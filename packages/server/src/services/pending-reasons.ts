@@ -83,6 +83,18 @@ export class PendingReasons {
         Code: 'QuotaRunningInstances',
         Message: `your quota RunningInstances (${running}) is reached: it starts when one of yours ends`,
       };
+    const cpu = this.limits.cpuPerOwner?.(ownerId);
+    const demandOf = this.limits.demandOf;
+    if (cpu !== undefined && demandOf) {
+      let used = 0;
+      for (const { task: t, running: n } of await this.store.ownerRunningTasks(ownerId))
+        used += n * demandOf(t).cpuMillis;
+      if (used + demandOf(task.spec).cpuMillis > cpu)
+        return {
+          Code: 'QuotaCpuCores',
+          Message: `your quota CpuCores (${cpu / 1000}) is reached: ${used / 1000} cores run now`,
+        };
+    }
     const ahead = position.ahead;
     const atLeast = ahead >= countCap ? 'at least ' : '';
     return {

@@ -2,12 +2,13 @@
  * How instance transitions roll up: task counters, task and job state changes, release of successor tasks.
  * Every function runs inside the caller's transaction.
  */
-import type { State, StateCounts } from '@shoal/core';
+import type { State, StateCounts, TaskSpec } from '@shoal/core';
 import { isTerminal, settledJobState, settledTaskState } from '@shoal/core';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, appendInstanceEvents, eventName } from './events.js';
 import { countsOf } from './mappers.js';
+import type { TaskSpecCache } from './task-spec-cache.js';
 
 export type CountsDelta = Partial<StateCounts>;
 
@@ -308,4 +309,18 @@ export async function ownerRunningCount(db: SqlDriver, ownerId: number): Promise
     [ownerId],
   );
   return Number(row?.n ?? 0);
+}
+
+/** An owner's tasks with instances running now, and how many. */
+export async function ownerRunningTasks(
+  db: SqlDriver,
+  specs: TaskSpecCache,
+  ownerId: number,
+): Promise<{ task: TaskSpec; running: number }[]> {
+  const rows = await db.query(
+    `SELECT t.job_id, t.name, t.spec_json, t.running_count FROM tasks t JOIN jobs j ON j.id = t.job_id
+     WHERE j.owner_id = ? AND j.state = 'Running' AND t.running_count > 0`,
+    [ownerId],
+  );
+  return rows.map((row) => ({ task: specs.fromRow(row), running: Number(row.running_count) }));
 }

@@ -16,7 +16,14 @@ import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
 import { attemptIdOf, parseAttemptId } from './mappers.js';
 import type { JobContext } from './progress.js';
-import { adjustTask, enqueueInstance, haltJob, loadJobContext, ownerRunningCount } from './progress.js';
+import {
+  adjustTask,
+  enqueueInstance,
+  haltJob,
+  loadJobContext,
+  ownerRunningCount,
+  ownerRunningTasks,
+} from './progress.js';
 import { claimOrder } from './fair-share.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
 
@@ -178,13 +185,8 @@ class Admission {
       let used = this.ownerCpu.get(owner);
       if (used === undefined) {
         used = 0;
-        const rows = await this.tx.query(
-          `SELECT t.job_id, t.name, t.spec_json, t.running_count FROM tasks t JOIN jobs j ON j.id = t.job_id
-           WHERE j.owner_id = ? AND j.state = 'Running' AND t.running_count > 0`,
-          [owner],
-        );
-        for (const row of rows)
-          used += Number(row.running_count) * this.limits.demandOf(this.specs.fromRow(row)).cpuMillis;
+        for (const { task, running } of await ownerRunningTasks(this.tx, this.specs, owner))
+          used += running * this.limits.demandOf(task).cpuMillis;
         this.ownerCpu.set(owner, used);
       }
       if (used + cpuMillis > cpuLimit) return false;

@@ -264,6 +264,10 @@ export class SqlStore implements Store {
     return progress.ownerRunningCount(this.db, ownerId);
   }
 
+  ownerRunningTasks(ownerId: number) {
+    return progress.ownerRunningTasks(this.db, this.specs, ownerId);
+  }
+
   replaceCluster(expected: ClusterRecord, next: ClusterRecord) {
     return clusters.replaceCluster(this.db, expected, next);
   }
