@@ -11,7 +11,7 @@ import { DEFAULT_GROUP_NAME, DEFAULT_IMAGE_ID, LOCAL_INSTANCE_TYPE } from '@shoa
 import type { Logger } from 'pino';
 import { newClusterId } from '../ids.js';
 import { allClusters } from './provider-clusters.js';
-import { Rounds } from './rounds.js';
+import { RoundsOf } from './rounds.js';
 
 export interface AutoClusterOptions {
   readonly provider: 'local' | 'slurm';
@@ -59,10 +59,7 @@ export function autoClusterRecord(
   };
 }
 
-export class AutoClusters {
-  private readonly rounds: Rounds;
-  failures = 0;
-
+export class AutoClusters extends RoundsOf {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -73,48 +70,31 @@ export class AutoClusters {
     /** Whether the owner's Clusters quota has room: a task over it waits for its AutoCluster. */
     private readonly room: (ownerId: number) => Promise<boolean> = async () => true,
   ) {
-    this.rounds = new Rounds(() => this.round(), options.intervalMs);
+    super(options.intervalMs, 'AutoCluster', log);
   }
 
-  start(): void {
-    this.rounds.start();
-  }
-
-  kick(): void {
-    this.rounds.kick();
-  }
-
-  stop(): Promise<void> {
-    return this.rounds.stop();
-  }
-
-  private async round(): Promise<void> {
-    try {
-      let changes = 0;
-      for (const candidate of await this.store.listAutoClusterCandidates(50)) {
-        if (!(await this.room(candidate.ownerId))) continue;
-        const record = autoClusterRecord(candidate, this.options, this.clock.nowUs());
-        if (!(await this.store.createAutoCluster(record))) continue;
-        changes++;
-        this.log.info(
-          { clusterId: record.id, jobId: candidate.jobId, task: candidate.taskName },
-          'created an AutoCluster',
-        );
-      }
-      for (const cluster of await allClusters(this.store)) {
-        const auto = cluster.autoFor;
-        if (!auto) continue;
-        const task = await this.store.getTask(auto.jobId, auto.taskName);
-        if (task && !ENDED.has(task.state)) continue;
-        if (task?.state === 'Failed' && task.spec.autoCluster?.reserveOnFail) continue;
-        if (!(await this.store.releaseAutoCluster(cluster))) continue;
-        changes++;
-        this.log.info({ clusterId: cluster.id, ...auto }, 'released an AutoCluster');
-      }
-      if (changes) this.changed();
-    } catch (err) {
-      this.failures++;
-      this.log.error({ err, failures: this.failures }, 'AutoCluster round failed');
+  protected async round(): Promise<void> {
+    let changes = 0;
+    for (const candidate of await this.store.listAutoClusterCandidates(50)) {
+      if (!(await this.room(candidate.ownerId))) continue;
+      const record = autoClusterRecord(candidate, this.options, this.clock.nowUs());
+      if (!(await this.store.createAutoCluster(record))) continue;
+      changes++;
+      this.log.info(
+        { clusterId: record.id, jobId: candidate.jobId, task: candidate.taskName },
+        'created an AutoCluster',
+      );
     }
+    for (const cluster of await allClusters(this.store)) {
+      const auto = cluster.autoFor;
+      if (!auto) continue;
+      const task = await this.store.getTask(auto.jobId, auto.taskName);
+      if (task && !ENDED.has(task.state)) continue;
+      if (task?.state === 'Failed' && task.spec.autoCluster?.reserveOnFail) continue;
+      if (!(await this.store.releaseAutoCluster(cluster))) continue;
+      changes++;
+      this.log.info({ clusterId: cluster.id, ...auto }, 'released an AutoCluster');
+    }
+    if (changes) this.changed();
   }
 }

@@ -10,7 +10,7 @@ import type { ClusterRecord, Store } from '@shoal/core';
 import { elasticTarget, isElastic } from '@shoal/core';
 import type { Logger } from 'pino';
 import { allClusters } from './provider-clusters.js';
-import { Rounds } from './rounds.js';
+import { RoundsOf } from './rounds.js';
 
 export interface ElasticOptions {
   readonly intervalMs: number;
@@ -18,11 +18,9 @@ export interface ElasticOptions {
   readonly idleMs: number;
 }
 
-export class ElasticGroups {
-  private readonly rounds: Rounds;
+export class ElasticGroups extends RoundsOf {
   /** `<cluster>/<group>` -> since when its demand has been below its target. */
   private readonly belowSince = new Map<string, number>();
-  failures = 0;
 
   constructor(
     private readonly store: Store,
@@ -31,36 +29,19 @@ export class ElasticGroups {
     /** Called when a target changed: the providers act on it at once. */
     private readonly changed: () => void,
   ) {
-    this.rounds = new Rounds(() => this.round(), options.intervalMs);
+    super(options.intervalMs, 'elastic groups', log);
   }
 
-  start(): void {
-    this.rounds.start();
-  }
-
-  kick(): void {
-    this.rounds.kick();
-  }
-
-  stop(): Promise<void> {
-    return this.rounds.stop();
-  }
-
-  private async round(): Promise<void> {
-    try {
-      let changes = 0;
-      for (const cluster of await allClusters(this.store)) {
-        if (cluster.state !== 'Active' || !Object.values(cluster.groups).some(isElastic)) continue;
-        const demand = await this.store.clusterDemand(cluster.id);
-        const next = this.scaled(cluster, demand, Date.now());
-        // Changed or deleted since it was read: the next round works from the new state.
-        if (next && (await this.store.replaceCluster(cluster, next))) changes++;
-      }
-      if (changes) this.changed();
-    } catch (err) {
-      this.failures++;
-      this.log.error({ err, failures: this.failures }, 'elastic groups round failed');
+  protected async round(): Promise<void> {
+    let changes = 0;
+    for (const cluster of await allClusters(this.store)) {
+      if (cluster.state !== 'Active' || !Object.values(cluster.groups).some(isElastic)) continue;
+      const demand = await this.store.clusterDemand(cluster.id);
+      const next = this.scaled(cluster, demand, Date.now());
+      // Changed or deleted since it was read: the next round works from the new state.
+      if (next && (await this.store.replaceCluster(cluster, next))) changes++;
     }
+    if (changes) this.changed();
   }
 
   /** The cluster with its elastic groups' new targets, or undefined when none changes. */

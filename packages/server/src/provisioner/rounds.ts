@@ -44,3 +44,43 @@ export class Rounds {
     return this.stopped;
   }
 }
+
+/**
+ * A provisioner that is nothing but its rounds: it runs `round()` every interval and on `kick()`, and a
+ * round that throws is logged and counted, never fatal.
+ */
+export abstract class RoundsOf {
+  private readonly rounds: Rounds;
+  failures = 0;
+
+  constructor(
+    intervalMs: number,
+    private readonly what: string,
+    private readonly logger: { error(details: object, message: string): void },
+  ) {
+    this.rounds = new Rounds(() => this.guarded(), intervalMs);
+  }
+
+  start(): void {
+    this.rounds.start();
+  }
+
+  kick(): void {
+    this.rounds.kick();
+  }
+
+  stop(): Promise<void> {
+    return this.rounds.stop();
+  }
+
+  protected abstract round(): Promise<void>;
+
+  private async guarded(): Promise<void> {
+    try {
+      await this.round();
+    } catch (err) {
+      this.failures++;
+      this.logger.error({ err, failures: this.failures }, `${this.what} round failed`);
+    }
+  }
+}
