@@ -4,7 +4,7 @@
  * and their workers.
  */
 import type { WireCluster, WireClusterInstance } from '@shoal/core';
-import type { WireClusterDescription } from '@shoal/sdk';
+import type { ShoalClient, WireClusterDescription } from '@shoal/sdk';
 import { confirmed } from '../confirm.js';
 import { openSession, withConnectionOptions, type ConnectionFlags } from '../connection.js';
 import { UsageError, type CommandRegistrar } from '../context.js';
@@ -305,45 +305,50 @@ export const registerClusterCommands: CommandRegistrar = (program, ctx, exit) =>
     exit.code = 0;
   });
 
-  const removeVm = program
-    .command('delete_cluster_instance')
-    .alias('dci')
-    .description('ask a worker to leave its cluster: it finishes what it runs and takes nothing new')
-    .argument('<clusterId>', 'cluster id')
-    .argument('<group>', 'group')
-    .argument('<instanceId>', 'worker id (i-...)')
-    .option('-y, --yes', 'do not ask for confirmation');
-  withConnectionOptions(removeVm).action(
-    async (id: string, group: string, vm: string, flags: ConnectionFlags & { yes?: boolean }) => {
-      if (!(await confirmed(ctx, `Remove worker ${vm} from ${id}/${group}`, flags.yes))) {
-        exit.code = 1;
-        return;
-      }
-      const { client } = await openSession(flags, ctx);
-      await client.deleteClusterInstance(id, group, vm);
-      ctx.stdout.write(`Worker ${vm} is leaving ${id}\n`);
-      exit.code = 0;
-    },
+  /** A command on one worker of a cluster (dci, rci): confirmed unless -y, then one call. */
+  const onWorker = (
+    name: string,
+    alias: string,
+    description: string,
+    question: (vm: string, where: string) => string,
+    act: (client: ShoalClient, id: string, group: string, vm: string) => Promise<void>,
+    done: (vm: string, id: string) => string,
+  ) => {
+    const command = program
+      .command(name)
+      .alias(alias)
+      .description(description)
+      .argument('<clusterId>', 'cluster id')
+      .argument('<group>', 'group')
+      .argument('<instanceId>', 'worker id (i-...)')
+      .option('-y, --yes', 'do not ask for confirmation');
+    withConnectionOptions(command).action(
+      async (id: string, group: string, vm: string, flags: ConnectionFlags & { yes?: boolean }) => {
+        if (!(await confirmed(ctx, question(vm, `${id}/${group}`), flags.yes))) {
+          exit.code = 1;
+          return;
+        }
+        const { client } = await openSession(flags, ctx);
+        await act(client, id, group, vm);
+        ctx.stdout.write(`${done(vm, id)}\n`);
+        exit.code = 0;
+      },
+    );
+  };
+  onWorker(
+    'delete_cluster_instance',
+    'dci',
+    'ask a worker to leave its cluster: it finishes what it runs and takes nothing new',
+    (vm, where) => `Remove worker ${vm} from ${where}`,
+    (client, id, group, vm) => client.deleteClusterInstance(id, group, vm),
+    (vm, id) => `Worker ${vm} is leaving ${id}`,
   );
-
-  const recreateVm = program
-    .command('recreate_cluster_instance')
-    .alias('rci')
-    .description('recreate a worker: what it runs is cut off and runs again, without using a retry')
-    .argument('<clusterId>', 'cluster id')
-    .argument('<group>', 'group')
-    .argument('<instanceId>', 'worker id (i-...)')
-    .option('-y, --yes', 'do not ask for confirmation');
-  withConnectionOptions(recreateVm).action(
-    async (id: string, group: string, vm: string, flags: ConnectionFlags & { yes?: boolean }) => {
-      if (!(await confirmed(ctx, `Recreate worker ${vm} of ${id}/${group}`, flags.yes))) {
-        exit.code = 1;
-        return;
-      }
-      const { client } = await openSession(flags, ctx);
-      await client.recreateClusterInstance(id, group, vm);
-      ctx.stdout.write(`Worker ${vm} recreated: what it ran runs again\n`);
-      exit.code = 0;
-    },
+  onWorker(
+    'recreate_cluster_instance',
+    'rci',
+    'recreate a worker: what it runs is cut off and runs again, without using a retry',
+    (vm, where) => `Recreate worker ${vm} of ${where}`,
+    (client, id, group, vm) => client.recreateClusterInstance(id, group, vm),
+    (vm) => `Worker ${vm} recreated: what it ran runs again`,
   );
 };

@@ -170,13 +170,7 @@ class Admission {
     if (limit !== undefined) {
       let running = this.ownerRunning.get(owner);
       if (running === undefined) {
-        const row = await queryOne(
-          this.tx,
-          `SELECT COALESCE(SUM(t.running_count), 0) AS n FROM tasks t JOIN jobs j ON j.id = t.job_id
-           WHERE j.owner_id = ? AND j.state = 'Running'`,
-          [owner],
-        );
-        running = Number(row?.n ?? 0);
+        running = await ownerRunningCount(this.tx, owner);
         this.ownerRunning.set(owner, running);
       }
       if (running >= limit) return false;
