@@ -31,7 +31,7 @@ function removeStoppedDataDirs() {
   for (const dir of stoppedDataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** @typedef {{ slots?: number, sandbox?: 'off' | 'bwrap', logLevel?: string, startTimeoutMs?: number, stopTimeoutMs?: number }} BenchServerOptions */
+/** @typedef {{ slots?: number, sandbox?: 'off' | 'bwrap', logLevel?: string, startTimeoutMs?: number, stopTimeoutMs?: number, args?: string[] }} BenchServerOptions */
 
 /** @param {BenchServerOptions} options */
 function resolveBenchServerOptions(options = {}) {
@@ -41,6 +41,7 @@ function resolveBenchServerOptions(options = {}) {
     logLevel: options.logLevel ?? 'warn',
     startTimeoutMs: options.startTimeoutMs ?? 20_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
+    args: options.args ?? [],
   });
 }
 
@@ -66,6 +67,7 @@ export async function startBenchServer(options = {}) {
       resolved.sandbox,
       '--log-level',
       resolved.logLevel,
+      ...resolved.args,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );

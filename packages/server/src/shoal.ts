@@ -58,6 +58,7 @@ import { ClusterService } from './services/cluster-service.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorkerTokens } from './api/worker-auth.js';
 import { Maintenance } from './scheduler/maintenance.js';
+import { Purger } from './scheduler/purger.js';
 import { ImageService } from './services/image-service.js';
 import { JobService } from './services/job-service.js';
 
@@ -159,10 +160,11 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     notifyWork: () => gateway.notifyWork(),
   });
   await clusters.ensureDefaultCluster();
+  const purger = new Purger(store, (id) => logs.deleteJob(id), logger.child({ component: 'purger' }), 5_000);
   const jobs = new JobService(
     store,
     gateway,
-    logs,
+    () => purger.kick(),
     clock,
     objects,
     catalog,
@@ -339,6 +341,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
     },
   );
   maintenance.start();
+  purger.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -356,6 +359,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
         await slurm.stop();
         await app.close();
         await maintenance.stop();
+        await purger.stop();
         await worker?.stop();
         await runner?.close();
         await store.close();

@@ -139,3 +139,29 @@ test('a job of 1,000 tasks x 100,000 instances is refused with QuotaExceeded nam
   assert.ok(tookMs < 5_000, `refused after ${tookMs} ms`);
   assert.equal((await shoal.api('GET', '/jobs?MaxItemCount=100')).json.Items.length, before);
 });
+
+test('a job of 1,000,000 instances: accepted, paged, stopped and deleted without a row per instance', async () => {
+  const body = simpleJob('/bin/true', { InstanceCount: 1_000_000 });
+  const res = await shoal.api('POST', '/jobs', body);
+  assert.equal(res.status, 201, res.text);
+  const id = res.json.Id;
+  const job = (await shoal.api('GET', `/jobs/${id}`)).json;
+  assert.equal(job.InstanceMetrics.WaitingCount, 1_000_000);
+  const page = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances?Marker=999998&MaxItemCount=5`)).json;
+  assert.deepEqual(
+    page.Items.map((i: { InstanceId: number; State: string }) => `${i.InstanceId}:${i.State}`),
+    ['999998:Waiting', '999999:Waiting'],
+  );
+  assert.equal(page.NextMarker, '');
+  assert.equal((await shoal.api('GET', `/jobs/${id}/tasks/task/instances/1000000`)).status, 404);
+  assert.equal((await shoal.api('POST', `/jobs/${id}/stop`)).status, 201);
+  const stopped = (await shoal.api('GET', `/jobs/${id}`)).json;
+  assert.equal(stopped.State, 'Stopped');
+  assert.equal(stopped.InstanceMetrics.StoppedCount, 1_000_000);
+  const last = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances/999999`)).json;
+  assert.equal(last.State, 'Stopped');
+  assert.equal(last.Result.ErrorCode, 'Stopped');
+  assert.equal((await shoal.api('DELETE', `/jobs/${id}`)).status, 200);
+  assert.equal((await shoal.api('GET', `/jobs/${id}`)).status, 404);
+  assert.equal((await shoal.api('GET', `/jobs/${id}/tasks/task/instances/5`)).status, 404);
+});

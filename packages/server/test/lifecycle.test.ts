@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { simpleJob, startTestShoal, type TestShoal } from './helpers.js';
+import { simpleJob, startTestShoal, type TestShoal, until } from './helpers.js';
 
 let shoal: TestShoal;
 before(async () => {
@@ -149,7 +149,15 @@ test('stop kills running attempts; start re-runs what did not finish; delete rem
   res = await shoal.api('DELETE', `/jobs/${id}`);
   assert.equal(res.status, 200);
   assert.equal((await shoal.api('GET', `/jobs/${id}`)).status, 404);
-  assert.equal(existsSync(join(shoal.dataDir, 'logs', id)), false);
+  // Its logs and rows are purged after the delete returned.
+  await until(
+    'the deleted job is purged',
+    async () =>
+      existsSync(join(shoal.dataDir, 'logs', id)) || (await shoal.store.listDeletedJobs(10)).length
+        ? undefined
+        : true,
+    10_000,
+  );
 
   const again = await submit(simpleJob("/bin/sh -c 'test -e " + join(shoal.dataDir, 'go') + " || sleep 30'"));
   await shoal.waitForJob(again, ['Running']);

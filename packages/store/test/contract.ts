@@ -490,10 +490,11 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
         ahead: 4,
         notBeforeUs: 0,
       });
-      // Counted up to the cap only.
+      // Summed over `cap` queue rows only (urgent's and early's, whose fresh range counts 3): past the
+      // cap the figure is a lower bound.
       assert.deepEqual(await store.queuePosition(late, 'task', 1, 2), {
         clusterId: DEFAULT_CLUSTER_ID,
-        ahead: 2,
+        ahead: 5,
         notBeforeUs: 0,
       });
       await store.claimAttempts('w1', 2, 10, 10 + LEASE);
@@ -578,15 +579,118 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store2.close();
     });
 
-    it('deletes only settled jobs', async () => {
+    it('deletes only settled jobs: gone at once, purged after in batches', async () => {
       const store = await open();
-      const id = await submit(store, singleTaskSpec('d'));
-      await assert.rejects(store.deleteJob(id), { code: 'StateConflict' });
+      const id = await submit(store, singleTaskSpec('d', { instanceCount: 5 }), 'tok');
+      await assert.rejects(store.deleteJob(id, 1), { code: 'StateConflict' });
       await runAll(store);
-      await store.deleteJob(id);
+      await store.deleteJob(id, 3000);
       assert.equal(await store.getJob(id), undefined);
-      assert.equal(await store.getTask(id, 'task'), undefined);
-      await assert.rejects(store.deleteJob(id), { code: 'InvalidResource.NotFound' });
+      assert.equal(await store.getJobDescription(id), undefined);
+      assert.ok(!(await store.listJobs({ limit: 10 })).items.some((j) => j.id === id));
+      await assert.rejects(store.deleteJob(id, 3001), { code: 'InvalidResource.NotFound' });
+      await assert.rejects(store.startJob(id, 3001), { code: 'InvalidResource.NotFound' });
+      // Its token is free again: a new submit makes a new job.
+      assert.notEqual(await submit(store, singleTaskSpec('d2'), 'tok'), id);
+      assert.deepEqual(await store.listDeletedJobs(10), [id]);
+      const batches: number[] = [];
+      for (let n = await store.purgeJob(id, 2); n > 0; n = await store.purgeJob(id, 2)) batches.push(n);
+      // 5 attempts and 5 instances two at a time, then the job with its task.
+      assert.deepEqual(batches, [2, 2, 1, 2, 2, 1, 1]);
+      assert.deepEqual(await store.listDeletedJobs(10), []);
+      assert.equal(await store.purgeJob(id, 2), 0);
+      await store.close();
+    });
+
+    it('keeps instances that never started as one range: list, get, claim, stop and start on top of it', async () => {
+      const store = await open();
+      const big = 10_000_000;
+      const started = Date.now();
+      const id = await submit(store, singleTaskSpec('big', { instanceCount: big, maxRetryCount: 2 }));
+      assert.ok(Date.now() - started < 2000, 'a task of ten million is written in O(1)');
+      assert.equal((await store.getJob(id))?.instanceCounts.waiting, big);
+      assert.equal((await store.getInstance(id, 'task', big - 1))?.state, 'Waiting');
+      assert.equal(await store.getInstance(id, 'task', big), undefined);
+      const claimed = await store.claimAttempts('w1', 3, 10, 10 + LEASE);
+      assert.deepEqual(
+        claimed.map((c) => [c.instanceId, c.attemptNo]),
+        [
+          [0, 1],
+          [1, 1],
+          [2, 1],
+        ],
+      );
+      await store.finishAttempts('w1', [ok(claimed[0]!.attemptId), failed(claimed[1]!.attemptId)], 11);
+      // A page across the boundary between rows and fresh instances, and filters on either side.
+      const page = await store.listInstances(id, 'task', { limit: 4, marker: '1' });
+      assert.deepEqual(
+        page.items.map((i) => `${i.instanceId}:${i.state}`),
+        ['1:Waiting', '2:Running', '3:Waiting', '4:Waiting'],
+      );
+      assert.equal(page.nextMarker, '5');
+      assert.equal(page.items[0]!.retryCount, 1);
+      assert.equal(page.items[2]!.attemptCount, 0);
+      const waiting = await store.listInstances(id, 'task', { limit: 2, states: ['Waiting'] });
+      assert.deepEqual(
+        waiting.items.map((i) => i.instanceId),
+        [1, 3],
+      );
+      assert.deepEqual(
+        (await store.listInstances(id, 'task', { limit: 5, states: ['Finished', 'Running'] })).items.map(
+          (i) => i.instanceId,
+        ),
+        [0, 2],
+      );
+      const last = await store.listInstances(id, 'task', { limit: 5, marker: String(big - 2) });
+      assert.deepEqual(
+        last.items.map((i) => i.instanceId),
+        [big - 2, big - 1],
+      );
+      assert.equal(last.nextMarker, '');
+      // The retried instance 1 (a row) goes before the fresh ones; the place in the queue counts the range.
+      const position = await store.queuePosition(id, 'task', 5, 1_000_000);
+      assert.equal(position?.ahead, 3); // instance 1 (retry) and 3, 4 (fresh, before 5 in the range)
+      const next = await store.claimAttempts('w2', 2, 12, 12 + LEASE);
+      assert.deepEqual(
+        next.map((c) => [c.instanceId, c.attemptNo]),
+        [
+          [1, 2],
+          [3, 1],
+        ],
+      );
+      // Stop: every waiting and running instance is Stopped, the ten million fresh ones too, in O(1).
+      await store.stopJob(id, 20);
+      const stopped = await store.getJob(id);
+      assert.deepEqual(stopped?.instanceCounts, {
+        waiting: 0,
+        running: 0,
+        finished: 1,
+        failed: 0,
+        stopped: big - 1,
+      });
+      const fresh = await store.getInstance(id, 'task', 9_999_999);
+      assert.equal(fresh?.state, 'Stopped');
+      assert.equal(fresh?.endedAtUs, 20);
+      assert.equal(
+        (await store.listInstances(id, 'task', { limit: 3, states: ['Waiting'] })).items.length,
+        0,
+      );
+      // Start: they wait again and the claim carries on where the rows end.
+      await store.startJob(id, 30);
+      assert.equal((await store.getJob(id))?.instanceCounts.waiting, big - 1);
+      const again = await store.claimAttempts('w1', 6, 31, 31 + LEASE);
+      assert.deepEqual(
+        again.map((c) => [c.instanceId, c.attemptNo]),
+        [
+          [1, 3],
+          [2, 2],
+          [3, 2],
+          [4, 1],
+          [5, 1],
+          [6, 1],
+        ],
+      );
+      assert.equal((await store.getTask(id, 'task'))?.counts.running, 6);
       await store.close();
     });
 

@@ -271,8 +271,15 @@ export interface Store {
   /** Re-queues what did not finish of a Stopped or Failed job. */
   startJob(id: string, nowUs: number): Promise<void>;
   changeJobPriority(id: string, priority: number, nowUs: number): Promise<void>;
-  /** Deletes a settled job and everything under it. */
-  deleteJob(id: string): Promise<void>;
+  /**
+   * Deletes a settled job: gone for every lookup and listing at once; its rows are purged after, in
+   * batches (purgeJob), so deleting a job of a million instances costs the caller nothing.
+   */
+  deleteJob(id: string, nowUs: number): Promise<void>;
+  /** Deleted jobs whose rows are not purged yet, oldest first. */
+  listDeletedJobs(limit: number): Promise<string[]>;
+  /** Purges up to `batch` rows of a deleted job; 0 once nothing of it is left. */
+  purgeJob(id: string, batch: number): Promise<number>;
   /** Ids of Finished jobs with AutoRelease set, oldest first. */
   listAutoReleasable(limit: number): Promise<string[]>;
 

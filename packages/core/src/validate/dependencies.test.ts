@@ -101,5 +101,5 @@ test('a cycle is rejected and shown as a path', () => {
 test('dependency errors come after task errors', () => {
   const job = withDeps({ nope: ['count'] });
   jobWith(['DAG', 'Tasks', 'merge', 'InstanceCount'], 0, job);
-  rejects(job, 'DAG.Tasks.merge.InstanceCount', 'must be an integer from 1 to 100000', '0');
+  rejects(job, 'DAG.Tasks.merge.InstanceCount', 'must be an integer from 1 to 100000000', '0');
 });

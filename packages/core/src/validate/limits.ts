@@ -5,7 +5,11 @@
 
 export const LIMITS = Object.freeze({
   maxTasks: 1000,
-  maxInstanceCount: 100000,
+  /**
+   * Per task, what the store can number (instance ids are 32-bit in PostgreSQL); what a user may ask for
+   * is their quota InstancesPerJob (default 1,000,000, --max-instances-per-job).
+   */
+  maxInstanceCount: 100_000_000,
   maxTimeoutSec: 2_000_000,
   maxRetryCount: 100,
   maxNameLength: 100,

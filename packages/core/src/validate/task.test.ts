@@ -22,18 +22,23 @@ function rejects(job: Json, field: string, rule: string, shown: string): void {
   });
 }
 
-test('InstanceCount: integer 1..100000, default 1', () => {
+test('InstanceCount: integer 1..100000000, default 1', () => {
   assert.equal(countTask(taskWith('count', 'InstanceCount', undefined)).instanceCount, 1);
-  assert.equal(countTask(taskWith('count', 'InstanceCount', '100000')).instanceCount, 100000);
+  assert.equal(countTask(taskWith('count', 'InstanceCount', '100000000')).instanceCount, 100_000_000);
   for (const [value, shown] of [
     [0, '0'],
     [-1, '-1'],
     [1.5, '1.5'],
     ['x', '"x"'],
-    [100001, '100001'],
+    [100_000_001, '100000001'],
   ] as const) {
     const field = 'DAG.Tasks.count.InstanceCount';
-    rejects(taskWith('count', 'InstanceCount', value), field, 'must be an integer from 1 to 100000', shown);
+    rejects(
+      taskWith('count', 'InstanceCount', value),
+      field,
+      'must be an integer from 1 to 100000000',
+      shown,
+    );
   }
 });
 
@@ -293,14 +298,14 @@ test('a task must be an object', () => {
   );
 });
 
-test('MaxRunningInstances (Shoal addition): integer 0..100000, 0 or absent = no cap', () => {
+test('MaxRunningInstances (Shoal addition): integer 0..100000000, 0 or absent = no cap', () => {
   assert.equal(countTask(taskWith('count', 'MaxRunningInstances', undefined)).maxRunningInstances, undefined);
   assert.equal(countTask(taskWith('count', 'MaxRunningInstances', 0)).maxRunningInstances, undefined);
   assert.equal(countTask(taskWith('count', 'MaxRunningInstances', '8')).maxRunningInstances, 8);
   rejects(
     taskWith('count', 'MaxRunningInstances', -1),
     'DAG.Tasks.count.MaxRunningInstances',
-    'must be an integer from 0 to 100000',
+    'must be an integer from 0 to 100000000',
     '-1',
   );
 });

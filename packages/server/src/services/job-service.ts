@@ -25,7 +25,6 @@ import {
   validateJobDescription,
 } from '@shoal/core';
 import { newJobId } from '../ids.js';
-import type { LogFiles } from '../logs.js';
 import type { WorkerGateway } from '../scheduler/gateway.js';
 import type { Caller } from './caller.js';
 import type { ClusterService } from './cluster-service.js';
@@ -38,7 +37,8 @@ export class JobService {
   constructor(
     private readonly store: Store,
     private readonly gateway: WorkerGateway,
-    private readonly logs: LogFiles,
+    /** A job was deleted: its rows and logs are to be purged. */
+    private readonly deleted: () => void,
     private readonly clock: Clock,
     private readonly objects: ObjectAccess,
     private readonly catalog: readonly InstanceTypeSpec[],
@@ -164,10 +164,13 @@ export class JobService {
     await this.release(id);
   }
 
-  /** Deletes a settled job with its logs (also used for AutoRelease). */
+  /**
+   * Deletes a settled job (also used for AutoRelease): gone for the API when this returns; its rows and
+   * logs are purged after (scheduler/purger.ts), however many instances it had.
+   */
   async release(id: string): Promise<void> {
-    await this.store.deleteJob(id);
-    await this.logs.deleteJob(id);
+    await this.store.deleteJob(id, this.clock.nowUs());
+    this.deleted();
   }
 
   async tasks(caller: Caller, id: string, query: ListChildrenQuery): Promise<Page<TaskRecord>> {

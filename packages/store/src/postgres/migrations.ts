@@ -273,4 +273,20 @@ ALTER TABLE queue ADD COLUMN not_before_us BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX jobs_owner_state ON jobs (owner_id, state);
 `,
   },
+  {
+    version: 11,
+    sql: `
+-- Fresh instances: those of a task that never started have no row (a task of 10,000,000 is one row).
+-- Ids below fresh_from have rows; ids from fresh_from to instance_count - 1 are fresh, all in fresh_state
+-- (Waiting, or Stopped once their job was halted). Tasks made before this keep their rows.
+ALTER TABLE tasks ADD COLUMN fresh_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN fresh_state TEXT NOT NULL DEFAULT 'Waiting';
+UPDATE tasks SET fresh_from = instance_count;
+-- A queue row stands for span consecutive instances from instance_id: a task's fresh instances are one row.
+ALTER TABLE queue ADD COLUMN span INTEGER NOT NULL DEFAULT 1;
+-- A deleted job is gone for the API at once; its rows and logs are purged in batches after.
+ALTER TABLE jobs ADD COLUMN deleted_us BIGINT;
+CREATE INDEX jobs_deleted ON jobs (deleted_us) WHERE deleted_us IS NOT NULL;
+`,
+  },
 ];

@@ -213,7 +213,9 @@ export async function deleteWorkerToken(db: SqlDriver, id: string): Promise<bool
 }
 
 export async function clusterDemand(db: SqlDriver, clusterId: string): Promise<number> {
-  const queued = await queryOne(db, 'SELECT COUNT(*) AS n FROM queue WHERE cluster_id = ?', [clusterId]);
+  const queued = await queryOne(db, 'SELECT COALESCE(SUM(span), 0) AS n FROM queue WHERE cluster_id = ?', [
+    clusterId,
+  ]);
   const running = await queryOne(
     db,
     `SELECT COUNT(*) AS n FROM instances i JOIN workers w ON w.id = i.worker_id

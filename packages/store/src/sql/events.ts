@@ -23,13 +23,15 @@ export async function appendEvent(
 }
 
 /**
- * Appends one instance event per instance of a job matching `stateFilter`, set-based (a stop of a job with
- * 10,000 waiting instances is one statement). Must run before the UPDATE that changes those states.
+ * Appends one instance event per instance of a task matching `fromStates` that has a row, set-based (a stop
+ * of a task with 10,000 waiting rows is one statement). Fresh instances (never started) get none: their
+ * task's event says it for all of them. Must run before the UPDATE that changes those states.
  */
 export async function appendInstanceEvents(
   tx: SqlDriver,
   nowUs: number,
   jobId: string,
+  taskName: string,
   fromStates: readonly string[],
   toState: string,
 ): Promise<void> {
@@ -37,7 +39,7 @@ export async function appendInstanceEvents(
   await tx.run(
     `INSERT INTO events (time_us, type, job_id, task_name, instance_id, state, detail_json)
      SELECT ?, ?, job_id, task_name, instance_id, ?, '{}' FROM instances
-     WHERE job_id = ? AND state IN (${marks}) ORDER BY task_name, instance_id`,
-    [nowUs, eventName('Instance', toState), toState, jobId, ...fromStates],
+     WHERE job_id = ? AND task_name = ? AND state IN (${marks}) ORDER BY instance_id`,
+    [nowUs, eventName('Instance', toState), toState, jobId, taskName, ...fromStates],
   );
 }

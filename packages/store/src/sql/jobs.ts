@@ -15,6 +15,7 @@ import { DEFAULT_CLUSTER_ID, emptyCounts } from '@shoal/core';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
+import { freshInstance, freshRange } from './fresh.js';
 import { attemptRecord, instanceRecord, jobRecord, taskRecord } from './mappers.js';
 import { enqueueTask, loadJobContext } from './progress.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
@@ -73,13 +74,7 @@ export async function createJob(
           task.instanceCount,
         ],
       );
-      // One set-based insert per task: a 10,000-instance task costs one statement, not 10,000.
-      await tx.run(
-        `INSERT INTO instances (job_id, task_name, instance_id, state)
-         WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?)
-         SELECT ?, ?, n, 'Waiting' FROM seq`,
-        [task.instanceCount, job.id, task.name],
-      );
+      // No instance rows: the task's instances are fresh (tasks.fresh_from = 0) until they start.
       await appendEvent(tx, nowUs, eventName('Task', 'Waiting'), job.id, task.name, null, 'Waiting');
     }
     const ctx = await loadJobContext(tx, job.id);
@@ -134,7 +129,7 @@ const JOB_COLUMNS =
   '(SELECT u.name FROM users u WHERE u.owner_id = jobs.owner_id) AS owner_name';
 
 export async function getJob(db: SqlDriver, id: string): Promise<JobRecord | undefined> {
-  const row = await queryOne(db, `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, [id]);
+  const row = await queryOne(db, `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ? AND deleted_us IS NULL`, [id]);
   return row ? (await withMetrics(db, [row]))[0] : undefined;
 }
 
@@ -149,7 +144,7 @@ export async function countJobs(db: SqlDriver, ownerId: number, states: readonly
   if (states.length === 0) return 0;
   const row = await queryOne(
     db,
-    `SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND state IN (${states.map(() => '?').join(', ')})`,
+    `SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND deleted_us IS NULL AND state IN (${states.map(() => '?').join(', ')})`,
     [ownerId, ...states],
   );
   return Number(row?.n ?? 0);
@@ -157,7 +152,7 @@ export async function countJobs(db: SqlDriver, ownerId: number, states: readonly
 
 export async function listJobs(db: SqlDriver, query: ListJobsQuery): Promise<Page<JobRecord>> {
   const params: SqlValue[] = [];
-  let where = 'WHERE 1 = 1';
+  let where = 'WHERE deleted_us IS NULL';
   if (query.ownerId !== undefined) {
     where += ' AND owner_id = ?';
     params.push(query.ownerId);
@@ -174,7 +169,9 @@ export async function listJobs(db: SqlDriver, query: ListJobsQuery): Promise<Pag
 }
 
 export async function getJobDescription(db: SqlDriver, id: string): Promise<string | undefined> {
-  const row = await queryOne(db, 'SELECT description_json FROM jobs WHERE id = ?', [id]);
+  const row = await queryOne(db, 'SELECT description_json FROM jobs WHERE id = ? AND deleted_us IS NULL', [
+    id,
+  ]);
   return row ? String(row.description_json) : undefined;
 }
 
@@ -219,27 +216,42 @@ export async function getInstance(
     'SELECT * FROM instances WHERE job_id = ? AND task_name = ? AND instance_id = ?',
     [jobId, taskName, instanceId],
   );
-  return row ? instanceRecord(row) : undefined;
+  if (row) return instanceRecord(row);
+  const fresh = await freshRange(db, jobId, taskName);
+  return fresh && instanceId >= fresh.from && instanceId < fresh.to
+    ? freshInstance(fresh, instanceId)
+    : undefined;
 }
 
-/** By instance number; the marker is the number of the first instance of the page. */
+/**
+ * By instance number; the marker is the number of the first instance of the page. Rows (instances that
+ * started) come first in number order, fresh instances after them, so a page is one indexed read of rows
+ * and, past them, numbers counted out without reading anything.
+ */
 export async function listInstances(
   db: SqlDriver,
   jobId: string,
   taskName: string,
   query: ListChildrenQuery,
 ): Promise<Page<InstanceRecord>> {
-  const params: SqlValue[] = [jobId, taskName];
-  let where = 'WHERE job_id = ? AND task_name = ?';
-  where += statesClause(query.states, 'state', params);
-  if (query.marker) {
-    where += ' AND instance_id >= ?';
-    params.push(Number(query.marker));
+  const fresh = await freshRange(db, jobId, taskName);
+  if (!fresh) return { items: [], nextMarker: '' };
+  const start = query.marker ? Number(query.marker) : 0;
+  const want = query.limit + 1;
+  const items: InstanceRecord[] = [];
+  if (start < fresh.from) {
+    const params: SqlValue[] = [jobId, taskName, start];
+    const where =
+      'WHERE job_id = ? AND task_name = ? AND instance_id >= ?' + statesClause(query.states, 'state', params);
+    params.push(want);
+    const rows = await db.query(`SELECT * FROM instances ${where} ORDER BY instance_id LIMIT ?`, params);
+    items.push(...rows.map(instanceRecord));
   }
-  params.push(query.limit + 1);
-  const rows = await db.query(`SELECT * FROM instances ${where} ORDER BY instance_id LIMIT ?`, params);
-  const next = rows.length > query.limit ? String(rows.pop()!.instance_id) : '';
-  return { items: rows.map(instanceRecord), nextMarker: next };
+  const freshListed = !query.states?.length || query.states.includes(fresh.state);
+  for (let id = Math.max(start, fresh.from); freshListed && items.length < want && id < fresh.to; id++)
+    items.push(freshInstance(fresh, id));
+  const next = items.length > query.limit ? String(items.pop()!.instanceId) : '';
+  return { items, nextMarker: next };
 }
 
 export async function listAttempts(

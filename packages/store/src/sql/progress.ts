@@ -31,7 +31,7 @@ export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobC
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
   const row = await queryOne(
     tx,
-    `SELECT id, owner_id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ?${lock}`,
+    `SELECT id, owner_id, seq, priority, state, fail_on_instance_fail, task_total FROM jobs WHERE id = ? AND deleted_us IS NULL${lock}`,
     [jobId],
   );
   if (!row) return undefined;
@@ -46,13 +46,23 @@ export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobC
   };
 }
 
-/** Puts every Waiting instance of a task into the dispatch queue. */
+/**
+ * Puts every Waiting instance of a task into the dispatch queue: those that ran before (a restarted job's)
+ * one row each, its fresh instances as one row spanning them all, however many they are.
+ */
 export async function enqueueTask(tx: SqlDriver, job: JobContext, taskName: string): Promise<void> {
   await tx.run(
     `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id, owner_id)
      SELECT i.job_id, i.task_name, i.instance_id, ?, ?, t.task_order, t.cluster_id, ?
      FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
      WHERE i.job_id = ? AND i.task_name = ? AND i.state = 'Waiting'
+     ON CONFLICT DO NOTHING`,
+    [job.priority, job.seq, job.ownerId, job.id, taskName],
+  );
+  await tx.run(
+    `INSERT INTO queue (job_id, task_name, instance_id, priority, job_seq, task_order, cluster_id, owner_id, span)
+     SELECT job_id, name, fresh_from, ?, ?, task_order, cluster_id, ?, instance_count - fresh_from FROM tasks
+     WHERE job_id = ? AND name = ? AND fresh_state = 'Waiting' AND fresh_from < instance_count
      ON CONFLICT DO NOTHING`,
     [job.priority, job.seq, job.ownerId, job.id, taskName],
   );
@@ -84,16 +94,12 @@ async function markJobRunning(tx: SqlDriver, job: JobContext, nowUs: number): Pr
   if (changed) await appendEvent(tx, nowUs, eventName('Job', 'Running'), job.id, '', null, 'Running');
 }
 
-/**
- * Applies instance-count deltas to one task, then settles the task (and, through it, successors and the job)
- * when nothing of it waits or runs any more.
- */
-export async function adjustTask(
+/** Applies instance-count deltas to one task's counters, nothing more. */
+export async function shiftCounts(
   tx: SqlDriver,
-  job: JobContext,
+  jobId: string,
   taskName: string,
   delta: CountsDelta,
-  nowUs: number,
 ): Promise<void> {
   await tx.run(
     `UPDATE tasks SET waiting_count = waiting_count + ?, running_count = running_count + ?,
@@ -105,10 +111,24 @@ export async function adjustTask(
       delta.finished ?? 0,
       delta.failed ?? 0,
       delta.stopped ?? 0,
-      job.id,
+      jobId,
       taskName,
     ],
   );
+}
+
+/**
+ * Applies instance-count deltas to one task, then settles the task (and, through it, successors and the job)
+ * when nothing of it waits or runs any more.
+ */
+export async function adjustTask(
+  tx: SqlDriver,
+  job: JobContext,
+  taskName: string,
+  delta: CountsDelta,
+  nowUs: number,
+): Promise<void> {
+  await shiftCounts(tx, job.id, taskName, delta);
   const task = await queryOne(
     tx,
     `SELECT state, waiting_count, running_count, finished_count, failed_count, stopped_count
@@ -193,22 +213,11 @@ export async function taskStateCounts(tx: SqlDriver, jobId: string): Promise<Sta
   return counts;
 }
 
-/** Recomputes every task's instance counters of a job from the instances (after job-wide changes). */
-export async function recountTasks(tx: SqlDriver, jobId: string): Promise<void> {
-  const count = (state: string) =>
-    `(SELECT COUNT(*) FROM instances i WHERE i.job_id = tasks.job_id AND i.task_name = tasks.name AND i.state = '${state}')`;
-  await tx.run(
-    `UPDATE tasks SET waiting_count = ${count('Waiting')}, running_count = ${count('Running')},
-       finished_count = ${count('Finished')}, failed_count = ${count('Failed')}, stopped_count = ${count('Stopped')}
-     WHERE job_id = ?`,
-    [jobId],
-  );
-}
-
 /**
  * Ends a job early: Stopped by the user, or Failed because an instance failed with JobFailOnInstanceFail.
  * Queued work is withdrawn, unfinished instances become Stopped (running attempts are then cancelled
  * through their worker's lease renewal), unfinished tasks become Stopped except a failing task (Failed).
+ * It costs what has rows (instances that ran); fresh instances are stopped through their task's fresh_state.
  */
 export async function haltJob(
   tx: SqlDriver,
@@ -219,16 +228,32 @@ export async function haltJob(
   message = '',
 ): Promise<void> {
   await tx.run('DELETE FROM queue WHERE job_id = ?', [job.id]);
-  await appendInstanceEvents(tx, nowUs, job.id, ['Waiting', 'Running'], 'Stopped');
-  await tx.run(`UPDATE attempts SET state = 'Stopped', ended_us = ? WHERE state = 'Running' AND job_id = ?`, [
-    nowUs,
-    job.id,
-  ]);
-  await tx.run(
-    "UPDATE instances SET state = 'Stopped', ended_us = ?, lease_until_us = NULL WHERE job_id = ? AND state IN ('Waiting', 'Running')",
-    [nowUs, job.id],
+  const active = await tx.query<Row>(
+    'SELECT name FROM tasks WHERE job_id = ? AND (waiting_count > 0 OR running_count > 0) ORDER BY task_order',
+    [job.id],
   );
-  await recountTasks(tx, job.id);
+  for (const row of active) {
+    const name = String(row.name);
+    // Per task: each statement then seeks (job, task, state) in instances_state, not the job's whole history.
+    await appendInstanceEvents(tx, nowUs, job.id, name, ['Waiting', 'Running'], 'Stopped');
+    await tx.run(
+      `UPDATE attempts SET state = 'Stopped', ended_us = ? WHERE state = 'Running'
+         AND (job_id, task_name, instance_id, attempt_no) IN (SELECT job_id, task_name, instance_id, attempt_count
+           FROM instances WHERE job_id = ? AND task_name = ? AND state = 'Running')`,
+      [nowUs, job.id, name],
+    );
+    await tx.run(
+      `UPDATE instances SET state = 'Stopped', ended_us = ?, lease_until_us = NULL
+       WHERE job_id = ? AND task_name = ? AND state IN ('Waiting', 'Running')`,
+      [nowUs, job.id, name],
+    );
+  }
+  // Everything that waited or ran is Stopped now, fresh instances included.
+  await tx.run(
+    `UPDATE tasks SET stopped_count = stopped_count + waiting_count + running_count, waiting_count = 0,
+       running_count = 0, fresh_state = 'Stopped' WHERE job_id = ?`,
+    [job.id],
+  );
   const open = await tx.query<Row>(
     "SELECT name FROM tasks WHERE job_id = ? AND state IN ('Waiting', 'Running') ORDER BY task_order",
     [job.id],
@@ -261,6 +286,11 @@ export async function haltJob(
     );
 }
 
+/**
+ * Where a task's first queued instance (or the given one) stands in its cluster's claim order: how many
+ * queued instances come before it, summed over at most `cap` queue rows (a fresh range counts its span), so
+ * a figure of `cap` or more is a lower bound.
+ */
 export async function queuePosition(
   db: SqlDriver,
   jobId: string,
@@ -270,18 +300,22 @@ export async function queuePosition(
 ): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined> {
   const row = await queryOne(
     db,
-    `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
-     WHERE job_id = ? AND task_name = ?${instanceId === undefined ? '' : ' AND instance_id = ?'}
-     ORDER BY instance_id LIMIT 1`,
-    instanceId === undefined ? [jobId, taskName] : [jobId, taskName, instanceId],
+    instanceId === undefined
+      ? `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
+         WHERE job_id = ? AND task_name = ? ORDER BY instance_id LIMIT 1`
+      : `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
+         WHERE job_id = ? AND task_name = ? AND instance_id <= ? AND instance_id + span > ?
+         ORDER BY instance_id DESC LIMIT 1`,
+    instanceId === undefined ? [jobId, taskName] : [jobId, taskName, instanceId, instanceId],
   );
   if (!row) return undefined;
   // The claim order (queue_order): priority first, then job, task and instance.
   const { cluster_id, priority, job_seq, task_order, instance_id } = row;
   const ahead = await queryOne(
     db,
-    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM queue WHERE cluster_id = ? AND (priority > ? OR (priority = ? AND
-       (job_seq < ? OR (job_seq = ? AND (task_order < ? OR (task_order = ? AND instance_id < ?)))))) LIMIT ?) ahead`,
+    `SELECT COALESCE(SUM(span), 0) AS n FROM (SELECT span FROM queue WHERE cluster_id = ? AND (priority > ? OR
+       (priority = ? AND (job_seq < ? OR (job_seq = ? AND (task_order < ? OR (task_order = ? AND
+       instance_id < ?)))))) LIMIT ?) ahead`,
     [
       cluster_id,
       priority,
@@ -294,9 +328,11 @@ export async function queuePosition(
       cap,
     ] as SqlValue[],
   );
+  // Inside a fresh range, the instances of the range before this one are ahead too.
+  const within = instanceId === undefined ? 0 : instanceId - Number(instance_id);
   return {
     clusterId: String(cluster_id),
-    ahead: Number(ahead?.n ?? 0),
+    ahead: Number(ahead?.n ?? 0) + within,
     notBeforeUs: Number(row.not_before_us ?? 0),
   };
 }

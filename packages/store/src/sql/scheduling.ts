@@ -23,7 +23,9 @@ import {
   loadJobContext,
   ownerRunningCount,
   ownerRunningTasks,
+  shiftCounts,
 } from './progress.js';
+import type { QueueUnit } from './fair-share.js';
 import { claimOrder } from './fair-share.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
 
@@ -221,6 +223,18 @@ async function taskSpecOf(
   return specs.fromRow(row!);
 }
 
+/** Removes `n` instances from the front of the queue row `unit` came from. */
+async function takeFromQueue(tx: SqlDriver, unit: QueueUnit, n: number): Promise<void> {
+  const key = [unit.jobId, unit.taskName, unit.origin];
+  if (n >= unit.span)
+    await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', key);
+  else
+    await tx.run(
+      'UPDATE queue SET instance_id = instance_id + ?, span = span - ? WHERE job_id = ? AND task_name = ? AND instance_id = ?',
+      [n, n, ...key],
+    );
+}
+
 /** Rounds of candidates a claim looks through when caps leave some out. */
 const ADMISSION_ROUNDS = 8;
 /** Extra candidates a round fetches once something was left out. */
@@ -239,7 +253,9 @@ export async function claimAttempts(
   if (max <= 0) return [];
   return db.transaction(async (tx) => {
     // Several servers may share one PostgreSQL: SKIP LOCKED lets each claim different rows without waiting.
-    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    let lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    /** Whether any queue row was seen (and maybe locked) in this claim. */
+    let seen = false;
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
     const worker = await queryOne(
       tx,
@@ -249,13 +265,13 @@ export async function claimAttempts(
     if (!worker || worker.state !== 'Running') return [];
     const admission = new Admission(tx, specs, limits);
     await admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
-    const rows: Row[] = [];
+    const units: QueueUnit[] = [];
     let full = false;
-    for (let round = 0; round < ADMISSION_ROUNDS && rows.length < max && !full; round++) {
+    for (let round = 0; round < ADMISSION_ROUNDS && units.length < max && !full; round++) {
       const skippedBefore = admission.cappedTasks.size + admission.cappedOwners.size;
       // A few more than wanted when something was left out before, so capped work at the head of the
       // queue costs rounds of one query each rather than a claim that comes back empty.
-      const fetch = max - rows.length + (skippedBefore ? ROUND_SLACK : 0);
+      const fetch = max - units.length + (skippedBefore ? ROUND_SLACK : 0);
       const { sql, params } = admission.exclusions();
       const batch = await claimOrder(
         tx,
@@ -268,41 +284,74 @@ export async function claimAttempts(
         (owner) => ownerRunningCount(tx, owner),
         turns,
       );
-      for (const row of batch) {
-        if (rows.length >= max) break;
-        const verdict = await admission.admit(String(row.job_id), String(row.task_name));
+      /** Per queue row, how many instances this round took from its front. */
+      const taken = new Map<string, { unit: QueueUnit; n: number }>();
+      /** Rows one of whose instances was refused: the rest of the row waits too (a row is taken from its front). */
+      const refused = new Set<string>();
+      for (const unit of batch) {
+        if (units.length >= max) break;
+        const rowKey = `${unit.jobId}\u0000${unit.taskName}\u0000${unit.origin}`;
+        if (refused.has(rowKey)) continue;
+        const verdict = await admission.admit(unit.jobId, unit.taskName);
         if (verdict === 'full') {
           full = true;
           break;
         }
-        if (verdict !== 'yes') continue;
-        rows.push(row);
-        // Out of the queue at once: a later round must not see (and count) it again.
-        await tx.run('DELETE FROM queue WHERE job_id = ? AND task_name = ? AND instance_id = ?', [
-          String(row.job_id),
-          String(row.task_name),
-          Number(row.instance_id),
-        ]);
+        if (verdict !== 'yes') {
+          refused.add(rowKey);
+          continue;
+        }
+        units.push(unit);
+        const entry = taken.get(rowKey) ?? { unit, n: 0 };
+        entry.n++;
+        taken.set(rowKey, entry);
       }
+      // Out of the queue before the next round looks: it must not see (and count) them again.
+      for (const { unit, n } of taken.values()) await takeFromQueue(tx, unit, n);
       // Look again, past what is capped, only if something was left out of a full batch.
       const skipped = admission.cappedTasks.size + admission.cappedOwners.size > skippedBefore;
+      if (batch.length) seen = true;
+      // Everything was locked by other claims: most likely one task's fresh range, a single row that a
+      // claim of another server is taking from. Wait for it (once) rather than come back empty; holding
+      // no lock of our own yet, this cannot deadlock.
+      if (!seen && lock.endsWith('SKIP LOCKED')) {
+        lock = ' FOR UPDATE';
+        continue;
+      }
       if (full || !skipped || batch.length < fetch) break;
     }
     const claimed: ClaimedAttempt[] = [];
-    const perTask = new Map<string, { job: string; task: string; n: number }>();
-    for (const row of rows) {
-      const jobId = String(row.job_id);
-      const taskName = String(row.task_name);
-      const instanceId = Number(row.instance_id);
-      const updated = await queryOne(
-        tx,
-        `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
-           worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = '',
-           cpu_ms = NULL, peak_memory_bytes = NULL
-         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
-         RETURNING attempt_count`,
-        [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
-      );
+    const perTask = new Map<string, { job: string; task: string; n: number; freshFrom: number }>();
+    for (const { jobId, taskName, instanceId } of units) {
+      const key = `${jobId}\u0000${taskName}`;
+      let entry = perTask.get(key);
+      if (!entry) {
+        const row = await queryOne(tx, 'SELECT fresh_from FROM tasks WHERE job_id = ? AND name = ?', [
+          jobId,
+          taskName,
+        ]);
+        entry = { job: jobId, task: taskName, n: 0, freshFrom: Number(row?.fresh_from ?? 0) };
+        perTask.set(key, entry);
+      }
+      // A fresh instance gets its row now; one that ran before starts its next attempt on its row.
+      const updated =
+        instanceId >= entry.freshFrom
+          ? await queryOne(
+              tx,
+              `INSERT INTO instances (job_id, task_name, instance_id, state, attempt_count, started_us, worker_id,
+                 lease_until_us)
+               VALUES (?, ?, ?, 'Running', 1, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING attempt_count`,
+              [jobId, taskName, instanceId, nowUs, workerId, leaseUntilUs],
+            )
+          : await queryOne(
+              tx,
+              `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
+                 worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = '',
+                 cpu_ms = NULL, peak_memory_bytes = NULL
+               WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
+               RETURNING attempt_count`,
+              [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
+            );
       if (!updated) continue;
       const attemptNo = Number(updated.attempt_count);
       await tx.run(
@@ -325,12 +374,18 @@ export async function claimAttempts(
         attemptNo,
         task: spec,
       });
-      const key = `${jobId}\u0000${taskName}`;
-      const entry = perTask.get(key) ?? { job: jobId, task: taskName, n: 0 };
       entry.n++;
-      perTask.set(key, entry);
+      if (instanceId >= entry.freshFrom) entry.freshFrom = instanceId + 1;
     }
+    for (const { job, task, freshFrom } of perTask.values())
+      await tx.run('UPDATE tasks SET fresh_from = ? WHERE job_id = ? AND name = ? AND fresh_from < ?', [
+        freshFrom,
+        job,
+        task,
+        freshFrom,
+      ]);
     for (const { job, task, n } of perTask.values()) {
+      if (n === 0) continue;
       const ctx = await loadJobContext(tx, job);
       if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs);
     }
@@ -450,7 +505,8 @@ export function finishAttempts(
       } else if (verdict === 'Finished') {
         await adjustTask(tx, job, taskName, { running: -1, finished: 1 }, nowUs);
       } else if (job.failOnInstanceFail) {
-        // Halting recounts every task from its instances (this one included) and settles the job once.
+        // This one counts as failed (not settling anything: halting settles the job once), the rest stop.
+        await shiftCounts(tx, jobId, taskName, { running: -1, failed: 1 });
         await haltJob(tx, job, 'Failed', nowUs, taskName, text(failureMessage(taskName, instanceId, result)));
         jobs.set(jobId, undefined);
       } else {
@@ -509,6 +565,7 @@ async function requeueCutOff(tx: SqlDriver, rows: Row[], nowUs: number, reason: 
       await enqueueInstance(tx, job, taskName, instanceId);
       await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
     } else if (job.failOnInstanceFail) {
+      await shiftCounts(tx, jobId, taskName, { running: -1, failed: 1 });
       await haltJob(
         tx,
         job,

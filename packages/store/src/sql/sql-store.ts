@@ -106,9 +106,15 @@ export class SqlStore implements Store {
   changeJobPriority(id: string, priority: number, nowUs: number) {
     return control.changeJobPriority(this.db, id, priority, nowUs);
   }
-  async deleteJob(id: string) {
-    await control.deleteJob(this.db, id);
+  async deleteJob(id: string, nowUs: number) {
+    await control.deleteJob(this.db, id, nowUs);
     this.specs.forgetJob(id);
+  }
+  listDeletedJobs(limit: number) {
+    return control.listDeletedJobs(this.db, limit);
+  }
+  purgeJob(id: string, batch: number) {
+    return control.purgeJob(this.db, id, batch);
   }
   listAutoReleasable(limit: number) {
     return control.listAutoReleasable(this.db, limit);

@@ -1,0 +1,41 @@
+/**
+ * Purges deleted jobs after the delete returned: their logs, then their rows in batches of PURGE_BATCH,
+ * each its own short transaction with a turn of the event loop in between, so the API keeps answering
+ * while a job of a million instances goes. A restarted server carries on where the last one stopped
+ * (deleted jobs stay marked until their last row is gone).
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Store } from '@shoal/core';
+import type { Logger } from 'pino';
+import { RoundsOf } from '../provisioner/rounds.js';
+
+/** Rows per purge transaction: a few milliseconds of SQLite work. */
+export const PURGE_BATCH = 2_000;
+
+export class Purger extends RoundsOf {
+  constructor(
+    private readonly store: Store,
+    private readonly deleteLogs: (jobId: string) => Promise<void>,
+    private readonly log: Logger,
+    intervalMs: number,
+  ) {
+    super(intervalMs, 'job purge', log);
+  }
+
+  protected async round(): Promise<void> {
+    for (const jobId of await this.store.listDeletedJobs(10)) {
+      const started = Date.now();
+      await this.deleteLogs(jobId);
+      let rows = 0;
+      for (
+        let n = await this.store.purgeJob(jobId, PURGE_BATCH);
+        n > 0;
+        n = await this.store.purgeJob(jobId, PURGE_BATCH)
+      ) {
+        rows += n;
+        await nextTurn();
+      }
+      this.log.debug({ jobId, rows, ms: Date.now() - started }, 'purged a deleted job');
+    }
+  }
+}
