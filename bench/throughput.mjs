@@ -28,11 +28,12 @@ import { killGroup, track } from './lib/cleanup.mjs';
 import { startBenchServer } from './lib/server.mjs';
 import { fixed, median } from './lib/stats.mjs';
 
-const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--agents N] [--json]
+const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--redirect] [--agents N] [--json]
   --instances N  runs of /bin/true per measurement (default 10000)
   --slots N      Shoal worker slots and xargs -P (default 2)
   --runs R       repeat R times (xargs then Shoal each time) and report medians (default 1)
   --sandbox      Shoal with its sandbox on, beside xargs and xargs of bwrap
+  --redirect     every instance's stdout and stderr also go to objects (StdoutRedirectPath/StderrRedirectPath)
   --agents N     also run the job on a local cluster of N agents (one slot each), beside the embedded worker
   --json         print one JSON document instead of text`;
 
@@ -100,10 +101,16 @@ function timeXargs(instances, slots, command = ['/bin/true']) {
 }
 
 /** One Shoal measurement on a fresh server (its start-up is not timed). */
-async function timeShoal(instances, slots, sandbox) {
+async function timeShoal(instances, slots, sandbox, redirect) {
   const server = await startBenchServer({ slots, sandbox: sandbox ? 'bwrap' : 'off' });
   try {
-    const description = jobOf('bench-throughput', { run: trueTask(instances) });
+    const task = trueTask(instances);
+    if (redirect)
+      Object.assign(task.Parameters, {
+        StdoutRedirectPath: 'oss://bench/logs/',
+        StderrRedirectPath: 'oss://bench/logs/',
+      });
+    const description = jobOf('bench-throughput', { run: task });
     const submittedUs = nowUs();
     const submittedMs = performance.now();
     const { Id } = await server.client.createJob(description);
@@ -178,14 +185,16 @@ async function main() {
     slots: { default: 2 },
     runs: { default: 1 },
     sandbox: { flag: true },
+    redirect: { flag: true },
     agents: { default: 0, min: 0 },
     json: { flag: true },
   });
-  const { instances, slots, runs, sandbox, agents } = options;
+  const { instances, slots, runs, sandbox, redirect, agents } = options;
   const TARGET = sandbox ? TARGETS.sandbox : TARGETS.plain;
   const log = options.json ? () => undefined : (line) => console.log(line);
   log(
     `throughput: ${instances} x /bin/true, ${slots} slots, ${runs} run(s), sandbox ${sandbox ? 'on' : 'off'}, ` +
+      `stdout/stderr to objects ${redirect ? 'on' : 'off'}, ` +
       `${cpus().length} CPUs, Node ${process.version}`,
   );
 
@@ -202,7 +211,7 @@ async function main() {
       const bwrapSeconds = await timeXargs(instances, slots, bwrapCommand());
       xargsBwrap = { seconds: bwrapSeconds, rate: instances / bwrapSeconds };
     }
-    const shoal = await timeShoal(instances, slots, sandbox);
+    const shoal = await timeShoal(instances, slots, sandbox, redirect);
     const onAgents = agents > 0 ? await timeShoalAgents(instances, agents, sandbox) : undefined;
     const base = sandbox ? xargsBwrap : xargs;
     const result = {
@@ -241,6 +250,7 @@ async function main() {
       instances,
       slots,
       sandbox,
+      redirect,
       agents,
       runs: results,
       median: summary,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,15 @@ blobStoreContract('local', async () => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'shoal-blobs-local-'));
   return {
     store: createBlobStore({ kind: 'local', root }),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
+// A grouped handle behaves the same in every respect; only when its writes reach the disk differs.
+blobStoreContract('local, grouped durability', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'shoal-blobs-grouped-'));
+  return {
+    store: new LocalBlobStore({ root }).grouped(),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 });
@@ -40,6 +50,43 @@ describe('LocalBlobStore specifics', () => {
       path.join(root, 'inputs', 'data', 'in.txt'),
     );
     assert.equal(store.localPathOf(uri('inputs', 'data/')), path.join(root, 'inputs', 'data'));
+  });
+
+  it('a grouped handle shows its writes at once and flushes them together, also after some were deleted', async () => {
+    const grouped = store.grouped();
+    await grouped.putObject(uri('group', 'a.txt'), 'a');
+    await grouped.uploadFile(path.join(root, 'group', 'a.txt'), uri('group', 'sub/b.txt'));
+    assert.equal((await store.readObject(uri('group', 'sub/b.txt'))).toString(), 'a');
+    await grouped.deleteObject(uri('group', 'a.txt'));
+    await grouped.flush();
+    await grouped.flush(); // nothing left to flush
+    assert.equal((await store.readObject(uri('group', 'sub/b.txt'))).toString(), 'a');
+  });
+
+  it('takes a handed-over file as it is (one inode) on its filesystem, and copies it from another', async () => {
+    const same = path.join(base, 'handed.log');
+    await writeFile(same, 'log line\n');
+    await store.uploadFile(same, uri('handed', 'logs/stdout.1'), { handOver: true });
+    const object = path.join(root, 'handed', 'logs', 'stdout.1');
+    assert.equal((await stat(object)).ino, (await stat(same)).ino);
+    assert.equal((await store.readObject(uri('handed', 'logs/stdout.1'))).toString(), 'log line\n');
+    if (existsSync('/dev/shm')) {
+      const shm = await mkdtemp(path.join('/dev/shm', 'shoal-handover-'));
+      try {
+        await writeFile(path.join(shm, 'x.log'), 'elsewhere');
+        await store.uploadFile(path.join(shm, 'x.log'), uri('handed', 'logs/stdout.2'), { handOver: true });
+        assert.equal((await store.readObject(uri('handed', 'logs/stdout.2'))).toString(), 'elsewhere');
+      } finally {
+        await rm(shm, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('makes a bucket again that was removed by hand after a write', async () => {
+    await store.putObject(uri('gone', 'a.txt'), 'a');
+    await rm(path.join(root, 'gone'), { recursive: true });
+    await store.putObject(uri('gone', 'b.txt'), 'b');
+    assert.equal((await store.readObject(uri('gone', 'b.txt'))).toString(), 'b');
   });
 
   it('writes atomically and hides its temporary directory', async () => {

@@ -200,7 +200,8 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   if (options.slots > 0) {
     runner = new Runner({
       workRoot: join(options.dataDir, 'work'),
-      blobs,
+      // Its uploads are flushed as a group before the attempts are reported (WorkerLoop), not one by one.
+      blobs: blobs.grouped?.() ?? blobs,
       workerId,
       sandbox: options.sandbox,
       keepWorkDirs: options.keepWorkDirs,

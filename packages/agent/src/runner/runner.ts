@@ -98,6 +98,14 @@ export class Runner {
   }
 
   /** Stops the helpers and their sandboxes; attempts still running are not waited for. */
+  /**
+   * Makes the uploads of ended attempts durable (one group flush on a grouped blob handle): called before
+   * those attempts are reported, so an attempt reported Finished has its outputs and logs on disk.
+   */
+  async flushUploads(): Promise<void> {
+    await this.options.blobs.flush?.();
+  }
+
   async close(): Promise<void> {
     await this.plain.close();
     if (this.runtime) await (await this.runtime).close();

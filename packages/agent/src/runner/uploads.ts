@@ -78,7 +78,8 @@ export async function uploadStreams(
   for (const [name, file, target] of streams) {
     if (target === '') continue;
     try {
-      await blobs.uploadFile(file, parseObjectUri(target));
+      // The attempt's log files are never written again once it ended: the store may take them as they are.
+      await blobs.uploadFile(file, parseObjectUri(target), { handOver: true });
     } catch (err) {
       note(report, 'LogUploadFailed', `${name} could not be uploaded to ${target}: ${errorText(err)}`);
     }

@@ -35,6 +35,12 @@ export class WorkerLoop {
   private readonly reportFailures = new Map<string, number>();
   /** Claimed, not yet started (waiting for a slot). */
   private ready: Assignment[] = [];
+  /** Ended, with uploads not yet durable: reported once a group flush made them so. */
+  private unflushed: AttemptResult[] = [];
+  private flushing: Promise<void> | undefined;
+  /** What the flush under way carries. */
+  private flushingBatch: AttemptResult[] = [];
+  /** Ended and durable: reported with the next exchange. */
   private pending: AttemptResult[] = [];
   private pumping = false;
   private again = false;
@@ -105,12 +111,17 @@ export class WorkerLoop {
     }
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 5));
-    if (this.pending.length) {
-      await this.link.exchange(this.options.workerId, this.pending, 0).then(
-        () => (this.pending = []),
-        (err: unknown) =>
-          this.log.error({ err }, 'could not report ended attempts while stopping; they will run again'),
-      );
+    await this.flushing;
+    const rest = this.unflushed.splice(0);
+    if (this.pending.length || rest.length) {
+      await this.runner
+        .flushUploads()
+        .then(() => this.link.exchange(this.options.workerId, this.pending.concat(rest), 0))
+        .then(
+          () => (this.pending = []),
+          (err: unknown) =>
+            this.log.error({ err }, 'could not report ended attempts while stopping; they will run again'),
+        );
     }
   }
 
@@ -175,7 +186,13 @@ export class WorkerLoop {
   }
 
   private idle(): boolean {
-    return this.running.size === 0 && this.ready.length === 0 && this.pending.length === 0;
+    return (
+      this.running.size === 0 &&
+      this.ready.length === 0 &&
+      this.unflushed.length === 0 &&
+      this.flushing === undefined &&
+      this.pending.length === 0
+    );
   }
 
   /**
@@ -219,11 +236,41 @@ export class WorkerLoop {
     const done = this.execute(assignment, abort.signal).then((result) => {
       this.running.delete(assignment.attemptId);
       if (this.abortedByStop.delete(assignment.attemptId)) return;
-      this.pending.push(result);
+      this.unflushed.push(result);
+      this.flushEnded();
       this.fillSlots();
       this.kick();
     });
     this.running.set(assignment.attemptId, { assignment, abort, done });
+  }
+
+  /**
+   * Reported Finished means stored: the uploads of ended attempts are made durable together, one group
+   * flush for all that ended meanwhile, beside the claims rather than in their way (an exchange never waits
+   * for a flush; attempts that end while one runs go with the next, so groups grow as flushes slow down).
+   */
+  private flushEnded(): void {
+    if (this.flushing || this.unflushed.length === 0) return;
+    const batch = this.unflushed.splice(0);
+    this.flushingBatch = batch;
+    this.flushing = this.runner.flushUploads().then(
+      () => {
+        this.flushing = undefined;
+        this.flushingBatch = [];
+        this.pending.push(...batch);
+        this.kick();
+        this.flushEnded();
+      },
+      (err: unknown) => {
+        this.flushingBatch = [];
+        this.unflushed.unshift(...batch);
+        this.log.error({ err, attempts: batch.length }, 'could not make uploads durable; trying again');
+        setTimeout(() => {
+          this.flushing = undefined;
+          this.flushEnded();
+        }, 1000).unref();
+      },
+    );
   }
 
   /** A prefetched attempt cancelled before it started ends as Stopped without running. */
@@ -278,6 +325,8 @@ export class WorkerLoop {
         const held = [
           ...this.running.keys(),
           ...this.ready.map((a) => a.attemptId),
+          ...this.unflushed.map((r) => r.attemptId),
+          ...this.flushingBatch.map((r) => r.attemptId),
           ...this.pending.map((r) => r.attemptId),
         ];
         const reply = await this.link.heartbeat(this.options.workerId, held);

@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   formatObjectUri,
   invalidParameter,
@@ -12,7 +12,7 @@ import {
   type ObjectInfo,
   type ObjectUri,
 } from '@shoal/core';
-import { writeFileAtomically, type AtomicSource } from '../atomic-write.js';
+import { syncFiles, writeFileAtomically, type AtomicSource } from '../atomic-write.js';
 import { BLOB_DEFAULTS } from '../defaults.js';
 import {
   assertListPrefix,
@@ -33,6 +33,11 @@ export interface LocalBlobStoreOptions {
   /** Directory holding one subdirectory per bucket, e.g. `<data-dir>/objects`. */
   readonly root: string;
   readonly transferConcurrency?: number;
+  /**
+   * Writes are not flushed one by one but when `flush()` is called, all together (grouped durability).
+   * For a worker's uploads, which it flushes before it reports the attempts Finished.
+   */
+  readonly groupedDurability?: boolean;
 }
 
 /**
@@ -44,11 +49,34 @@ export class LocalBlobStore implements BlobStore {
   readonly root: string;
   readonly #layout: LocalLayout;
   readonly #concurrency: number;
+  readonly #options: LocalBlobStoreOptions;
+  /** Written and renamed into place, not yet flushed (grouped durability only). */
+  #unflushed: string[] = [];
 
   constructor(options: LocalBlobStoreOptions) {
+    this.#options = options;
     this.#layout = new LocalLayout(options.root);
     this.root = this.#layout.root;
     this.#concurrency = options.transferConcurrency ?? BLOB_DEFAULTS.transferConcurrency;
+  }
+
+  /** A handle on the same objects whose writes become durable together, at `flush()`. */
+  grouped(): LocalBlobStore {
+    return new LocalBlobStore({ ...this.#options, groupedDurability: true });
+  }
+
+  /** Makes everything this handle wrote since the last flush durable, in one group. */
+  async flush(): Promise<void> {
+    const files = this.#unflushed;
+    if (files.length === 0) return;
+    this.#unflushed = [];
+    try {
+      await syncFiles(files);
+    } catch (err) {
+      // Not durable yet: the next flush tries these again.
+      this.#unflushed.push(...files);
+      throw err;
+    }
   }
 
   async putObject(uri: ObjectUri, body: Buffer | string | Readable): Promise<void> {
@@ -104,8 +132,12 @@ export class LocalBlobStore implements BlobStore {
     return pageKeys(all, prefix.key, { limit, delimiter: options.delimiter, marker: options.marker });
   }
 
-  async uploadFile(localPath: string, uri: ObjectUri): Promise<void> {
-    await this.#write(uri, { copyFrom: localPath });
+  async uploadFile(
+    localPath: string,
+    uri: ObjectUri,
+    options?: { readonly handOver?: boolean },
+  ): Promise<void> {
+    await this.#write(uri, options?.handOver ? { linkFrom: localPath } : { copyFrom: localPath });
   }
 
   async downloadFile(uri: ObjectUri, localPath: string): Promise<void> {
@@ -128,13 +160,32 @@ export class LocalBlobStore implements BlobStore {
   async close(): Promise<void> {}
 
   async #write(uri: ObjectUri, source: AtomicSource): Promise<void> {
+    try {
+      await this.#writeOnce(uri, source);
+    } catch (err) {
+      // The bucket's directories went away behind this handle's back (removed by hand): make them again,
+      // once, if the bytes can be read again.
+      const again = !('body' in source) || !(source.body instanceof Readable);
+      if (!isErrno(err, 'ENOENT') || !again || existsSync(this.#layout.tempDir(uri.bucket))) throw err;
+      this.#layout.forget(uri.bucket);
+      await this.#writeOnce(uri, source);
+    }
+  }
+
+  async #writeOnce(uri: ObjectUri, source: AtomicSource): Promise<void> {
     assertObjectKey(uri);
     const name = path.basename(this.#layout.pathOf(uri));
     try {
       const parent = await this.#layout.makeParentDirs(uri);
-      await writeFileAtomically(path.join(parent, name), source, {
+      const grouped = this.#options.groupedDurability === true;
+      const target = path.join(parent, name);
+      await writeFileAtomically(target, source, {
         tempDir: this.#layout.tempDir(uri.bucket),
+        // makeParentDirs made it with the bucket.
+        tempDirExists: true,
+        sync: !grouped,
       });
+      if (grouped) this.#unflushed.push(target);
     } catch (err) {
       if (isErrno(err, 'EISDIR') || isErrno(err, 'ENOTDIR') || isErrno(err, 'EEXIST')) {
         throw invalidParameter(

@@ -1,4 +1,4 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatObjectUri, invalidParameter, type ObjectUri } from '@shoal/core';
 import { BLOB_DEFAULTS } from '../defaults.js';
@@ -13,6 +13,8 @@ import { isErrno } from '../walk.js';
  */
 export class LocalLayout {
   readonly root: string;
+  /** Bucket directories (with their temporary directory) known to exist. */
+  private readonly made = new Set<string>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -24,6 +26,11 @@ export class LocalLayout {
 
   tempDir(bucket: string): string {
     return path.join(this.bucketDir(bucket), BLOB_DEFAULTS.localTempDirName);
+  }
+
+  /** Forgets that a bucket's directories exist (they were removed): the next write makes them again. */
+  forget(bucket: string): void {
+    this.made.delete(this.bucketDir(bucket));
   }
 
   /** The lexical path of an object or prefix (a prefix maps to its directory). */
@@ -65,17 +72,33 @@ export class LocalLayout {
    */
   async makeParentDirs(uri: ObjectUri): Promise<string> {
     const bucketDir = this.bucketDir(uri.bucket);
-    await mkdir(bucketDir, { recursive: true });
+    // Buckets and their temporary directories are made once per layout; whatever they hold is still
+    // checked on every write (realpath below): a bucket replaced by a link is refused all the same.
+    if (!this.made.has(bucketDir)) {
+      await mkdir(this.tempDir(uri.bucket), { recursive: true });
+      this.made.add(bucketDir);
+    }
     const bucketReal = await realpath(bucketDir);
     let dir = bucketReal;
     for (const segment of uri.key.split('/').slice(0, -1)) {
       const next = path.join(dir, segment);
-      try {
-        await mkdir(next);
+      // Most writes go to directories that exist: one lstat (which never follows a link) settles those.
+      const st = await lstat(next).catch((err: unknown) => {
+        if (isErrno(err, 'ENOENT')) return undefined;
+        throw err;
+      });
+      if (st?.isDirectory()) {
         dir = next;
         continue;
-      } catch (err) {
-        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+      if (!st) {
+        try {
+          await mkdir(next);
+          dir = next;
+          continue;
+        } catch (err) {
+          if (!isErrno(err, 'EEXIST')) throw err;
+        }
       }
       const real = await realpath(next);
       if (!isInsideOrSame(bucketReal, real)) {

@@ -43,8 +43,11 @@ export interface BlobStore {
   /** Deletes every object under a prefix; returns how many. */
   deletePrefix(prefix: ObjectUri): Promise<number>;
   listObjects(prefix: ObjectUri, options?: ListObjectsOptions): Promise<ListObjectsPage>;
-  /** Uploads a local file (multipart on S3 when large). */
-  uploadFile(localPath: string, uri: ObjectUri): Promise<void>;
+  /**
+   * Uploads a local file (multipart on S3 when large). `handOver`: the caller never changes the file
+   * again, so the local backend may take it over as it is (a hard link) instead of copying its bytes.
+   */
+  uploadFile(localPath: string, uri: ObjectUri, options?: { readonly handOver?: boolean }): Promise<void>;
   /** Downloads one object to a local file, creating parent directories. */
   downloadFile(uri: ObjectUri, localPath: string): Promise<void>;
   /** Uploads every regular file under `localDir` to `prefix` + relative path; returns the file count. */
@@ -56,5 +59,13 @@ export interface BlobStore {
    * bind it read-only instead of copying. Undefined on remote backends.
    */
   localPathOf?(uri: ObjectUri): string | undefined;
+  /**
+   * Local backend only: a handle on the same objects whose writes are made durable together, at its
+   * `flush()`, rather than one flush per object (a worker's uploads, flushed before their attempts are
+   * reported Finished).
+   */
+  grouped?(): BlobStore;
+  /** Makes durable what this handle wrote without flushing it (a `grouped()` handle); others have nothing to do. */
+  flush?(): Promise<void>;
   close?(): Promise<void>;
 }

@@ -9,8 +9,8 @@ import type { Store } from '@shoal/core';
 import type { Logger } from 'pino';
 import { RoundsOf } from '../provisioner/rounds.js';
 
-/** Rows per purge transaction: a few milliseconds of SQLite work. */
-export const PURGE_BATCH = 2_000;
+/** Rows per purge transaction: a millisecond or two of SQLite work, so a probe never waits long behind one. */
+export const PURGE_BATCH = 500;
 
 export class Purger extends RoundsOf {
   constructor(
