@@ -1,6 +1,6 @@
 // System packages Shoal's scripts need beyond npm: bubblewrap (every attempt runs in its sandbox), and,
 // for the tests of image kinds, debootstrap (a real Debian root filesystem) and docker.io (a Docker
-// engine the tests start themselves). Shared by scripts/test.mjs and the log-count demo.
+// engine the tests start themselves), and chromium for the console's browser tests. Shared by scripts/test.mjs and the log-count demo.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
@@ -10,6 +10,7 @@ const PACKAGES = {
   bubblewrap: { command: BWRAP_PATH },
   debootstrap: { command: '/usr/sbin/debootstrap' },
   'docker.io': { command: '/usr/sbin/dockerd' },
+  chromium: { command: '/usr/bin/chromium' },
 };
 
 let updated = false;

@@ -25,10 +25,16 @@ ensurePackages(['debootstrap', 'docker.io'], {
   purpose: 'the tests of root filesystem and Docker images',
   consequence: 'those tests are skipped (and say so)',
 });
+ensurePackages(['chromium'], {
+  purpose: "the console's browser tests",
+  consequence: 'those tests are skipped (and say so)',
+});
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], {
   cwd: root,
   stdio: 'inherit',
 });
+// The console the browser tests load is the one in the tree, not the one `npm ci` built.
+execFileSync(process.execPath, [join(root, 'scripts/build-console.mjs')], { cwd: root, stdio: 'inherit' });
 const only = process.argv.slice(2);
 const packages = readdirSync(join(root, 'packages')).filter((p) => only.length === 0 || only.includes(p));
 const files = packages.flatMap((p) => {

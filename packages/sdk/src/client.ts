@@ -53,8 +53,13 @@ export class ShoalClient extends ClusterClient {
   }
 
   /** One page of jobs. @example const { Items, NextMarker } = await client.listJobs({ maxItemCount: 10, state: 'Running' }) */
-  listJobs(options: ListOptions = {}): Promise<WireList<WireJob>> {
-    return this.list({ method: 'GET', path: '/jobs', query: listQuery(options) });
+  listJobs(options: ListOptions & { name?: string } = {}): Promise<WireList<WireJob>> {
+    const { name, ...paging } = options;
+    return this.list({
+      method: 'GET',
+      path: '/jobs',
+      query: { ...listQuery(paging), Name: name || undefined },
+    });
   }
 
   /** Every job, page after page. @example for await (const job of client.jobs({ state: 'Failed' })) console.log(job.Id) */

@@ -20,8 +20,13 @@ export interface SignInput {
   contentType: string;
   accessKeyId: string;
   accessKeySecret: string;
-  /** Request time in ms since the epoch (becomes the `Date` header). */
+  /** Request time in ms since the epoch (becomes the `Date` header, or `x-acs-date`). */
   dateMs: number;
+  /**
+   * Which header carries the date: `Date` (default), or `x-acs-date`, which the signature then uses
+   * instead (browsers refuse to send a `Date` header of their own).
+   */
+  dateHeader?: 'Date' | 'x-acs-date';
   /** Unique per request (`x-acs-signature-nonce`). */
   nonce: string;
   /** Further headers to send and sign (e.g. `x-acs-region-id`); they win over the defaults. */
@@ -60,7 +65,7 @@ export async function authorization(
  */
 export async function signedHeaders(input: SignInput): Promise<Record<string, string>> {
   const headers: Record<string, string> = {
-    Date: httpDateOf(input.dateMs),
+    [input.dateHeader ?? 'Date']: httpDateOf(input.dateMs),
     Accept: 'application/json',
     'Content-Type': input.contentType,
     'x-acs-version': API_VERSION,

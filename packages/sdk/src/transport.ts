@@ -11,6 +11,9 @@ import { toBase64 } from './hmac.js';
 import { md5 } from './md5.js';
 import { signedHeaders } from './signing.js';
 
+/** A web page (the console): fetch there drops a `Date` header, so the date goes in `x-acs-date`. */
+const IN_BROWSER = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 
 /** One API request, before signing. */
@@ -117,6 +120,7 @@ export class Transport {
               accessKeyId: options.accessKeyId,
               accessKeySecret: options.accessKeySecret,
               dateMs: Date.now(),
+              ...(IN_BROWSER ? { dateHeader: 'x-acs-date' as const } : {}),
               nonce: globalThis.crypto.randomUUID(),
               signer: this.signer,
               ...(contentMd5 ? { extraHeaders: { 'Content-MD5': contentMd5 } } : {}),

@@ -42,6 +42,25 @@ test('known answers of spec §3.5', async () => {
   );
 });
 
+test('with dateHeader x-acs-date (browsers), the date is signed from x-acs-date and core verifies it', async () => {
+  const headers = await signedHeaders({
+    method: 'GET',
+    rawTarget: '/jobs',
+    contentType: 'application/json',
+    accessKeyId: 'ak-1',
+    accessKeySecret: 'sk-1',
+    dateMs: Date.now(),
+    nonce: crypto.randomUUID(),
+    dateHeader: 'x-acs-date',
+  });
+  assert.equal(headers['Date'], undefined);
+  assert.ok(headers['x-acs-date']);
+  const signature = headers['Authorization']!.split(':')[1]!;
+  assert.ok(verifySignature('sk-1', signature, 'GET', '/jobs', headers));
+  const older = { ...headers, 'x-acs-date': new Date(Date.now() - 60_000).toUTCString() };
+  assert.ok(!verifySignature('sk-1', signature, 'GET', '/jobs', older), 'other date');
+});
+
 test('HMAC-SHA1 matches RFC 2202 and the classic example', async () => {
   const hmac = new HmacSha1();
   assert.equal(

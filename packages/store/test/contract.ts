@@ -717,6 +717,13 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
         [ids[1]],
       );
       assert.equal((await store.listJobs({ limit: 10, ownerId: 99 })).items.length, 0);
+      // By name, in any case; LIKE's wildcards are matched as written.
+      assert.deepEqual(
+        (await store.listJobs({ limit: 10, nameContains: 'J3' })).items.map((j) => j.id),
+        [ids[3]],
+      );
+      assert.equal((await store.listJobs({ limit: 10, nameContains: '%' })).items.length, 0);
+      assert.equal((await store.listJobs({ limit: 10, nameContains: 'j_' })).items.length, 0);
       const inst = await store.listInstances(ids[0]!, 'task', { limit: 3, marker: '2' });
       assert.deepEqual(
         inst.items.map((i) => i.instanceId),

@@ -165,7 +165,14 @@ export const registerServerCommand: CommandRegistrar = (program, ctx, exit) => {
       const { startShoal } = await import('@shoal/server');
       const stopped = ctx.untilSignal();
       const running = await startShoal(options);
-      ctx.stdout.write(`Shoal listening on http://${displayHost(options.host)}:${running.port}\n`);
+      const base = `http://${displayHost(options.host)}:${running.port}`;
+      ctx.stdout.write(`Shoal listening on ${base}\n`);
+      // A ready sign-in link for the admin, on the terminal only (never in the log): the key rides in the
+      // fragment, which the browser keeps to itself, and the console drops it from the address bar.
+      const { AccessKeyId, AccessKeySecret } = running.credentials;
+      ctx.stdout.write(
+        `Console: ${base}/console/#/signin?key=${encodeURIComponent(AccessKeyId)}&secret=${encodeURIComponent(AccessKeySecret)}\n`,
+      );
       await stopped;
       await running.close();
       exit.code = 0;

@@ -113,6 +113,8 @@ export interface Page<T> {
 export interface ListJobsQuery {
   readonly ownerId?: number;
   readonly states?: readonly State[];
+  /** Only jobs whose name contains this, in any case (Shoal addition `Name`). */
+  readonly nameContains?: string;
   readonly marker?: string;
   readonly limit: number;
 }

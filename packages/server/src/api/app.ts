@@ -24,6 +24,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerClusterRoutes } from './routes/clusters.js';
 import { registerWorkerRoutes } from './routes/workers.js';
+import { isConsolePath, registerConsoleRoutes } from './console.js';
 
 export interface ApiOptions {
   readonly hostId: string;
@@ -72,6 +73,8 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-acs-request-id', request.id);
     const path = (request.raw.url ?? '/').split('?')[0]!;
+    // The console's own files are public; the page signs every API call it makes.
+    if (isConsolePath(path) && request.method === 'GET') return;
     if (isWorkerRoute(path)) {
       request.worker = await ctx.workerTokens.authenticate(request.headers.authorization);
       return;
@@ -138,5 +141,6 @@ export function buildApi(ctx: ApiContext, options: ApiOptions): FastifyInstance 
   registerImageRoutes(app, ctx);
   registerClusterRoutes(app, ctx);
   registerWorkerRoutes(app, ctx);
+  registerConsoleRoutes(app);
   return app;
 }

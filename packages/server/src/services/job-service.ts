@@ -115,7 +115,7 @@ export class JobService {
 
   async list(
     caller: Caller,
-    query: { states?: readonly State[]; marker?: string; limit: number },
+    query: { states?: readonly State[]; marker?: string; limit: number; nameContains?: string },
   ): Promise<Page<JobRecord>> {
     if (query.marker)
       await this.get(caller, query.marker).catch(() => {

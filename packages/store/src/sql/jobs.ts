@@ -158,6 +158,11 @@ export async function listJobs(db: SqlDriver, query: ListJobsQuery): Promise<Pag
     params.push(query.ownerId);
   }
   where += statesClause(query.states, 'state', params);
+  if (query.nameContains) {
+    // LIKE with its wildcards escaped: the text is matched as written.
+    where += " AND LOWER(name) LIKE ? ESCAPE '\\'";
+    params.push(`%${query.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
   if (query.marker) {
     where += ' AND seq <= (SELECT seq FROM jobs WHERE id = ?)';
     params.push(query.marker);

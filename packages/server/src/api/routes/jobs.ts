@@ -1,5 +1,6 @@
 /** Jobs (spec §4 rows 1–8). */
 import type { FastifyInstance } from 'fastify';
+import { invalidParameter } from '@shoal/core';
 import { readJson } from '../body.js';
 import type { ApiContext } from '../context.js';
 import { callerOf } from '../context.js';
@@ -18,10 +19,14 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/jobs', async (request) => {
     const params = listParams(request.query as Query, 50, 100);
+    // Shoal addition: Name=<text> keeps the jobs whose name contains it (the console's search).
+    const name = one(request.query as Query, 'Name') ?? '';
+    if (name.length > 100) throw invalidParameter('Name', name, 'must be at most 100 characters');
     const page = await ctx.jobs.list(callerOf(request), {
       limit: params.limit,
       ...(params.marker ? { marker: params.marker } : {}),
       ...(params.states ? { states: params.states } : {}),
+      ...(name ? { nameContains: name } : {}),
     });
     return { NextMarker: page.nextMarker, Items: page.items.map(presentJob) };
   });
