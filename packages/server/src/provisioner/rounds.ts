@@ -75,6 +75,11 @@ export abstract class RoundsOf {
 
   protected abstract round(): Promise<void>;
 
+  /** Whether stop() was called: a long round should end early. */
+  protected get stopping(): boolean {
+    return this.rounds.isStopped;
+  }
+
   private async guarded(): Promise<void> {
     try {
       await this.round();

@@ -25,16 +25,17 @@ export class Purger extends RoundsOf {
   protected async round(): Promise<void> {
     for (const jobId of await this.store.listDeletedJobs(10)) {
       const started = Date.now();
-      await this.deleteLogs(jobId);
+      // Logs that cannot be removed now (a disk error) must not hold back the rows, nor other jobs.
+      await this.deleteLogs(jobId).catch((err: unknown) =>
+        this.log.warn({ err, jobId }, "could not remove a deleted job's logs; its rows are purged anyway"),
+      );
       let rows = 0;
-      for (
-        let n = await this.store.purgeJob(jobId, PURGE_BATCH);
-        n > 0;
-        n = await this.store.purgeJob(jobId, PURGE_BATCH)
-      ) {
-        rows += n;
+      for (let n = 1; n > 0 && !this.stopping; rows += n) {
+        n = await this.store.purgeJob(jobId, PURGE_BATCH);
         await nextTurn();
       }
+      // Stopped half way: the next start carries on (the job stays marked until its last row is gone).
+      if (this.stopping) return;
       this.log.debug({ jobId, rows, ms: Date.now() - started }, 'purged a deleted job');
     }
   }

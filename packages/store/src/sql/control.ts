@@ -128,7 +128,10 @@ export async function listDeletedJobs(db: SqlDriver, limit: number): Promise<str
  */
 export function purgeJob(db: SqlDriver, id: string, batch: number): Promise<number> {
   return db.transaction(async (tx) => {
-    const job = await queryOne(tx, 'SELECT deleted_us FROM jobs WHERE id = ?', [id]);
+    // One purge of a job at a time (servers sharing PostgreSQL): a batch must not read another's
+    // half-deleted rows as "none left".
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const job = await queryOne(tx, `SELECT deleted_us FROM jobs WHERE id = ?${lock}`, [id]);
     if (!job || job.deleted_us === null) return 0;
     const rowId = tx.dialect === 'postgres' ? 'ctid' : 'rowid';
     for (const table of ['attempts', 'instances']) {

@@ -249,13 +249,21 @@ export async function claimAttempts(
   leaseUntilUs: number,
   limits?: ClaimLimits,
   turns: Map<string, number> = new Map(),
+  /**
+   * Whether the claim may wait for queue rows other claims hold (PostgreSQL): only when its transaction
+   * holds no lock yet (not after finishing attempts in the same transaction: that is a lock cycle).
+   */
+  mayWait = true,
 ): Promise<ClaimedAttempt[]> {
   if (max <= 0) return [];
   return db.transaction(async (tx) => {
     // Several servers may share one PostgreSQL: SKIP LOCKED lets each claim different rows without waiting.
-    let lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     /** Whether any queue row was seen (and maybe locked) in this claim. */
     let seen = false;
+    /** The next round waits for locked rows (once per claim). */
+    let waitNext = false;
+    let waited = false;
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
     const worker = await queryOne(
       tx,
@@ -279,7 +287,7 @@ export async function claimAttempts(
         `${sql} AND not_before_us <= ?`,
         [...params, nowUs],
         fetch,
-        lock,
+        waitNext ? ' FOR UPDATE' : lock,
         admission.cappedOwners,
         (owner) => ownerRunningCount(tx, owner),
         turns,
@@ -311,11 +319,12 @@ export async function claimAttempts(
       // Look again, past what is capped, only if something was left out of a full batch.
       const skipped = admission.cappedTasks.size + admission.cappedOwners.size > skippedBefore;
       if (batch.length) seen = true;
+      waitNext = false;
       // Everything was locked by other claims: most likely one task's fresh range, a single row that a
-      // claim of another server is taking from. Wait for it (once) rather than come back empty; holding
-      // no lock of our own yet, this cannot deadlock.
-      if (!seen && lock.endsWith('SKIP LOCKED')) {
-        lock = ' FOR UPDATE';
+      // claim of another server is taking from. Wait for it, once, rather than come back empty; nothing
+      // was admitted and this transaction holds no lock yet (mayWait), so no cycle can form.
+      if (!seen && mayWait && lock !== '' && !waited) {
+        waitNext = waited = true;
         continue;
       }
       if (full || !skipped || batch.length < fetch) break;
@@ -377,16 +386,17 @@ export async function claimAttempts(
       entry.n++;
       if (instanceId >= entry.freshFrom) entry.freshFrom = instanceId + 1;
     }
-    for (const { job, task, freshFrom } of perTask.values())
+    for (const { job, task, n, freshFrom } of perTask.values()) {
+      if (n === 0) continue;
+      // The job's lock before the task's row (as finishing attempts takes them): the other order deadlocks
+      // against a report of the same job on PostgreSQL.
+      const ctx = await loadJobContext(tx, job);
       await tx.run('UPDATE tasks SET fresh_from = ? WHERE job_id = ? AND name = ? AND fresh_from < ?', [
         freshFrom,
         job,
         task,
         freshFrom,
       ]);
-    for (const { job, task, n } of perTask.values()) {
-      if (n === 0) continue;
-      const ctx = await loadJobContext(tx, job);
       if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs);
     }
     return claimed;

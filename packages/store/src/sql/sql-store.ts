@@ -148,7 +148,7 @@ export class SqlStore implements Store {
       this.turns,
     );
   }
-  exchangeAttempts(
+  async exchangeAttempts(
     workerId: string,
     results: readonly AttemptResult[],
     max: number,
@@ -156,10 +156,34 @@ export class SqlStore implements Store {
     leaseUntilUs: number,
     limits?: ClaimLimits,
   ) {
-    return this.db.transaction(async (tx) => {
+    const claimed = await this.db.transaction(async (tx) => {
       await scheduling.finishAttempts(tx, this.specs, workerId, results, nowUs);
-      return scheduling.claimAttempts(tx, this.specs, workerId, max, nowUs, leaseUntilUs, limits, this.turns);
+      return scheduling.claimAttempts(
+        tx,
+        this.specs,
+        workerId,
+        max,
+        nowUs,
+        leaseUntilUs,
+        limits,
+        this.turns,
+        results.length === 0,
+      );
     });
+    // Holding the locks of what it finished, the claim could not wait for rows other servers' claims
+    // hold (one task's fresh range): a claim of its own, holding nothing, may.
+    if (claimed.length > 0 || results.length === 0 || max <= 0 || this.db.dialect !== 'postgres')
+      return claimed;
+    return scheduling.claimAttempts(
+      this.db,
+      this.specs,
+      workerId,
+      max,
+      nowUs,
+      leaseUntilUs,
+      limits,
+      this.turns,
+    );
   }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {
     return scheduling.finishAttempts(this.db, this.specs, workerId, results, nowUs);

@@ -48,7 +48,10 @@ export async function claimBucket(
 function ownerFilter(ownerId: number | undefined): { sql: string; params: number[] } {
   return ownerId === undefined
     ? { sql: '', params: [] }
-    : { sql: ' AND e.job_id IN (SELECT id FROM jobs WHERE owner_id = ?)', params: [ownerId] };
+    : {
+        sql: ' AND e.job_id IN (SELECT id FROM jobs WHERE owner_id = ? AND deleted_us IS NULL)',
+        params: [ownerId],
+      };
 }
 
 /** Newest first by sequence number: a look at what happened lately, not a cursor to follow. */
