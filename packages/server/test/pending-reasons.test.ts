@@ -130,12 +130,19 @@ for (const backend of ['sqlite', 'postgres'] as const)
         QueuePosition: 3,
       });
       assert.equal((await at(behind, 1)).QueuePosition, 4);
-      // The list shows the task's reason on each waiting instance.
+      // The list shows each waiting instance's own place, as GET of the instance does.
       const listed = (await s.api('GET', `/jobs/${behind}/tasks/task/instances`)).json.Items;
       assert.deepEqual(
-        listed.map((i: { PendingReason?: { Code: string } }) => i.PendingReason?.Code),
-        ['Queued', 'Queued'],
+        listed.map((i: { PendingReason?: { Code: string; QueuePosition?: number } }) => [
+          i.PendingReason?.Code,
+          i.PendingReason?.QueuePosition,
+        ]),
+        [
+          ['Queued', 3],
+          ['Queued', 4],
+        ],
       );
+      assert.deepEqual(listed[0].PendingReason, await at(behind, 0));
       for (const id of [capped, behind]) await s.api('POST', `/jobs/${id}/stop`);
     });
 

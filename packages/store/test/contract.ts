@@ -650,6 +650,16 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       // The retried instance 1 (a row) goes before the fresh ones; the place in the queue counts the range.
       const position = await store.queuePosition(id, 'task', 5, 1_000_000);
       assert.equal(position?.ahead, 3); // instance 1 (retry) and 3, 4 (fresh, before 5 in the range)
+      // A page's places at once: the retried row, then the range (one count each); 0 and 2 are not queued.
+      const places = await store.queuePositions(id, 'task', [0, 1, 2, 3, 5], 1_000_000);
+      assert.deepEqual(
+        [...places].map(([i, p]) => [i, p.ahead]),
+        [
+          [1, 0],
+          [3, 1],
+          [5, 3],
+        ],
+      );
       const next = await store.claimAttempts('w2', 2, 12, 12 + LEASE);
       assert.deepEqual(
         next.map((c) => [c.instanceId, c.attemptNo]),

@@ -427,6 +427,13 @@ export interface Store {
     instanceId: number | undefined,
     cap: number,
   ): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined>;
+  /** queuePosition of many instances of one task at once (a page of a listing); queued ones only. */
+  queuePositions(
+    jobId: string,
+    taskName: string,
+    instanceIds: readonly number[],
+    cap: number,
+  ): Promise<Map<number, { clusterId: string; ahead: number; notBeforeUs: number }>>;
   /** Instances an owner has running now, all jobs together. */
   ownerRunningCount(ownerId: number): Promise<number>;
   /** The owner's tasks with instances running now, with how many (what their CPU quota counts). */

@@ -57,12 +57,8 @@ export class PendingReasons {
     const position = await this.store.queuePosition(task.jobId, task.name, instanceId, countCap);
     if (!position)
       return { Code: 'Starting', Message: 'being put in the queue (its predecessors just finished)' };
-    const waitUs = position.notBeforeUs - this.clock.nowUs();
-    if (waitUs > 0)
-      return {
-        Code: 'RetryBackoff',
-        Message: `retried after a failure: runs again in ${Math.ceil(waitUs / 1e6)} s (RetryStrategy.BackoffSeconds)`,
-      };
+    const backoff = this.backoff(position.notBeforeUs);
+    if (backoff) return backoff;
     if (position.clusterId === AUTO_CLUSTER_PENDING)
       return { Code: 'WaitingForCluster', Message: 'its AutoCluster is being created' };
     if (!(await this.hasLiveWorker(position.clusterId)))
@@ -95,14 +91,46 @@ export class PendingReasons {
           Message: `your quota CpuCores (${cpu / 1000}) is reached: ${used / 1000} cores run now`,
         };
     }
-    const ahead = position.ahead;
-    const atLeast = ahead >= countCap ? 'at least ' : '';
-    return {
-      Code: 'Queued',
-      Message: `queued on ${position.clusterId} behind ${atLeast}${ahead} instance${ahead === 1 ? '' : 's'} of higher priority or submitted earlier`,
-      ClusterId: position.clusterId,
-      QueuePosition: ahead + 1,
-    };
+    return queued(position.clusterId, position.ahead, countCap);
+  }
+
+  /**
+   * Reasons for a page of a task's Waiting instances: the task's, with each queued instance's own place
+   * in the queue when the task's reason is its place (one count per queue row, not per instance).
+   */
+  async ofListed(
+    task: TaskRecord,
+    instances: readonly InstanceRecord[],
+    ownerId: number,
+  ): Promise<Map<number, WirePendingReason>> {
+    const out = new Map<number, WirePendingReason>();
+    const waiting = instances.filter((i) => i.state === 'Waiting').map((i) => i.instanceId);
+    if (waiting.length === 0) return out;
+    const reason = await this.reason(task, ownerId, undefined, LIST_COUNT_CAP);
+    const places =
+      reason.Code === 'Queued' || reason.Code === 'RetryBackoff'
+        ? await this.store.queuePositions(task.jobId, task.name, waiting, LIST_COUNT_CAP)
+        : undefined;
+    for (const id of waiting) {
+      const place = places?.get(id);
+      out.set(
+        id,
+        !place
+          ? reason
+          : (this.backoff(place.notBeforeUs) ?? queued(place.clusterId, place.ahead, LIST_COUNT_CAP)),
+      );
+    }
+    return out;
+  }
+
+  private backoff(notBeforeUs: number): WirePendingReason | undefined {
+    const waitUs = notBeforeUs - this.clock.nowUs();
+    return waitUs > 0
+      ? {
+          Code: 'RetryBackoff',
+          Message: `retried after a failure: runs again in ${Math.ceil(waitUs / 1e6)} s (RetryStrategy.BackoffSeconds)`,
+        }
+      : undefined;
   }
 
   private async unfinishedPredecessors(task: TaskRecord): Promise<string[]> {
@@ -124,4 +152,15 @@ export class PendingReasons {
     } while (marker);
     return false;
   }
+}
+
+/** A queued instance's reason: its place in its cluster's queue (counted up to `cap`, then "at least"). */
+function queued(clusterId: string, ahead: number, cap: number): WirePendingReason {
+  const atLeast = ahead >= cap ? 'at least ' : '';
+  return {
+    Code: 'Queued',
+    Message: `queued on ${clusterId} behind ${atLeast}${ahead} instance${ahead === 1 ? '' : 's'} of higher priority or submitted earlier`,
+    ClusterId: clusterId,
+    QueuePosition: ahead + 1,
+  };
 }

@@ -309,6 +309,18 @@ export async function queuePosition(
     instanceId === undefined ? [jobId, taskName] : [jobId, taskName, instanceId, instanceId],
   );
   if (!row) return undefined;
+  const ahead = await queuedAhead(db, row, cap);
+  // Inside a fresh range, the instances of the range before this one are ahead too.
+  const within = instanceId === undefined ? 0 : instanceId - Number(row.instance_id);
+  return {
+    clusterId: String(row.cluster_id),
+    ahead: ahead + within,
+    notBeforeUs: Number(row.not_before_us ?? 0),
+  };
+}
+
+/** Queued instances before a queue row in its cluster's claim order, summed over at most `cap` rows. */
+async function queuedAhead(db: SqlDriver, row: Row, cap: number): Promise<number> {
   // The claim order (queue_order): priority first, then job, task and instance.
   const { cluster_id, priority, job_seq, task_order, instance_id } = row;
   const ahead = await queryOne(
@@ -328,13 +340,43 @@ export async function queuePosition(
       cap,
     ] as SqlValue[],
   );
-  // Inside a fresh range, the instances of the range before this one are ahead too.
-  const within = instanceId === undefined ? 0 : instanceId - Number(instance_id);
-  return {
-    clusterId: String(cluster_id),
-    ahead: Number(ahead?.n ?? 0) + within,
-    notBeforeUs: Number(row.not_before_us ?? 0),
-  };
+  return Number(ahead?.n ?? 0);
+}
+
+/**
+ * The places in the queue of a page of a task's instances (those queued; others are left out): one count
+ * per queue row they are in, however many of them a fresh range holds.
+ */
+export async function queuePositions(
+  db: SqlDriver,
+  jobId: string,
+  taskName: string,
+  instanceIds: readonly number[],
+  cap: number,
+): Promise<Map<number, { clusterId: string; ahead: number; notBeforeUs: number }>> {
+  const out = new Map<number, { clusterId: string; ahead: number; notBeforeUs: number }>();
+  if (instanceIds.length === 0) return out;
+  const lo = Math.min(...instanceIds);
+  const hi = Math.max(...instanceIds);
+  const rows = await db.query(
+    `SELECT cluster_id, priority, job_seq, task_order, instance_id, span, not_before_us FROM queue
+     WHERE job_id = ? AND task_name = ? AND instance_id <= ? AND instance_id + span > ? ORDER BY instance_id`,
+    [jobId, taskName, hi, lo],
+  );
+  for (const row of rows) {
+    const start = Number(row.instance_id);
+    const end = start + Number(row.span);
+    const inRow = instanceIds.filter((id) => id >= start && id < end);
+    if (inRow.length === 0) continue;
+    const ahead = await queuedAhead(db, row, cap);
+    for (const id of inRow)
+      out.set(id, {
+        clusterId: String(row.cluster_id),
+        ahead: ahead + (id - start),
+        notBeforeUs: Number(row.not_before_us ?? 0),
+      });
+  }
+  return out;
 }
 
 export async function ownerRunningCount(db: SqlDriver, ownerId: number): Promise<number> {

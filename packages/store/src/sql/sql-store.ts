@@ -289,6 +289,9 @@ export class SqlStore implements Store {
   queuePosition(jobId: string, taskName: string, instanceId: number | undefined, cap: number) {
     return progress.queuePosition(this.db, jobId, taskName, instanceId, cap);
   }
+  queuePositions(jobId: string, taskName: string, instanceIds: readonly number[], cap: number) {
+    return progress.queuePositions(this.db, jobId, taskName, instanceIds, cap);
+  }
 
   ownerRunningCount(ownerId: number) {
     return progress.ownerRunningCount(this.db, ownerId);

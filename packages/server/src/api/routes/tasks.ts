@@ -48,14 +48,12 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const job = await ctx.jobs.get(caller, jobId);
     const record = await ctx.jobs.task(caller, jobId, task);
     const page = await ctx.jobs.instances(caller, jobId, task, children(request.query as Query, 50, 200));
-    // One reason for the page's waiting instances (the task's); the place in the queue is per instance,
-    // on GET of the instance.
-    const waiting = page.items.some((i) => i.state === 'Waiting');
-    const reason = waiting ? await ctx.pending.ofTask(record, job.ownerId, LIST_COUNT_CAP) : undefined;
+    // The task's reason for its waiting instances, with each queued one's own place in the queue.
+    const reasons = await ctx.pending.ofListed(record, page.items, job.ownerId);
     return {
       NextMarker: page.nextMarker,
       Items: page.items.map((instance) =>
-        withReason(presentInstance(record, instance), instance.state === 'Waiting' ? reason : undefined),
+        withReason(presentInstance(record, instance), reasons.get(instance.instanceId)),
       ),
     };
   });
