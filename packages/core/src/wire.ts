@@ -240,4 +240,6 @@ export interface WireClusterInstance {
   InstancePassword: string;
   Slots: number;
   LastHeartbeatTime: string;
+  /** Shoal addition: attempts it runs now (its load, against Slots). */
+  RunningInstances: number;
 }

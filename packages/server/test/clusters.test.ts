@@ -72,6 +72,17 @@ test('every server has the default cluster cls-local, holding its embedded worke
   const job = await alice('POST', '/jobs', onCluster('cls-local', '/bin/echo on-default'));
   assert.equal(job.status, 201, job.text);
   assert.equal((await shoal.waitForJob(job.json.Id)).State, 'Finished');
+
+  // A worker's load: what it runs now, against its slots.
+  const busy = await alice('POST', '/jobs', onCluster('cls-local', '/bin/sleep 30'));
+  await shoal.waitForJob(busy.json.Id, ['Running']);
+  const loaded = await alice('GET', `/clusters/cls-local/groups/group/instances/${vms.json.Items[0].Id}`);
+  assert.equal(loaded.json.RunningInstances, 1);
+  assert.equal(
+    (await alice('GET', '/clusters/cls-local/groups/group/instances')).json.Items[0].RunningInstances,
+    1,
+  );
+  await alice('POST', `/jobs/${busy.json.Id}/stop`);
 });
 
 test('a user creates, lists, reads, resizes and deletes a cluster; errors name the field', async () => {

@@ -183,7 +183,7 @@ export function ClusterPage({ client, clusterId }: { client: ShoalClient; cluste
                 <th>{t('worker')}</th>
                 <th>{t('groups')}</th>
                 <th>{t('state')}</th>
-                <th>Slots</th>
+                <th>{t('load')}</th>
                 <th>Heartbeat</th>
               </tr>
             </thead>
@@ -195,7 +195,9 @@ export function ClusterPage({ client, clusterId }: { client: ShoalClient; cluste
                   </td>
                   <td>{group}</td>
                   <td>{w.State}</td>
-                  <td>{w.Slots}</td>
+                  <td>
+                    {w.RunningInstances}/{w.Slots}
+                  </td>
                   <td>
                     <Time value={w.LastHeartbeatTime} />
                   </td>

@@ -455,6 +455,8 @@ export interface Store {
   releaseAutoCluster(cluster: ClusterRecord): Promise<boolean>;
   /** A cluster's workers (of one group, if given) by id. */
   listWorkers(query: ListWorkersQuery): Promise<Page<WorkerRecord>>;
+  /** How many attempts each of these workers runs now (workers running none are left out). */
+  runningOnWorkers(workerIds: readonly string[]): Promise<Map<string, number>>;
   getWorker(id: string): Promise<WorkerRecord | undefined>;
   /** Marks a worker Deleting (it takes no new work) or Running again; false if there is none. */
   setWorkerState(id: string, state: 'Running' | 'Deleting'): Promise<boolean>;

@@ -10,7 +10,7 @@ export function workerState(w: WorkerRecord, liveSinceUs: number): 'Running' | '
   return w.state;
 }
 
-export function presentWorker(w: WorkerRecord, liveSinceUs: number): WireClusterInstance {
+export function presentWorker(w: WorkerRecord, liveSinceUs: number, running = 0): WireClusterInstance {
   return {
     Id: w.id,
     Hint: '',
@@ -23,6 +23,7 @@ export function presentWorker(w: WorkerRecord, liveSinceUs: number): WireCluster
     InstancePassword: '',
     Slots: w.slots,
     LastHeartbeatTime: formatTime(w.heartbeatAtUs),
+    RunningInstances: running,
   };
 }
 

@@ -187,7 +187,11 @@ export class ClusterService {
       limit: query.limit,
     });
     const since = this.liveSinceUs();
-    return { items: page.items.map((w) => presentWorker(w, since)), nextMarker: page.nextMarker };
+    const running = await this.store.runningOnWorkers(page.items.map((w) => w.id));
+    return {
+      items: page.items.map((w) => presentWorker(w, since, running.get(w.id) ?? 0)),
+      nextMarker: page.nextMarker,
+    };
   }
 
   async getInstance(
@@ -197,7 +201,9 @@ export class ClusterService {
     workerId: string,
   ): Promise<WireClusterInstance> {
     const cluster = await this.visible(caller, id);
-    return presentWorker(await this.workerOf(cluster, group, workerId), this.liveSinceUs());
+    const worker = await this.workerOf(cluster, group, workerId);
+    const running = await this.store.runningOnWorkers([worker.id]);
+    return presentWorker(worker, this.liveSinceUs(), running.get(worker.id) ?? 0);
   }
 
   /**

@@ -240,3 +240,19 @@ export async function replaceCluster(
   );
   return changed > 0;
 }
+
+/** Attempts running on each worker, from the partial index of running instances (instances_running). */
+export async function runningOnWorkers(
+  db: SqlDriver,
+  workerIds: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (workerIds.length === 0) return out;
+  const rows = await db.query(
+    `SELECT worker_id, COUNT(*) AS n FROM instances
+     WHERE state = 'Running' AND worker_id IN (${workerIds.map(() => '?').join(', ')}) GROUP BY worker_id`,
+    workerIds,
+  );
+  for (const row of rows) out.set(String(row.worker_id), Number(row.n));
+  return out;
+}

@@ -274,6 +274,9 @@ export class SqlStore implements Store {
   deleteCluster(id: string) {
     return clusters.deleteCluster(this.db, id);
   }
+  runningOnWorkers(workerIds: readonly string[]) {
+    return clusters.runningOnWorkers(this.db, workerIds);
+  }
   listWorkers(query: ListWorkersQuery): Promise<Page<WorkerRecord>> {
     return clusters.listWorkers(this.db, query);
   }
