@@ -26,14 +26,16 @@ import {
 } from './lib/common.mjs';
 import { killGroup, track } from './lib/cleanup.mjs';
 import { startBenchServer } from './lib/server.mjs';
+import { startTestPostgres } from '../packages/store/dist/src/testing.js';
 import { fixed, median } from './lib/stats.mjs';
 
-const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--redirect] [--agents N] [--json]
+const USAGE = `usage: node bench/throughput.mjs [--instances N] [--slots N] [--runs R] [--sandbox] [--redirect] [--postgres] [--agents N] [--json]
   --instances N  runs of /bin/true per measurement (default 10000)
   --slots N      Shoal worker slots and xargs -P (default 2)
   --runs R       repeat R times (xargs then Shoal each time) and report medians (default 1)
   --sandbox      Shoal with its sandbox on, beside xargs and xargs of bwrap
   --redirect     every instance's stdout and stderr also go to objects (StdoutRedirectPath/StderrRedirectPath)
+  --postgres     also run Shoal on PostgreSQL (a private server the benchmark starts), beside SQLite
   --agents N     also run the job on a local cluster of N agents (one slot each), beside the embedded worker
   --json         print one JSON document instead of text`;
 
@@ -101,8 +103,12 @@ function timeXargs(instances, slots, command = ['/bin/true']) {
 }
 
 /** One Shoal measurement on a fresh server (its start-up is not timed). */
-async function timeShoal(instances, slots, sandbox, redirect) {
-  const server = await startBenchServer({ slots, sandbox: sandbox ? 'bwrap' : 'off' });
+async function timeShoal(instances, slots, sandbox, redirect, databaseUrl) {
+  const server = await startBenchServer({
+    slots,
+    sandbox: sandbox ? 'bwrap' : 'off',
+    ...(databaseUrl ? { args: ['--database-url', databaseUrl] } : {}),
+  });
   try {
     const task = trueTask(instances);
     if (redirect)
@@ -175,6 +181,9 @@ function printRun(index, runs, result) {
       `ratio ${fixed(ratio, 3)}` +
       (result.agents
         ? ` | local cluster of agents ${fixed(result.agents.serverRate, 0)}/s (${fixed(result.agents.serverSeconds, 2)} s)`
+        : '') +
+      (result.postgres
+        ? ` | on PostgreSQL ${fixed(result.postgres.serverRate, 0)}/s (${fixed(result.postgresRatio, 2)} x SQLite)`
         : ''),
   );
 }
@@ -186,10 +195,13 @@ async function main() {
     runs: { default: 1 },
     sandbox: { flag: true },
     redirect: { flag: true },
+    postgres: { flag: true },
     agents: { default: 0, min: 0 },
     json: { flag: true },
   });
-  const { instances, slots, runs, sandbox, redirect, agents } = options;
+  const { instances, slots, runs, sandbox, redirect, postgres, agents } = options;
+  // PostgreSQL: a private server for the whole benchmark, a fresh database per run.
+  const pg = postgres ? await startTestPostgres() : undefined;
   const TARGET = sandbox ? TARGETS.sandbox : TARGETS.plain;
   const log = options.json ? () => undefined : (line) => console.log(line);
   log(
@@ -200,29 +212,40 @@ async function main() {
 
   const results = [];
   const settleFilesystem = () => spawnSync('sync', { stdio: 'ignore' });
-  for (let i = 0; i < runs; i++) {
-    // Each Shoal run leaves tens of thousands of files (logs) that its cleanup deletes; let the kernel
-    // write that back before measuring again, so no run pays for the one before it.
-    settleFilesystem();
-    const seconds = await timeXargs(instances, slots);
-    const xargs = { seconds, rate: instances / seconds };
-    let xargsBwrap;
-    if (sandbox) {
-      const bwrapSeconds = await timeXargs(instances, slots, bwrapCommand());
-      xargsBwrap = { seconds: bwrapSeconds, rate: instances / bwrapSeconds };
+  try {
+    for (let i = 0; i < runs; i++) {
+      // Each Shoal run leaves tens of thousands of files (logs) that its cleanup deletes; let the kernel
+      // write that back before measuring again, so no run pays for the one before it.
+      settleFilesystem();
+      const seconds = await timeXargs(instances, slots);
+      const xargs = { seconds, rate: instances / seconds };
+      let xargsBwrap;
+      if (sandbox) {
+        const bwrapSeconds = await timeXargs(instances, slots, bwrapCommand());
+        xargsBwrap = { seconds: bwrapSeconds, rate: instances / bwrapSeconds };
+      }
+      const shoal = await timeShoal(instances, slots, sandbox, redirect);
+      const onPostgres = pg
+        ? await timeShoal(instances, slots, sandbox, redirect, await pg.createDatabase())
+        : undefined;
+      const onAgents = agents > 0 ? await timeShoalAgents(instances, agents, sandbox) : undefined;
+      const base = sandbox ? xargsBwrap : xargs;
+      const result = {
+        xargs,
+        ...(xargsBwrap ? { xargsBwrap } : {}),
+        shoal,
+        ...(onAgents ? { agents: onAgents } : {}),
+        ...(onPostgres
+          ? { postgres: onPostgres, postgresRatio: onPostgres.serverRate / shoal.serverRate }
+          : {}),
+        ratio: shoal.serverRate / base.rate,
+      };
+      results.push(result);
+      if (!options.json) printRun(i, runs, result);
     }
-    const shoal = await timeShoal(instances, slots, sandbox, redirect);
-    const onAgents = agents > 0 ? await timeShoalAgents(instances, agents, sandbox) : undefined;
-    const base = sandbox ? xargsBwrap : xargs;
-    const result = {
-      xargs,
-      ...(xargsBwrap ? { xargsBwrap } : {}),
-      shoal,
-      ...(onAgents ? { agents: onAgents } : {}),
-      ratio: shoal.serverRate / base.rate,
-    };
-    results.push(result);
-    if (!options.json) printRun(i, runs, result);
+  } finally {
+    // The private PostgreSQL server must not outlive the benchmark, also when a run failed.
+    await pg?.stop();
   }
 
   const summary = {
@@ -231,6 +254,12 @@ async function main() {
     shoalServerRate: median(results.map((r) => r.shoal.serverRate)),
     shoalWallRate: median(results.map((r) => r.shoal.wallRate)),
     ...(agents > 0 ? { agentsRate: median(results.map((r) => r.agents.serverRate)) } : {}),
+    ...(pg
+      ? {
+          postgresRate: median(results.map((r) => r.postgres.serverRate)),
+          postgresRatio: median(results.map((r) => r.postgresRatio)),
+        }
+      : {}),
     // Each run pairs a Shoal and an xargs measurement taken back to back; the median of those ratios
     // is steadier than a ratio of medians when the machine's load drifts between runs.
     ratio: median(results.map((r) => r.ratio)),
@@ -268,6 +297,12 @@ async function main() {
     ['shoal (to server EndTime)', `${fixed(summary.shoalServerRate, 0)} instances/s`],
     [`shoal (wall, ${POLL_MS} ms poll)`, `${fixed(summary.shoalWallRate, 0)} instances/s`],
     [sandbox ? 'shoal / xargs of bwrap' : 'shoal / xargs', fixed(summary.ratio, 3)],
+    ...(pg
+      ? [
+          ['shoal on PostgreSQL', `${fixed(summary.postgresRate, 0)} instances/s`],
+          ['PostgreSQL / SQLite', `${fixed(summary.postgresRatio, 3)} (target >= 0.8)`],
+        ]
+      : []),
     ...(agents > 0
       ? [
           [`shoal, embedded (${slots} slots)`, `${fixed(summary.shoalServerRate, 0)} instances/s`],
