@@ -298,23 +298,18 @@ export async function queuePosition(
   instanceId: number | undefined,
   cap: number,
 ): Promise<{ clusterId: string; ahead: number; notBeforeUs: number } | undefined> {
+  if (instanceId !== undefined)
+    return (await queuePositions(db, jobId, taskName, [instanceId], cap)).get(instanceId);
   const row = await queryOne(
     db,
-    instanceId === undefined
-      ? `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
-         WHERE job_id = ? AND task_name = ? ORDER BY instance_id LIMIT 1`
-      : `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
-         WHERE job_id = ? AND task_name = ? AND instance_id <= ? AND instance_id + span > ?
-         ORDER BY instance_id DESC LIMIT 1`,
-    instanceId === undefined ? [jobId, taskName] : [jobId, taskName, instanceId, instanceId],
+    `SELECT cluster_id, priority, job_seq, task_order, instance_id, not_before_us FROM queue
+     WHERE job_id = ? AND task_name = ? ORDER BY instance_id LIMIT 1`,
+    [jobId, taskName],
   );
   if (!row) return undefined;
-  const ahead = await queuedAhead(db, row, cap);
-  // Inside a fresh range, the instances of the range before this one are ahead too.
-  const within = instanceId === undefined ? 0 : instanceId - Number(row.instance_id);
   return {
     clusterId: String(row.cluster_id),
-    ahead: ahead + within,
+    ahead: await queuedAhead(db, row, cap),
     notBeforeUs: Number(row.not_before_us ?? 0),
   };
 }

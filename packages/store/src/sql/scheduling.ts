@@ -249,13 +249,27 @@ export async function claimAttempts(
   leaseUntilUs: number,
   limits?: ClaimLimits,
   turns: Map<string, number> = new Map(),
-  /**
-   * Whether the claim may wait for queue rows other claims hold (PostgreSQL): only when its transaction
-   * holds no lock yet (not after finishing attempts in the same transaction: that is a lock cycle).
-   */
-  mayWait = true,
 ): Promise<ClaimedAttempt[]> {
-  if (max <= 0) return [];
+  return (await claimOrReport(db, specs, workerId, max, nowUs, leaseUntilUs, limits, turns, true)).claimed;
+}
+
+/**
+ * A claim, and whether it found only rows other claims hold (PostgreSQL; `lockedOut`). With `mayWait` it
+ * waits for them once instead: only a transaction holding no lock yet may (not one that finished attempts
+ * first: that is a lock cycle), so a claim inside an exchange says so and the exchange claims again alone.
+ */
+export async function claimOrReport(
+  db: SqlDriver,
+  specs: TaskSpecCache,
+  workerId: string,
+  max: number,
+  nowUs: number,
+  leaseUntilUs: number,
+  limits: ClaimLimits | undefined,
+  turns: Map<string, number>,
+  mayWait: boolean,
+): Promise<{ claimed: ClaimedAttempt[]; lockedOut: boolean }> {
+  if (max <= 0) return { claimed: [], lockedOut: false };
   return db.transaction(async (tx) => {
     // Several servers may share one PostgreSQL: SKIP LOCKED lets each claim different rows without waiting.
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -264,13 +278,14 @@ export async function claimAttempts(
     /** The next round waits for locked rows (once per claim). */
     let waitNext = false;
     let waited = false;
+    let lockedOut = false;
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
     const worker = await queryOne(
       tx,
       'SELECT cluster_id, state, cpu_millis, memory_bytes FROM workers WHERE id = ?',
       [workerId],
     );
-    if (!worker || worker.state !== 'Running') return [];
+    if (!worker || worker.state !== 'Running') return { claimed: [], lockedOut: false };
     const admission = new Admission(tx, specs, limits);
     await admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
     const units: QueueUnit[] = [];
@@ -320,10 +335,14 @@ export async function claimAttempts(
       const skipped = admission.cappedTasks.size + admission.cappedOwners.size > skippedBefore;
       if (batch.length) seen = true;
       waitNext = false;
-      // Everything was locked by other claims: most likely one task's fresh range, a single row that a
-      // claim of another server is taking from. Wait for it, once, rather than come back empty; nothing
-      // was admitted and this transaction holds no lock yet (mayWait), so no cycle can form.
-      if (!seen && mayWait && lock !== '' && !waited) {
+      // Nothing came back, yet work is queued: other claims hold it, most likely one task's fresh range
+      // (a single row) another server is taking from. Wait for it, once, rather than come back empty;
+      // nothing was admitted and this transaction holds no lock yet (mayWait), so no cycle can form.
+      if (!seen && lock !== '' && !waited && (await anyQueued(tx, String(worker.cluster_id), nowUs))) {
+        if (!mayWait) {
+          lockedOut = true;
+          break;
+        }
         waitNext = waited = true;
         continue;
       }
@@ -399,8 +418,18 @@ export async function claimAttempts(
       ]);
       if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs);
     }
-    return claimed;
+    return { claimed, lockedOut };
   });
+}
+
+/** Whether the cluster has claimable work queued, locked or not (a plain read takes no lock). */
+async function anyQueued(tx: SqlDriver, clusterId: string, nowUs: number): Promise<boolean> {
+  return (
+    (await queryOne(tx, 'SELECT 1 AS one FROM queue WHERE cluster_id = ? AND not_before_us <= ? LIMIT 1', [
+      clusterId,
+      nowUs,
+    ])) !== undefined
+  );
 }
 
 function failureMessage(taskName: string, instanceId: number, result: AttemptResult): string {

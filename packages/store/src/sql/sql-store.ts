@@ -156,9 +156,9 @@ export class SqlStore implements Store {
     leaseUntilUs: number,
     limits?: ClaimLimits,
   ) {
-    const claimed = await this.db.transaction(async (tx) => {
+    const { claimed, lockedOut } = await this.db.transaction(async (tx) => {
       await scheduling.finishAttempts(tx, this.specs, workerId, results, nowUs);
-      return scheduling.claimAttempts(
+      return scheduling.claimOrReport(
         tx,
         this.specs,
         workerId,
@@ -170,10 +170,9 @@ export class SqlStore implements Store {
         results.length === 0,
       );
     });
-    // Holding the locks of what it finished, the claim could not wait for rows other servers' claims
+    // Holding the locks of what it finished, the claim could not wait for the rows other servers' claims
     // hold (one task's fresh range): a claim of its own, holding nothing, may.
-    if (claimed.length > 0 || results.length === 0 || max <= 0 || this.db.dialect !== 'postgres')
-      return claimed;
+    if (!lockedOut) return claimed;
     return scheduling.claimAttempts(
       this.db,
       this.specs,
