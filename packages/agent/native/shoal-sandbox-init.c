@@ -8,17 +8,19 @@
  *
  *   init (pid 1 of the sandbox)
  *    └─ attempt leader: cloned into new pid, mount, ipc and uts namespaces, it builds the base of the
- *        │ attempt's root (system directories read-only, a fresh /tmp, /proc and /dev/shm) and waits,
- *        │ "parked", for its attempt: so that work is done while the previous attempt ends. Then it
- *        │ joins the attempt's cgroups, adds the working directory and the mappings, and pivots into the
+ *        │ attempt's root (system directories read-only, a fresh /tmp, /proc and /dev/shm), joins the
+ *        │ cgroup the previous attempt ran in, and waits, "parked", for its attempt: so that work is done
+ *        │ before the attempt comes. Then (joining the attempt's cgroup instead if it is another one) it
+ *        │ adds the working directory and the mappings, and pivots into the
  *        │ root. It is pid 1 of the attempt: once the command ends it kills every other process of the
  *        │ attempt (setsid or not) before it reports, and its exit ends the namespaces.
  *        └─ the command: all capabilities dropped, no_new_privs, no core dumps, then execve.
  *
  * Protocol on the control socket (fd given as argv[1]; SOCK_SEQPACKET, one message per record):
- *   in:  "R\0" id cwd nbase (kind a b c)*nbase nops (kind a b c)*nops argc argv... envc env...
+ *   in:  ["G\0" cgroup-tag] "R\0" id cwd nbase (kind a b c)*nbase nops (kind a b c)*nops argc argv... envc env...
  *        with SCM_RIGHTS fds:
- *        stdout, stderr, then one cgroup.procs descriptor per cgroup hierarchy to join
+ *        stdout, stderr, then one cgroup.procs descriptor per cgroup hierarchy to join; the tag names
+ *        that cgroup (the helper reuses one for consecutive attempts, see spawn-cgroup.c)
  *        "K\0" id signal                                                  signal an attempt
  *   out: "READY" once, then per attempt "S id" (command started), "E id errno" (could not be started),
  *        "F id text" (the attempt's sandbox could not be built) and finally "X id wait-status cpu-us".
@@ -283,6 +285,7 @@ static int exec_command(char **argv, char **envp, const char *cwd, int out, int 
 
 struct request {
   char *id, *cwd;
+  char *cgtag; /* the cgroup the descriptors lead to; "" when none was named */
   /* The base of the root (identical for every attempt of a sandbox), applied before the request comes,
    * then the attempt's own operations; 4 fields per operation. */
   long nbase, nops;
@@ -292,10 +295,15 @@ struct request {
   char **argv, **envp;
 };
 
-/* "R\0" id cwd nbase (4 fields)*nbase nops (4 fields)*nops argc argv... envc env... */
+/* ["G\0" tag] "R\0" id cwd nbase (4 fields)*nbase nops (4 fields)*nops argc argv... envc env... */
 static int parse_request(char *body, size_t len, struct request *r) {
   struct cursor c = {body, body + len};
   char *kind = next_field(&c);
+  r->cgtag = "";
+  if (kind && !strcmp(kind, "G")) {
+    if (!(r->cgtag = next_field(&c))) return 0;
+    kind = next_field(&c);
+  }
   if (!kind || strcmp(kind, "R")) return 0;
   r->id = next_field(&c);
   r->cwd = next_field(&c);
@@ -351,25 +359,46 @@ static ssize_t receive(int sock, char *buf, size_t cap, int *fds, int *nfds) {
 }
 
 #define LEADER_SOCK 99
+/* Where a parked leader finds the cgroup.procs descriptors of the cgroup it joins while parked. */
+#define PARKED_CG_FD 200
+
+/* Writes "0" to each cgroup.procs descriptor: the writer joins that cgroup (as root opened it, outside). */
+static void join_cgroups(int first, int n) {
+  for (int i = 0; i < n; i++) {
+    if (write(first + i, "0", 1) < 0) setup_failed("join cgroup", "(procs)");
+    close(first + i);
+  }
+}
 
 /*
  * The attempt leader: cloned by init into fresh pid, mount, ipc and uts namespaces, it builds the base of
  * the root at once and then waits ("parked") for its attempt: the request, with stdout, stderr and the
  * cgroup.procs descriptors. So the work common to every attempt is done while the previous one ends.
  */
-static void __attribute__((noreturn)) attempt_leader(int sock, int status, long nbase, char **base) {
+static void __attribute__((noreturn)) attempt_leader(int sock, int status, long nbase, char **base,
+                                                    const char *cgtag, const int *cgfds, int ncg) {
   /* Keep only what the attempt needs, at known numbers: 99 = the request socket, 100 = status pipe,
-   * then 101 stdout, 102 stderr, 103.. cgroup.procs of each hierarchy. Everything of init's goes. */
+   * then 101 stdout, 102 stderr, 103.. cgroup.procs of each hierarchy, and while parked 200.. the
+   * cgroup.procs of the cgroup to join now. Everything else of init's goes. */
   int s = fcntl(sock, F_DUPFD_CLOEXEC, 1000), w = fcntl(status, F_DUPFD_CLOEXEC, 1000);
   if (s < 0 || w < 0 || dup3(s, LEADER_SOCK, O_CLOEXEC) < 0 || dup3(w, HIGH_FD, O_CLOEXEC) < 0) _exit(120);
+  for (int i = 0; i < ncg; i++) {
+    int high = fcntl(cgfds[i], F_DUPFD_CLOEXEC, 1000);
+    if (high < 0 || dup3(high, PARKED_CG_FD + i, O_CLOEXEC) < 0) _exit(120);
+  }
   syscall(SYS_close_range, 3u, (unsigned)LEADER_SOCK - 1, 0u);
-  syscall(SYS_close_range, (unsigned)HIGH_FD + 1, ~0u, 0u);
+  syscall(SYS_close_range, (unsigned)HIGH_FD + 1, (unsigned)PARKED_CG_FD - 1, 0u);
+  syscall(SYS_close_range, (unsigned)(PARKED_CG_FD + ncg), ~0u, 0u);
   status_w = HIGH_FD;
   /* No parent-death signal needed: init is pid 1 of the sandbox, whose end kills every process in it. */
   prctl(PR_SET_DUMPABLE, 0); /* the command (same uid) may not ptrace or read the leader */
 
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) setup_failed("make private", "/");
   for (long i = 0; i < nbase; i++) run_op(base[4 * i], base[4 * i + 1], base[4 * i + 2], base[4 * i + 3]);
+  /* Joining costs tens of microseconds per hierarchy: done now, off the attempt's start. */
+  join_cgroups(PARKED_CG_FD, ncg);
+  char joined[64];
+  snprintf(joined, sizeof joined, "%s", ncg ? cgtag : "");
 
   char *buf = malloc(SHOAL_MAX_RECORD);
   int fds[MAX_FDS], nfds;
@@ -389,10 +418,10 @@ static void __attribute__((noreturn)) attempt_leader(int sock, int status, long 
     if (dup3(fds[i], HIGH_FD + 1 + i, O_CLOEXEC) < 0) _exit(120);
   syscall(SYS_close_range, (unsigned)(HIGH_FD + 1 + nfds), ~0u, 0u);
 
-  for (int i = 2; i < nfds; i++) {
-    if (write(HIGH_FD + 1 + i, "0", 1) < 0) setup_failed("join cgroup", "(procs)");
-    close(HIGH_FD + 1 + i);
-  }
+  /* Already in the attempt's cgroup when parked in the one it names; else (a first attempt, or a new
+   * cgroup) it joins now. Either way the command starts inside. */
+  if (*joined && !strcmp(joined, r.cgtag)) syscall(SYS_close_range, (unsigned)(HIGH_FD + 3), ~0u, 0u);
+  else join_cgroups(HIGH_FD + 3, nfds - 2);
   for (long i = 0; i < r.nops; i++) run_op(r.ops[4 * i], r.ops[4 * i + 1], r.ops[4 * i + 2], r.ops[4 * i + 3]);
   if (chdir(ROOT) < 0) setup_failed("enter", "/");
   if (syscall(SYS_pivot_root, ".", ".") < 0) setup_failed("pivot_root", "/");
@@ -471,6 +500,23 @@ static void __attribute__((noreturn)) attempt_leader(int sock, int status, long 
 static struct attempt *parked;
 static char *parked_base;
 static size_t parked_base_len;
+/* The cgroup the last attempt ran in, which the next parked leader joins, and the tag it was parked with. */
+static int cg_fds[MAX_FDS];
+static int ncg_fds;
+static char cg_tag[64], parked_tag[64];
+
+/* Remembers the cgroup of a request (its descriptors after stdout and stderr) when it is a new one. */
+static void remember_cgroup(const char *tag, const int *fds, int nfds) {
+  if (!*tag || !strcmp(tag, cg_tag) || strlen(tag) >= sizeof cg_tag) return;
+  for (int i = 0; i < ncg_fds; i++) close(cg_fds[i]);
+  ncg_fds = 0;
+  for (int i = 2; i < nfds; i++) {
+    int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) break;
+    cg_fds[ncg_fds++] = fd;
+  }
+  snprintf(cg_tag, sizeof cg_tag, "%s", tag);
+}
 
 /* Clones a leader that builds `base` and waits for its attempt. NULL (errno set) on failure. */
 static struct attempt *park(const char *base_bytes, size_t base_len, long nbase, char **base) {
@@ -491,7 +537,7 @@ static struct attempt *park(const char *base_bytes, size_t base_len, long nbase,
    * attempt gets fresh namespaces. With no new stack, clone behaves like fork. */
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, NULL,
                              NULL, NULL, NULL);
-  if (pid == 0) attempt_leader(sv[1], sp[1], nbase, base);
+  if (pid == 0) attempt_leader(sv[1], sp[1], nbase, base, cg_tag, cg_fds, ncg_fds);
   int e = errno;
   close(sv[1]);
   close(sp[1]);
@@ -510,6 +556,7 @@ static struct attempt *park(const char *base_bytes, size_t base_len, long nbase,
   free(parked_base);
   parked_base = copy;
   parked_base_len = copy ? base_len : 0;
+  snprintf(parked_tag, sizeof parked_tag, "%s", cg_tag);
   parked = slot;
   return slot;
 }
@@ -536,7 +583,11 @@ static void start(char *body, size_t len, int *fds, int nfds) {
     goto done;
   }
   size_t base_len = (size_t)(r.base_end - r.base_start);
-  if (parked && (!parked_base || parked_base_len != base_len || memcmp(parked_base, r.base_start, base_len)))
+  remember_cgroup(r.cgtag, fds, nfds);
+  /* A leader parked in another cgroup may have been killed with it (the helper gives a cgroup up by
+   * killing what is in it): a fresh one takes the attempt. */
+  if (parked && (!parked_base || parked_base_len != base_len || memcmp(parked_base, r.base_start, base_len) ||
+                 strcmp(parked_tag, r.cgtag)))
     unpark();
   if (!parked && !park(r.base_start, base_len, r.nbase, r.base)) {
     send_text("F %s cannot start the attempt: %s", r.id, strerror(errno));
@@ -647,7 +698,7 @@ static void park_next(void) {
 }
 
 static void command(char *body, size_t len, int *fds, int nfds) {
-  if (len >= 2 && body[0] == 'R' && body[1] == '\0') {
+  if (len >= 2 && (body[0] == 'R' || body[0] == 'G') && body[1] == '\0') {
     start(body, len, fds, nfds);
     return;
   }

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -75,6 +76,12 @@ int main(int argc, char **argv) {
       return 2;
     }
     i += used;
+  }
+  /* Each warm sandbox keeps a dozen cgroup control files open: room for many of them. */
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
   sigset_t chld;
   sigemptyset(&chld);

@@ -1,8 +1,16 @@
 /*
  * Cgroups of sandboxed attempts. The runner creates one parent per hierarchy (under the agent's own
- * cgroup, see cgroups.ts) and names them on the command line; each attempt gets a child of each, with the
- * limits of its instance type, and the attempt leader joins them before the command starts (it writes "0"
- * to the cgroup.procs descriptors opened here, as root, and passed into the sandbox).
+ * cgroup, see cgroups.ts) and names them on the command line; each warm sandbox gets a child of each, with
+ * the limits of its attempt's instance type, and the attempt leader joins them before the command starts
+ * (it writes "0" to the cgroup.procs descriptors opened here, as root, and passed into the sandbox).
+ *
+ * A sandbox's consecutive attempts reuse its cgroup: creating and removing one per hierarchy for every
+ * attempt (mkdir, limits, a dozen control files, rmdir, and the kernel's deferred release) cost more than
+ * a short command. Each attempt starts with the peak reset and the cumulative counters (CPU, OOM kills,
+ * process-limit hits) taken as its zero. A cgroup is reused only when the ended attempt left nothing in it
+ * but its exiting leader (and the next one's, parked there) and at most REUSE_MAX_BYTES of page cache
+ * (which can inflate the next attempt's peak by that much at most); otherwise it is removed, killing
+ * whatever is in it, and the next attempt gets a new one.
  *
  * v1 (one mount per controller): memory, cpu, cpuacct, pids, plus optionally a cgroup v2 directory used
  * only for cgroup.kill (hybrid hosts). v2: one directory with memory, cpu and pids enabled for children.
@@ -59,6 +67,8 @@ int cgroup_configure(int argc, char **argv) {
   return used;
 }
 
+#define REUSE_MAX_BYTES (4LL << 20)
+
 static void path_of(char *buf, size_t size, const struct hierarchy *h, const struct cg *cg, const char *file) {
   if (file) snprintf(buf, size, "%s/%s/%s", h->dir, cg->name, file);
   else snprintf(buf, size, "%s/%s", h->dir, cg->name);
@@ -80,48 +90,123 @@ static int put(const struct hierarchy *h, const struct cg *cg, const char *file,
   return 0;
 }
 
-static int limit(const struct hierarchy *h, const struct cg *cg, const struct cg_limits *l, char *err, size_t errlen) {
+static int put_number(const struct hierarchy *h, const struct cg *cg, const char *file, const char *fmt,
+                      long long n, int optional, char *err, size_t errlen) {
   char v[64];
-  switch (h->kind) {
-  case K_MEMORY:
-    if (l->memory_bytes < 0) return 0;
-    snprintf(v, sizeof v, "%lld", l->memory_bytes);
-    /* memsw (memory + swap) equal to the limit: an attempt cannot swap its way past it */
-    if (put(h, cg, "memory.limit_in_bytes", v, 0, err, errlen) < 0) return -1;
-    return put(h, cg, "memory.memsw.limit_in_bytes", v, 1, err, errlen);
-  case K_CPU:
-    if (l->cpu_millis < 0) return 0;
-    snprintf(v, sizeof v, "%lld", l->cpu_millis * 100);
-    if (put(h, cg, "cpu.cfs_period_us", "100000", 0, err, errlen) < 0) return -1;
-    return put(h, cg, "cpu.cfs_quota_us", v, 0, err, errlen);
-  case K_PIDS:
-    if (l->pids < 0) return 0;
-    snprintf(v, sizeof v, "%lld", l->pids);
-    return put(h, cg, "pids.max", v, 0, err, errlen);
-  case K_V2:
-    if (l->memory_bytes >= 0) {
-      snprintf(v, sizeof v, "%lld", l->memory_bytes);
-      if (put(h, cg, "memory.max", v, 0, err, errlen) < 0) return -1;
-      if (put(h, cg, "memory.swap.max", "0", 1, err, errlen) < 0) return -1;
+  snprintf(v, sizeof v, fmt, n);
+  return put(h, cg, file, v, optional, err, errlen);
+}
+
+int cgroup_limit(struct cg *cg, const struct cg_limits *l, char *err, size_t errlen) {
+  if (!cg->created) return 0;
+  int memory = l->memory_bytes != cg->limits.memory_bytes, cpu = l->cpu_millis != cg->limits.cpu_millis,
+      pids = l->pids != cg->limits.pids;
+  /* Set to "unknown" first: a failure half-way leaves no stale belief about what is in force. */
+  cg->limits = (struct cg_limits){-2, -2, -2};
+  /* "max" lifts a limit an earlier attempt of the sandbox had; a first attempt leaves the default. */
+  for (int i = 0; i < nhs; i++) {
+    const struct hierarchy *h = &hs[i];
+    int rc = 0;
+    switch (h->kind) {
+    case K_MEMORY:
+      if (!memory) break;
+      /* memsw (memory + swap) equal to the limit: an attempt cannot swap its way past it. Raising needs
+       * memsw first, lowering the plain limit first: do both orders' first step tolerantly. */
+      if (l->memory_bytes >= 0) {
+        put_number(h, cg, "memory.memsw.limit_in_bytes", "%lld", l->memory_bytes, 1, err, errlen);
+        rc = put_number(h, cg, "memory.limit_in_bytes", "%lld", l->memory_bytes, 0, err, errlen);
+        if (!rc) rc = put_number(h, cg, "memory.memsw.limit_in_bytes", "%lld", l->memory_bytes, 1, err, errlen);
+      } else {
+        put(h, cg, "memory.memsw.limit_in_bytes", "-1", 1, err, errlen);
+        rc = put(h, cg, "memory.limit_in_bytes", "-1", 0, err, errlen);
+        if (!rc) rc = put(h, cg, "memory.memsw.limit_in_bytes", "-1", 1, err, errlen);
+      }
+      break;
+    case K_CPU:
+      if (!cpu) break;
+      if (!(rc = put(h, cg, "cpu.cfs_period_us", "100000", 0, err, errlen)))
+        rc = put_number(h, cg, "cpu.cfs_quota_us", "%lld", l->cpu_millis >= 0 ? l->cpu_millis * 100 : -1, 0, err,
+                        errlen);
+      break;
+    case K_PIDS:
+      if (!pids) break;
+      rc = l->pids >= 0 ? put_number(h, cg, "pids.max", "%lld", l->pids, 0, err, errlen)
+                        : put(h, cg, "pids.max", "max", 0, err, errlen);
+      break;
+    case K_V2:
+      if (memory) {
+        rc = l->memory_bytes >= 0 ? put_number(h, cg, "memory.max", "%lld", l->memory_bytes, 0, err, errlen)
+                                  : put(h, cg, "memory.max", "max", 0, err, errlen);
+        if (!rc) rc = put(h, cg, "memory.swap.max", l->memory_bytes >= 0 ? "0" : "max", 1, err, errlen);
+      }
+      if (!rc && cpu)
+        rc = l->cpu_millis >= 0 ? put_number(h, cg, "cpu.max", "%lld 100000", l->cpu_millis * 100, 0, err, errlen)
+                                : put(h, cg, "cpu.max", "max 100000", 0, err, errlen);
+      if (!rc && pids)
+        rc = l->pids >= 0 ? put_number(h, cg, "pids.max", "%lld", l->pids, 0, err, errlen)
+                          : put(h, cg, "pids.max", "max", 0, err, errlen);
+      break;
+    default:
+      break;
     }
-    if (l->cpu_millis >= 0) {
-      snprintf(v, sizeof v, "%lld 100000", l->cpu_millis * 100);
-      if (put(h, cg, "cpu.max", v, 0, err, errlen) < 0) return -1;
+    if (rc < 0) return -1;
+  }
+  cg->limits = *l;
+  return 0;
+}
+
+/* Opens a control file to keep; -1 when this host has none. */
+static int keep(const struct hierarchy *h, const struct cg *cg, const char *file, int flags) {
+  char path[PATH_MAX];
+  path_of(path, sizeof path, h, cg, file);
+  int fd = open(path, flags | O_CLOEXEC);
+  if (fd < 0 && (flags & O_RDWR)) fd = open(path, O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+static void keep_files(struct cg *cg) {
+  for (int i = 0; i < nhs; i++) {
+    const struct hierarchy *h = &hs[i];
+    int *f = cg->files;
+    switch (h->kind) {
+    case K_CPUACCT:
+      f[CG_CPU_USAGE] = keep(h, cg, "cpuacct.usage", O_RDONLY);
+      break;
+    case K_MEMORY:
+      f[CG_PEAK] = keep(h, cg, "memory.max_usage_in_bytes", O_RDWR);
+      f[CG_CURRENT] = keep(h, cg, "memory.usage_in_bytes", O_RDONLY);
+      f[CG_OOM] = keep(h, cg, "memory.oom_control", O_RDONLY);
+      break;
+    case K_PIDS:
+      f[CG_PIDS_EVENTS] = keep(h, cg, "pids.events", O_RDONLY);
+      f[CG_PIDS_CURRENT] = keep(h, cg, "pids.current", O_RDONLY);
+      break;
+    case K_V2:
+      f[CG_CPU_USAGE] = keep(h, cg, "cpu.stat", O_RDONLY);
+      /* Linux 6.12+: a write resets the peak as read through this descriptor. */
+      f[CG_PEAK] = keep(h, cg, "memory.peak", O_RDWR);
+      f[CG_CURRENT] = keep(h, cg, "memory.current", O_RDONLY);
+      f[CG_OOM] = keep(h, cg, "memory.events", O_RDONLY);
+      f[CG_PIDS_EVENTS] = keep(h, cg, "pids.events", O_RDONLY);
+      f[CG_PIDS_CURRENT] = keep(h, cg, "pids.current", O_RDONLY);
+      break;
+    default:
+      break;
     }
-    if (l->pids >= 0) {
-      snprintf(v, sizeof v, "%lld", l->pids);
-      if (put(h, cg, "pids.max", v, 0, err, errlen) < 0) return -1;
-    }
-    return 0;
-  default:
-    return 0;
   }
 }
 
-int cgroup_create(struct cg *cg, const char *name, const struct cg_limits *limits, int *fds, int *nfds, char *err,
-                  size_t errlen) {
+static int reset_peak(const struct cg *cg) {
+  int fd = cg->files[CG_PEAK];
+  if (fd < 0) return 1; /* no peak measured: nothing to carry over */
+  const char *value = v2 ? "reset" : "0";
+  return pwrite(fd, value, strlen(value), 0) == (ssize_t)strlen(value);
+}
+
+int cgroup_create(struct cg *cg, const char *name, char *err, size_t errlen) {
   memset(cg, 0, sizeof *cg);
-  *nfds = 0;
+  for (int i = 0; i < CG_NFILES; i++) cg->files[i] = -1;
+  cg->limits = (struct cg_limits){-2, -2, -2};
   if (!nhs) return 0;
   if (!*name || strlen(name) >= sizeof cg->name || strchr(name, '/') || name[0] == '.') {
     snprintf(err, errlen, "cgroup: invalid name %s", name);
@@ -137,8 +222,6 @@ int cgroup_create(struct cg *cg, const char *name, const struct cg_limits *limit
     }
     cg->created = 1;
   }
-  for (int i = 0; i < nhs; i++)
-    if (limit(&hs[i], cg, limits, err, errlen) < 0) goto fail;
   for (int i = 0; i < nhs; i++) {
     path_of(path, sizeof path, &hs[i], cg, "cgroup.procs");
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -146,24 +229,21 @@ int cgroup_create(struct cg *cg, const char *name, const struct cg_limits *limit
       snprintf(err, errlen, "cgroup: cannot open %s: %s", path, strerror(errno));
       goto fail;
     }
-    fds[(*nfds)++] = fd;
+    cg->procs[cg->nprocs++] = fd;
   }
+  keep_files(cg);
+  cg->peak_resets = reset_peak(cg);
   return 0;
 fail:
-  for (int i = 0; i < *nfds; i++) close(fds[i]);
-  *nfds = 0;
-  cgroup_remove(cg);
+  for (int tries = 0; tries < 100 && cgroup_remove(cg) < 0; tries++) usleep(1000); /* nothing joined it */
   return -1;
 }
 
 /* The number after `key` in a flat-keyed control file ("key value" lines), or -1. */
-static long long keyed(const struct hierarchy *h, const struct cg *cg, const char *file, const char *key) {
-  char path[PATH_MAX], buf[4096];
-  path_of(path, sizeof path, h, cg, file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+static long long keyed(int fd, const char *key) {
+  char buf[4096];
   if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return -1;
   buf[n] = '\0';
   size_t klen = strlen(key);
@@ -173,52 +253,61 @@ static long long keyed(const struct hierarchy *h, const struct cg *cg, const cha
   return -1;
 }
 
-static long long single(const struct hierarchy *h, const struct cg *cg, const char *file) {
-  char path[PATH_MAX], buf[64];
-  path_of(path, sizeof path, h, cg, file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+static long long single(int fd) {
+  char buf[64];
   if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return -1;
   buf[n] = '\0';
   return strtoll(buf, NULL, 10);
 }
 
+/* The cumulative counters (and the peak since the last reset) as they stand. */
+static void counters(const struct cg *cg, struct cg_usage *u) {
+  const int *f = cg->files;
+  if (v2) {
+    u->cpu_us = keyed(f[CG_CPU_USAGE], "usage_usec");
+    u->oom_kills = keyed(f[CG_OOM], "oom_kill");
+  } else {
+    long long ns = single(f[CG_CPU_USAGE]);
+    u->cpu_us = ns >= 0 ? ns / 1000 : -1;
+    u->oom_kills = keyed(f[CG_OOM], "oom_kill");
+  }
+  u->pids_hits = keyed(f[CG_PIDS_EVENTS], "max");
+  u->peak_bytes = single(f[CG_PEAK]);
+  if (u->peak_bytes < 0) u->peak_bytes = single(f[CG_CURRENT]);
+}
+
+void cgroup_begin(struct cg *cg) {
+  if (!cg->created) return;
+  reset_peak(cg);
+  counters(cg, &cg->base);
+}
+
+static long long since(long long now, long long base) { return now < 0 ? -1 : base < 0 ? now : now - base; }
+
 void cgroup_usage(const struct cg *cg, struct cg_usage *u) {
   u->cpu_us = u->peak_bytes = u->oom_kills = u->pids_hits = -1;
   if (!cg->created) return;
-  for (int i = 0; i < nhs; i++) {
-    const struct hierarchy *h = &hs[i];
-    long long v;
-    switch (h->kind) {
-    case K_CPUACCT:
-      if ((v = single(h, cg, "cpuacct.usage")) >= 0) u->cpu_us = v / 1000;
-      break;
-    case K_MEMORY:
-      u->peak_bytes = single(h, cg, "memory.max_usage_in_bytes");
-      u->oom_kills = keyed(h, cg, "memory.oom_control", "oom_kill");
-      break;
-    case K_PIDS:
-      u->pids_hits = keyed(h, cg, "pids.events", "max");
-      break;
-    case K_V2:
-      u->cpu_us = keyed(h, cg, "cpu.stat", "usage_usec");
-      if ((u->peak_bytes = single(h, cg, "memory.peak")) < 0) u->peak_bytes = single(h, cg, "memory.current");
-      u->oom_kills = keyed(h, cg, "memory.events", "oom_kill");
-      u->pids_hits = keyed(h, cg, "pids.events", "max");
-      break;
-    default:
-      break;
-    }
-  }
+  struct cg_usage now;
+  counters(cg, &now);
+  u->cpu_us = since(now.cpu_us, cg->base.cpu_us);
+  u->oom_kills = since(now.oom_kills, cg->base.oom_kills);
+  u->pids_hits = since(now.pids_hits, cg->base.pids_hits);
+  u->peak_bytes = now.peak_bytes;
 }
 
 long long cgroup_pids_hits(const struct cg *cg) {
   if (!cg->created) return -1;
-  for (int i = 0; i < nhs; i++)
-    if (hs[i].kind == K_PIDS || hs[i].kind == K_V2) return keyed(&hs[i], cg, "pids.events", "max");
-  return -1;
+  return since(keyed(cg->files[CG_PIDS_EVENTS], "max"), cg->base.pids_hits);
+}
+
+int cgroup_reusable(const struct cg *cg) {
+  if (!cg->created || !cg->peak_resets) return 0;
+  long long procs = single(cg->files[CG_PIDS_CURRENT]), bytes = single(cg->files[CG_CURRENT]);
+  /* At most the ended attempt's leader, which reaped every other process of it before it reported, and
+   * the next attempt's leader, which init parks in the same cgroup as soon as the attempt ended. */
+  return procs <= 2 && bytes <= REUSE_MAX_BYTES;
 }
 
 /* SIGKILL to every process listed in a cgroup.procs; how many were listed. */
@@ -259,6 +348,12 @@ void cgroup_kill(const struct cg *cg) {
 
 int cgroup_remove(struct cg *cg) {
   if (!cg->created) return 0;
+  for (int i = 0; i < cg->nprocs; i++) close(cg->procs[i]);
+  cg->nprocs = 0;
+  for (int i = 0; i < CG_NFILES; i++) {
+    if (cg->files[i] >= 0) close(cg->files[i]);
+    cg->files[i] = -1;
+  }
   char path[PATH_MAX];
   int busy = 0;
   for (int i = 0; i < nhs; i++) {

@@ -1,7 +1,8 @@
 /*
  * Warm sandboxes: a bubblewrap sandbox kept running with shoal-sandbox-init inside, which runs one attempt
- * after another, each in fresh namespaces and a fresh cgroup (see shoal-sandbox-init.c). Starting bwrap
- * costs milliseconds; an attempt in a warm sandbox costs a clone and a few mounts.
+ * after another, each in fresh namespaces (see shoal-sandbox-init.c), in the sandbox's cgroup (reused
+ * while attempts leave it clean, see spawn-cgroup.c). Starting bwrap costs milliseconds; an attempt in a
+ * warm sandbox costs a clone and a few mounts.
  *
  * bubblewrap runs as an unprivileged uid and resolves every source path as that uid, so a data directory
  * under a 0700 directory (as under /root) could not be bound. The helper, still root, therefore first
@@ -39,19 +40,21 @@ struct sandbox {
   pid_t pid; /* bwrap; 0 when the slot is free */
   int ctl;   /* -1 once closed */
   int ready;
+  struct cg cg; /* its attempts' cgroup, created with the first one that needs it */
 };
 
 struct run {
   char id[32];
   int sandbox; /* index, -1 when the slot is free */
-  struct cg cg;
+  int has_cg;  /* runs in its sandbox's cgroup */
   int started, killed_for_pids;
-  int removing; /* ended; its cgroup is still to be removed */
 };
 
 static struct sandbox sandboxes[MAX_SANDBOXES];
 static struct run runs[MAX_RUNS];
 static int runs_ready;
+/* Cgroups given up (not reusable, or their sandbox ended), removed once their processes are gone. */
+static struct cg retired[MAX_RUNS];
 
 static void init_runs(void) {
   if (runs_ready) return;
@@ -68,7 +71,7 @@ static struct sandbox *find_sandbox(const char *id) {
 static struct run *find_run(const char *id) {
   init_runs();
   for (int i = 0; i < MAX_RUNS; i++)
-    if (runs[i].sandbox >= 0 && !runs[i].removing && !strcmp(runs[i].id, id)) return &runs[i];
+    if (runs[i].sandbox >= 0 && !strcmp(runs[i].id, id)) return &runs[i];
   return NULL;
 }
 
@@ -287,10 +290,25 @@ done:
   free(args);
 }
 
+/* Gives a sandbox's cgroup up: its processes are killed, and it is removed once they are gone. */
+static void retire(struct sandbox *sb) {
+  if (!sb->cg.created) return;
+  cgroup_kill(&sb->cg);
+  if (cgroup_remove(&sb->cg) == 0) return;
+  for (int i = 0; i < MAX_RUNS; i++)
+    if (!retired[i].created) {
+      retired[i] = sb->cg;
+      break;
+    }
+  /* (With every slot taken, which needs MAX_RUNS stuck cgroups, this one stays behind on the host.) */
+  memset(&sb->cg, 0, sizeof sb->cg);
+}
+
+/* The attempt is over: its sandbox's cgroup serves the next one if it was left clean. */
 static void end_run(struct run *r) {
-  cgroup_kill(&r->cg);
-  r->removing = 1;
-  if (cgroup_remove(&r->cg) == 0) r->sandbox = -1;
+  struct sandbox *sb = &sandboxes[r->sandbox];
+  if (r->has_cg && !cgroup_reusable(&sb->cg)) retire(sb);
+  r->sandbox = -1;
 }
 
 void sandbox_run(struct cursor *c, char *record_end) {
@@ -332,17 +350,29 @@ void sandbox_run(struct cursor *c, char *record_end) {
   memset(r, 0, sizeof *r);
   snprintf(r->id, sizeof r->id, "%s", id);
   int ncg = 0;
-  if (*cgname && cgroup_create(&r->cg, cgname, &limits, fds + 2, &ncg, msg, sizeof msg) < 0) {
-    reply("F %s %s\n", id, msg);
-    close(fds[0]);
-    close(fds[1]);
-    return;
+  if (*cgname && cgroup_enabled()) {
+    /* A new cgroup takes the name of the attempt that first needs it; later ones reuse it. */
+    if ((!sb->cg.created && cgroup_create(&sb->cg, cgname, msg, sizeof msg) < 0) ||
+        cgroup_limit(&sb->cg, &limits, msg, sizeof msg) < 0) {
+      reply("F %s %s\n", id, msg);
+      retire(sb);
+      close(fds[0]);
+      close(fds[1]);
+      return;
+    }
+    cgroup_begin(&sb->cg);
+    r->has_cg = 1;
+    ncg = sb->cg.nprocs;
+    memcpy(fds + 2, sb->cg.procs, sizeof(int) * (size_t)ncg);
   }
   nfds = 2 + ncg;
   char cbuf[CMSG_SPACE(sizeof(int) * (2 + CG_MAX_HIERARCHIES))];
   memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = {c->p, (size_t)(record_end - c->p)};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+  /* The cgroup's tag goes first: init has a leader parked in it when it is the previous attempt's. */
+  char tag[80];
+  int taglen = r->has_cg ? snprintf(tag, sizeof tag, "G%c%s%c", 0, sb->cg.name, 0) : 0;
+  struct iovec iov[2] = {{tag, (size_t)taglen}, {c->p, (size_t)(record_end - c->p)}};
+  struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
   struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
@@ -352,7 +382,8 @@ void sandbox_run(struct cursor *c, char *record_end) {
   do sent = sendmsg(sb->ctl, &m, MSG_NOSIGNAL);
   while (sent < 0 && errno == EINTR);
   int e = errno;
-  for (int i = 0; i < nfds; i++) close(fds[i]);
+  close(fds[0]); /* the cgroup.procs descriptors stay the sandbox's */
+  close(fds[1]);
   r->sandbox = (int)(sb - sandboxes);
   if (sent < 0) {
     reply("F %s the sandbox %s did not take the request: %s\n", id, sid, strerror(e));
@@ -373,8 +404,8 @@ void sandbox_close(struct cursor *c) {
 int sandbox_signal(const char *id, int sig) {
   struct run *r = find_run(id);
   if (!r) return 0;
-  if (sig == SIGKILL) cgroup_kill(&r->cg);
   struct sandbox *sb = &sandboxes[r->sandbox];
+  if (sig == SIGKILL && r->has_cg) cgroup_kill(&sb->cg);
   if (sb->ctl >= 0) {
     char msg[64];
     int n = snprintf(msg, sizeof msg, "K%c%s%c%d%c", 0, id, 0, sig, 0);
@@ -410,7 +441,8 @@ static void from_init(struct sandbox *sb, char *msg) {
     int status = rest ? (int)strtol(rest, &end, 10) : 0;
     long long cpu_us = end ? strtoll(end, NULL, 10) : -1;
     struct cg_usage u;
-    cgroup_usage(&r->cg, &u);
+    if (r->has_cg) cgroup_usage(&sb->cg, &u);
+    else u = (struct cg_usage){-1, -1, -1, -1};
     if (u.cpu_us < 0) u.cpu_us = cpu_us; /* without cpuacct: what init measured of the attempt's processes */
     if (r->killed_for_pids && u.pids_hits < 1) u.pids_hits = 1;
     if (WIFSIGNALED(status))
@@ -467,11 +499,12 @@ int sandbox_reap(pid_t pid, int status) {
     init_runs();
     for (int k = 0; k < MAX_RUNS; k++) {
       struct run *r = &runs[k];
-      if (r->sandbox != i || r->removing) continue;
+      if (r->sandbox != i) continue;
       reply("L %s the sandbox ended while the attempt ran (%s %d)\n", r->id,
             WIFSIGNALED(status) ? "signal" : "exit code", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
       end_run(r);
     }
+    retire(sb);
     if (WIFSIGNALED(status)) reply("D %s -1 %d\n", sb->id, WTERMSIG(status));
     else reply("D %s %d 0\n", sb->id, WEXITSTATUS(status));
     sb->pid = 0;
@@ -484,19 +517,18 @@ int sandbox_tick(void) {
   init_runs();
   int pending = 0;
   for (int i = 0; i < MAX_RUNS; i++) {
+    if (!retired[i].created) continue;
+    if (cgroup_remove(&retired[i]) < 0) pending = 1;
+  }
+  for (int i = 0; i < MAX_RUNS; i++) {
     struct run *r = &runs[i];
-    if (r->sandbox < 0) continue;
-    if (r->removing) {
-      if (cgroup_remove(&r->cg) == 0) r->sandbox = -1;
-      else pending = 1;
-      continue;
-    }
-    if (!r->cg.created) continue;
+    if (r->sandbox < 0 || !r->has_cg) continue;
     pending = 1;
+    struct cg *cg = &sandboxes[r->sandbox].cg;
     /* A fork bomb, or any attempt at its process limit: end it now rather than at its timeout. */
-    if (!r->killed_for_pids && cgroup_pids_hits(&r->cg) > 0) {
+    if (!r->killed_for_pids && cgroup_pids_hits(cg) > 0) {
       r->killed_for_pids = 1;
-      cgroup_kill(&r->cg);
+      cgroup_kill(cg);
     }
   }
   return pending;
@@ -504,12 +536,12 @@ int sandbox_tick(void) {
 
 void sandbox_kill_all(void) {
   init_runs();
-  for (int i = 0; i < MAX_RUNS; i++)
-    if (runs[i].sandbox >= 0) cgroup_kill(&runs[i].cg);
-  for (int i = 0; i < MAX_SANDBOXES; i++)
+  for (int i = 0; i < MAX_SANDBOXES; i++) {
+    if (sandboxes[i].cg.created) cgroup_kill(&sandboxes[i].cg);
     if (sandboxes[i].pid) kill(sandboxes[i].pid, SIGKILL);
+  }
+  for (int i = 0; i < MAX_SANDBOXES; i++)
+    for (int tries = 0; tries < 50 && cgroup_remove(&sandboxes[i].cg) < 0; tries++) usleep(10000);
   for (int i = 0; i < MAX_RUNS; i++)
-    if (runs[i].sandbox >= 0) {
-      for (int tries = 0; tries < 50 && cgroup_remove(&runs[i].cg) < 0; tries++) usleep(10000);
-    }
+    for (int tries = 0; tries < 50 && cgroup_remove(&retired[i]) < 0; tries++) usleep(10000);
 }

@@ -17,7 +17,8 @@ int plain_reap(pid_t pid, int status);
 int plain_signal(const char *id, int sig);
 void plain_kill_all(void);
 
-/* ---- cgroups: one per sandboxed attempt, under the parents given on the command line ---- */
+/* ---- cgroups: one per warm sandbox, under the parents given on the command line, reused by its
+ * consecutive attempts while each leaves it clean (see spawn-cgroup.c) ---- */
 #define CG_MAX_HIERARCHIES 8
 
 struct cg_limits {
@@ -30,22 +31,39 @@ struct cg_usage {
   long long cpu_us, peak_bytes, oom_kills, pids_hits;
 };
 
+/* Control files kept open for the cgroup's life: reading them per attempt costs no path walk. */
+enum cg_file { CG_CPU_USAGE, CG_PEAK, CG_CURRENT, CG_OOM, CG_PIDS_EVENTS, CG_PIDS_CURRENT, CG_NFILES };
+
 struct cg {
   char name[64];
   int created;
+  int procs[CG_MAX_HIERARCHIES]; /* cgroup.procs of each hierarchy, for the attempt leader to join */
+  int nprocs;
+  int files[CG_NFILES];          /* -1 where this host has no such file */
+  int peak_resets;               /* the peak can be reset between attempts (else: one attempt only) */
+  struct cg_limits limits;       /* as written; -2 = not written yet */
+  struct cg_usage base;          /* cumulative counters when the current attempt began */
 };
 
 /* Parses --cgroup-v1 kind=dir... / --cgroup-v2 dir; returns how many argv entries it used, -1 on error. */
 int cgroup_configure(int argc, char **argv);
 int cgroup_enabled(void);
-/* Creates the cgroup with its limits and opens the cgroup.procs of each hierarchy into fds (at most
- * CG_MAX_HIERARCHIES). 0, or -1 with a message in err. */
-int cgroup_create(struct cg *cg, const char *name, const struct cg_limits *limits, int *fds, int *nfds, char *err,
-                  size_t errlen);
+/* Creates the cgroup and opens its control files. 0, or -1 with a message in err. */
+int cgroup_create(struct cg *cg, const char *name, char *err, size_t errlen);
+/* Writes the limits that differ from those in force. 0, or -1 with a message in err. */
+int cgroup_limit(struct cg *cg, const struct cg_limits *limits, char *err, size_t errlen);
+/* Starts an attempt's accounting: the peak reset, the counters taken as its zero. */
+void cgroup_begin(struct cg *cg);
+/* What the attempt used since cgroup_begin. */
 void cgroup_usage(const struct cg *cg, struct cg_usage *usage);
+/* Process-limit hits since cgroup_begin, -1 when not counted. */
 long long cgroup_pids_hits(const struct cg *cg);
+/* Whether the next attempt may run in it: the peak can be reset, and the ended attempt left at most
+ * its exiting leader and a little page cache charged to it. */
+int cgroup_reusable(const struct cg *cg);
 void cgroup_kill(const struct cg *cg);
-/* 0 once removed (or never made), -1 while processes are still leaving it. */
+/* Closes the control files, kills what is left; 0 once removed (or never made), -1 while processes are
+ * still leaving it (call again). */
 int cgroup_remove(struct cg *cg);
 
 /* ---- warm sandboxes ---- */

@@ -232,6 +232,27 @@ test('usage of a sandboxed attempt is measured: CPU time and peak memory', async
   assert.ok((r.usage?.peakMemoryBytes ?? 0) > 100_000, `peak ${r.usage?.peakMemoryBytes}`);
 });
 
+test('each attempt in a warm sandbox is measured on its own: counters and peak start again', async (t) => {
+  if (!needsSandbox(t)) return;
+  if (!limits) return t.skip(sandboxSkip('no cgroups here: usage is not measured'));
+  // A busy, 40 MB attempt, then a tiny one in the same sandbox (and, when it was left clean, cgroup).
+  const heavy = await runner.runAttempt(
+    assignment({
+      commandLine: `/bin/sh -c 'x=$(head -c 40000000 /dev/zero | tr "\\0" a); i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'`,
+      ownerId: 21,
+    }),
+    fx.io('measure-1'),
+  );
+  assert.equal(heavy.errorCode, '', heavy.errorMessage);
+  const before = await runner.sandboxCounts();
+  const light = await runner.runAttempt(assignment({ ownerId: 21 }), fx.io('measure-2'));
+  assert.equal(light.errorCode, '', light.errorMessage);
+  assert.equal((await runner.sandboxCounts()).opened, before.opened, 'the same sandbox ran both');
+  const [h, l] = [heavy.usage, light.usage];
+  assert.ok((h?.peakMemoryBytes ?? 0) > 40_000_000, `heavy peak ${h?.peakMemoryBytes}`);
+  assert.ok((l?.peakMemoryBytes ?? Infinity) < 10_000_000, `light peak ${l?.peakMemoryBytes}`);
+  assert.ok((l?.cpuMs ?? Infinity) < (h?.cpuMs ?? 0) / 4, `light cpu ${l?.cpuMs} ms, heavy ${h?.cpuMs} ms`);
+});
 test('a work root under a 0700 directory works, and nothing on the way is opened up', async (t) => {
   if (!needsSandbox(t)) return;
   const closed = path.join(fx.dir, 'closed');
