@@ -247,14 +247,24 @@ static void run_op(const char *kind, const char *a, const char *b, const char *c
   }
 }
 
-/* Everything the command must not keep: capabilities (it runs as a non-root uid), new privileges. */
-static int drop_privileges(void) {
+/*
+ * What no process the leader starts may ever gain: root's special treatment (securebits, locked), and
+ * any capability outside the (emptied) bounding set or ambient set at execve. Done by the parked leader,
+ * off the attempt's start; the leader keeps its own effective capabilities for the mounts still to do,
+ * and the command drops them (drop_privileges).
+ */
+static int limit_future_privileges(void) {
   if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
     return -1;
   for (int cap = 0; cap <= 63; cap++)
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  return 0;
+}
+
+/* Everything the command must not keep: its capabilities (it runs as a non-root uid), new privileges. */
+static int drop_privileges(void) {
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
@@ -359,6 +369,20 @@ static ssize_t receive(int sock, char *buf, size_t cap, int *fds, int *nfds) {
 }
 
 #define LEADER_SOCK 99
+/* The command's process runs on a stack of its own until execve (see attempt_leader). */
+#define COMMAND_STACK (256 * 1024)
+
+struct command_start {
+  struct request *r;
+  int error_pipe;
+};
+
+static int command_main(void *arg) {
+  struct command_start *s = arg;
+  int e = exec_command(s->r->argv, s->r->envp, s->r->cwd, HIGH_FD + 1, HIGH_FD + 2);
+  write_all(s->error_pipe, &e, sizeof e);
+  _exit(127);
+}
 /* Where a parked leader finds the cgroup.procs descriptors of the cgroup it joins while parked. */
 #define PARKED_CG_FD 200
 
@@ -380,12 +404,14 @@ static void __attribute__((noreturn)) attempt_leader(int sock, int status, long 
   /* Keep only what the attempt needs, at known numbers: 99 = the request socket, 100 = status pipe,
    * then 101 stdout, 102 stderr, 103.. cgroup.procs of each hierarchy, and while parked 200.. the
    * cgroup.procs of the cgroup to join now. Everything else of init's goes. */
-  int s = fcntl(sock, F_DUPFD_CLOEXEC, 1000), w = fcntl(status, F_DUPFD_CLOEXEC, 1000);
-  if (s < 0 || w < 0 || dup3(s, LEADER_SOCK, O_CLOEXEC) < 0 || dup3(w, HIGH_FD, O_CLOEXEC) < 0) _exit(120);
-  for (int i = 0; i < ncg; i++) {
-    int high = fcntl(cgfds[i], F_DUPFD_CLOEXEC, 1000);
-    if (high < 0 || dup3(high, PARKED_CG_FD + i, O_CLOEXEC) < 0) _exit(120);
-  }
+  /* Every descriptor kept is first moved out of the way, so that placing one clobbers no other. */
+  int s = fcntl(sock, F_DUPFD_CLOEXEC, 1000), w = fcntl(status, F_DUPFD_CLOEXEC, 1000), high[MAX_FDS];
+  if (ncg > MAX_FDS || s < 0 || w < 0) _exit(120);
+  for (int i = 0; i < ncg; i++)
+    if ((high[i] = fcntl(cgfds[i], F_DUPFD_CLOEXEC, 1000)) < 0) _exit(120);
+  if (dup3(s, LEADER_SOCK, O_CLOEXEC) < 0 || dup3(w, HIGH_FD, O_CLOEXEC) < 0) _exit(120);
+  for (int i = 0; i < ncg; i++)
+    if (dup3(high[i], PARKED_CG_FD + i, O_CLOEXEC) < 0) _exit(120);
   syscall(SYS_close_range, 3u, (unsigned)LEADER_SOCK - 1, 0u);
   syscall(SYS_close_range, (unsigned)HIGH_FD + 1, (unsigned)PARKED_CG_FD - 1, 0u);
   syscall(SYS_close_range, (unsigned)(PARKED_CG_FD + ncg), ~0u, 0u);
@@ -397,7 +423,8 @@ static void __attribute__((noreturn)) attempt_leader(int sock, int status, long 
   for (long i = 0; i < nbase; i++) run_op(base[4 * i], base[4 * i + 1], base[4 * i + 2], base[4 * i + 3]);
   /* Joining costs tens of microseconds per hierarchy: done now, off the attempt's start. */
   join_cgroups(PARKED_CG_FD, ncg);
-  char joined[64];
+  if (limit_future_privileges() < 0) setup_failed("drop the capability bounding set of", "the attempt");
+  char joined[64]; /* the tag of the cgroup joined, and how many hierarchies of it */
   snprintf(joined, sizeof joined, "%s", ncg ? cgtag : "");
 
   char *buf = malloc(SHOAL_MAX_RECORD);
@@ -420,7 +447,8 @@ static void __attribute__((noreturn)) attempt_leader(int sock, int status, long 
 
   /* Already in the attempt's cgroup when parked in the one it names; else (a first attempt, or a new
    * cgroup) it joins now. Either way the command starts inside. */
-  if (*joined && !strcmp(joined, r.cgtag)) syscall(SYS_close_range, (unsigned)(HIGH_FD + 3), ~0u, 0u);
+  if (*joined && !strcmp(joined, r.cgtag) && ncg == nfds - 2)
+    syscall(SYS_close_range, (unsigned)(HIGH_FD + 3), ~0u, 0u);
   else join_cgroups(HIGH_FD + 3, nfds - 2);
   for (long i = 0; i < r.nops; i++) run_op(r.ops[4 * i], r.ops[4 * i + 1], r.ops[4 * i + 2], r.ops[4 * i + 3]);
   if (chdir(ROOT) < 0) setup_failed("enter", "/");
@@ -439,14 +467,15 @@ static void __attribute__((noreturn)) attempt_leader(int sock, int status, long 
 
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) setup_failed("pipe", "-");
-  pid_t command = fork();
-  if (command < 0) setup_failed("fork", "-");
-  if (command == 0) {
-    close(ep[0]);
-    int e = exec_command(r.argv, r.envp, r.cwd, HIGH_FD + 1, HIGH_FD + 2);
-    write_all(ep[1], &e, sizeof e);
-    _exit(127);
-  }
+  /* The command's process shares the leader's memory until its execve, as posix_spawn does: no page
+   * tables copied, no copy-on-write faults on either side. The leader waits meanwhile (CLONE_VFORK);
+   * the child has its own descriptors, signal handlers and credentials, which it changes. */
+  char *stack = malloc(COMMAND_STACK);
+  if (!stack) setup_failed("allocate a stack for", r.argv[0]);
+  struct command_start start = {&r, ep[1]};
+  pid_t command = clone(command_main, stack + COMMAND_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  if (command < 0) setup_failed("clone", "-");
+  free(stack);
   close(ep[1]);
   close(HIGH_FD + 1);
   close(HIGH_FD + 2);
@@ -505,14 +534,21 @@ static int cg_fds[MAX_FDS];
 static int ncg_fds;
 static char cg_tag[64], parked_tag[64];
 
-/* Remembers the cgroup of a request (its descriptors after stdout and stderr) when it is a new one. */
+/* Remembers the cgroup of a request (its descriptors after stdout and stderr) when it is a new one; an
+ * untagged request (its cgroup will not serve again) leaves none to park leaders in. */
 static void remember_cgroup(const char *tag, const int *fds, int nfds) {
-  if (!*tag || !strcmp(tag, cg_tag) || strlen(tag) >= sizeof cg_tag) return;
+  if (*tag && !strcmp(tag, cg_tag)) return;
   for (int i = 0; i < ncg_fds; i++) close(cg_fds[i]);
   ncg_fds = 0;
+  cg_tag[0] = '\0';
+  if (!*tag || strlen(tag) >= sizeof cg_tag) return;
   for (int i = 2; i < nfds; i++) {
     int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-    if (fd < 0) break;
+    if (fd < 0) { /* all of them or none: a leader must not believe it joined what it did not */
+      for (int k = 0; k < ncg_fds; k++) close(cg_fds[k]);
+      ncg_fds = 0;
+      return;
+    }
     cg_fds[ncg_fds++] = fd;
   }
   snprintf(cg_tag, sizeof cg_tag, "%s", tag);
@@ -749,7 +785,8 @@ int main(int argc, char **argv) {
       if (!fds[i].revents) continue;
       int before = owner[i]->ended || owner[i]->failed;
       drain(owner[i]);
-      if (!before && (owner[i]->ended || owner[i]->failed)) ended = 1;
+      /* (A parked leader that failed had no attempt: parking another at once could fail the same way.) */
+      if (!before && owner[i]->id[0] && (owner[i]->ended || owner[i]->failed)) ended = 1;
     }
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;

@@ -1,8 +1,9 @@
 /*
  * shoal-spawn: the agent's helper for starting commands. It runs as the agent's user (root on a worker),
  * small enough that forking it is cheap, and does the work that must not sit on the agent's main thread
- * or needs privileges the sandbox drops: plain launches (spawn-plain.c), one cgroup per sandboxed attempt
- * (spawn-cgroup.c) and warm bubblewrap sandboxes that run attempts (spawn-sandbox.c).
+ * or needs privileges the sandbox drops: plain launches (spawn-plain.c), the cgroups of sandboxed attempts
+ * (spawn-cgroup.c: one per warm sandbox, reused) and warm bubblewrap sandboxes that run attempts
+ * (spawn-sandbox.c).
  *
  * Usage: shoal-spawn [--cgroup-v1 memory=DIR cpu=DIR cpuacct=DIR pids=DIR [kill=DIR] | --cgroup-v2 DIR]
  *
@@ -24,7 +25,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -76,12 +76,6 @@ int main(int argc, char **argv) {
       return 2;
     }
     i += used;
-  }
-  /* Each warm sandbox keeps a dozen cgroup control files open: room for many of them. */
-  struct rlimit files;
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
   }
   sigset_t chld;
   sigemptyset(&chld);

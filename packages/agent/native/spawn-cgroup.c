@@ -7,10 +7,11 @@
  * A sandbox's consecutive attempts reuse its cgroup: creating and removing one per hierarchy for every
  * attempt (mkdir, limits, a dozen control files, rmdir, and the kernel's deferred release) cost more than
  * a short command. Each attempt starts with the peak reset and the cumulative counters (CPU, OOM kills,
- * process-limit hits) taken as its zero. A cgroup is reused only when the ended attempt left nothing in it
- * but its exiting leader (and the next one's, parked there) and at most REUSE_MAX_BYTES of page cache
- * (which can inflate the next attempt's peak by that much at most); otherwise it is removed, killing
- * whatever is in it, and the next attempt gets a new one.
+ * process-limit hits) taken as its zero. A cgroup is reused only when, as the next attempt comes, the
+ * ended one left nothing in it but its leader (still exiting, perhaps) and the next one's (parked there
+ * ahead), and at most REUSE_MAX_BYTES of page cache (which can inflate the next attempt's peak by that
+ * much at most); otherwise it is removed, killing whatever is in it, and the next attempt gets a new one.
+ * The process limit has room for that one exiting leader: it is not the next attempt's process.
  *
  * v1 (one mount per controller): memory, cpu, cpuacct, pids, plus optionally a cgroup v2 directory used
  * only for cgroup.kill (hybrid hosts). v2: one directory with memory, cpu and pids enabled for children.
@@ -103,7 +104,7 @@ int cgroup_limit(struct cg *cg, const struct cg_limits *l, char *err, size_t err
       pids = l->pids != cg->limits.pids;
   /* Set to "unknown" first: a failure half-way leaves no stale belief about what is in force. */
   cg->limits = (struct cg_limits){-2, -2, -2};
-  /* "max" lifts a limit an earlier attempt of the sandbox had; a first attempt leaves the default. */
+  /* "max" (or -1) lifts a limit an earlier attempt of the sandbox had. */
   for (int i = 0; i < nhs; i++) {
     const struct hierarchy *h = &hs[i];
     int rc = 0;
@@ -130,7 +131,7 @@ int cgroup_limit(struct cg *cg, const struct cg_limits *l, char *err, size_t err
       break;
     case K_PIDS:
       if (!pids) break;
-      rc = l->pids >= 0 ? put_number(h, cg, "pids.max", "%lld", l->pids, 0, err, errlen)
+      rc = l->pids >= 0 ? put_number(h, cg, "pids.max", "%lld", l->pids + 1, 0, err, errlen)
                         : put(h, cg, "pids.max", "max", 0, err, errlen);
       break;
     case K_V2:
@@ -143,7 +144,7 @@ int cgroup_limit(struct cg *cg, const struct cg_limits *l, char *err, size_t err
         rc = l->cpu_millis >= 0 ? put_number(h, cg, "cpu.max", "%lld 100000", l->cpu_millis * 100, 0, err, errlen)
                                 : put(h, cg, "cpu.max", "max 100000", 0, err, errlen);
       if (!rc && pids)
-        rc = l->pids >= 0 ? put_number(h, cg, "pids.max", "%lld", l->pids, 0, err, errlen)
+        rc = l->pids >= 0 ? put_number(h, cg, "pids.max", "%lld", l->pids + 1, 0, err, errlen)
                           : put(h, cg, "pids.max", "max", 0, err, errlen);
       break;
     default:
@@ -239,12 +240,15 @@ fail:
   return -1;
 }
 
+/* Set when a kept control file could not be read: counters taken then are not to be trusted. */
+static int unreadable;
+
 /* The number after `key` in a flat-keyed control file ("key value" lines), or -1. */
 static long long keyed(int fd, const char *key) {
   char buf[4096];
   if (fd < 0) return -1;
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return -1;
+  if (n <= 0) return unreadable = 1, -1;
   buf[n] = '\0';
   size_t klen = strlen(key);
   for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -257,7 +261,7 @@ static long long single(int fd) {
   char buf[64];
   if (fd < 0) return -1;
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return -1;
+  if (n <= 0) return unreadable = 1, -1;
   buf[n] = '\0';
   return strtoll(buf, NULL, 10);
 }
@@ -278,12 +282,16 @@ static void counters(const struct cg *cg, struct cg_usage *u) {
   if (u->peak_bytes < 0) u->peak_bytes = single(f[CG_CURRENT]);
 }
 
-void cgroup_begin(struct cg *cg) {
-  if (!cg->created) return;
-  reset_peak(cg);
+int cgroup_begin(struct cg *cg) {
+  if (!cg->created) return 0;
+  unreadable = 0;
+  int reset = reset_peak(cg);
   counters(cg, &cg->base);
+  return reset && !unreadable ? 0 : -1;
 }
 
+/* Since the attempt began; a counter unread then (only ever in a new cgroup: see prepare_cgroup in
+ * spawn-sandbox.c) started at zero. */
 static long long since(long long now, long long base) { return now < 0 ? -1 : base < 0 ? now : now - base; }
 
 void cgroup_usage(const struct cg *cg, struct cg_usage *u) {
@@ -304,10 +312,12 @@ long long cgroup_pids_hits(const struct cg *cg) {
 
 int cgroup_reusable(const struct cg *cg) {
   if (!cg->created || !cg->peak_resets) return 0;
+  unreadable = 0;
   long long procs = single(cg->files[CG_PIDS_CURRENT]), bytes = single(cg->files[CG_CURRENT]);
   /* At most the ended attempt's leader, which reaped every other process of it before it reported, and
-   * the next attempt's leader, which init parks in the same cgroup as soon as the attempt ended. */
-  return procs <= 2 && bytes <= REUSE_MAX_BYTES;
+   * the next attempt's leader, which init parks in the same cgroup as soon as the attempt ended. (A
+   * file this host lacks tells nothing; one that cannot be read means no reuse.) */
+  return !unreadable && procs <= 2 && bytes <= REUSE_MAX_BYTES;
 }
 
 /* SIGKILL to every process listed in a cgroup.procs; how many were listed. */

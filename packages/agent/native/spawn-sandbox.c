@@ -41,6 +41,7 @@ struct sandbox {
   int ctl;   /* -1 once closed */
   int ready;
   struct cg cg; /* its attempts' cgroup, created with the first one that needs it */
+  int cg_dirty;  /* killed through: a leader parked for the next attempt may have died with it */
 };
 
 struct run {
@@ -292,6 +293,7 @@ done:
 
 /* Gives a sandbox's cgroup up: its processes are killed, and it is removed once they are gone. */
 static void retire(struct sandbox *sb) {
+  sb->cg_dirty = 0;
   if (!sb->cg.created) return;
   cgroup_kill(&sb->cg);
   if (cgroup_remove(&sb->cg) == 0) return;
@@ -304,11 +306,31 @@ static void retire(struct sandbox *sb) {
   memset(&sb->cg, 0, sizeof sb->cg);
 }
 
-/* The attempt is over: its sandbox's cgroup serves the next one if it was left clean. */
-static void end_run(struct run *r) {
-  struct sandbox *sb = &sandboxes[r->sandbox];
-  if (r->has_cg && !cgroup_reusable(&sb->cg)) retire(sb);
-  r->sandbox = -1;
+/* The attempt is over. Its cgroup is judged when the next attempt comes: by then the ended leader has
+ * usually gone, with the memory its namespaces held. */
+static void end_run(struct run *r) { r->sandbox = -1; }
+
+static int sandbox_busy(const struct sandbox *sb) {
+  for (int i = 0; i < MAX_RUNS; i++)
+    if (runs[i].sandbox >= 0 && &sandboxes[runs[i].sandbox] == sb) return 1;
+  return 0;
+}
+
+/*
+ * The cgroup the attempt runs in, with its limits and its accounting started: the sandbox's own when the
+ * last attempt left it clean, else a new one named `name`. A reused cgroup may refuse a change (a lower
+ * memory limit than what is still charged to it, a counter it cannot read): then a new one is made.
+ */
+static int prepare_cgroup(struct sandbox *sb, const char *name, const struct cg_limits *limits, char *msg,
+                          size_t len) {
+  if (sb->cg.created && (sb->cg_dirty || !cgroup_reusable(&sb->cg))) retire(sb);
+  if (sb->cg.created) {
+    if (cgroup_limit(&sb->cg, limits, msg, len) == 0 && cgroup_begin(&sb->cg) == 0) return 0;
+    retire(sb);
+  }
+  if (cgroup_create(&sb->cg, name, msg, len) < 0 || cgroup_limit(&sb->cg, limits, msg, len) < 0) return -1;
+  cgroup_begin(&sb->cg); /* a new cgroup counts from zero even where a counter cannot be read */
+  return 0;
 }
 
 void sandbox_run(struct cursor *c, char *record_end) {
@@ -325,6 +347,11 @@ void sandbox_run(struct cursor *c, char *record_end) {
   struct sandbox *sb = find_sandbox(sid);
   if (!sb || !sb->ready || sb->ctl < 0) {
     reply("F %s the sandbox %s is not running\n", id, sid);
+    return;
+  }
+  /* One attempt at a time: attempts of a sandbox share its cgroup, its kills and its accounting. */
+  if (sandbox_busy(sb)) {
+    reply("F %s the sandbox %s already runs an attempt\n", id, sid);
     return;
   }
   struct run *r = NULL;
@@ -351,16 +378,14 @@ void sandbox_run(struct cursor *c, char *record_end) {
   snprintf(r->id, sizeof r->id, "%s", id);
   int ncg = 0;
   if (*cgname && cgroup_enabled()) {
-    /* A new cgroup takes the name of the attempt that first needs it; later ones reuse it. */
-    if ((!sb->cg.created && cgroup_create(&sb->cg, cgname, msg, sizeof msg) < 0) ||
-        cgroup_limit(&sb->cg, &limits, msg, sizeof msg) < 0) {
+    if (prepare_cgroup(sb, cgname, &limits, msg, sizeof msg) < 0) {
       reply("F %s %s\n", id, msg);
       retire(sb);
       close(fds[0]);
       close(fds[1]);
+      r->sandbox = -1;
       return;
     }
-    cgroup_begin(&sb->cg);
     r->has_cg = 1;
     ncg = sb->cg.nprocs;
     memcpy(fds + 2, sb->cg.procs, sizeof(int) * (size_t)ncg);
@@ -368,9 +393,11 @@ void sandbox_run(struct cursor *c, char *record_end) {
   nfds = 2 + ncg;
   char cbuf[CMSG_SPACE(sizeof(int) * (2 + CG_MAX_HIERARCHIES))];
   memset(cbuf, 0, sizeof cbuf);
-  /* The cgroup's tag goes first: init has a leader parked in it when it is the previous attempt's. */
+  /* The cgroup's tag goes first: init parks the next attempt's leader in it, and has one there already
+   * when it is the previous attempt's. Only for a cgroup that can serve again (else nothing is tagged,
+   * and each leader joins when its attempt comes). */
   char tag[80];
-  int taglen = r->has_cg ? snprintf(tag, sizeof tag, "G%c%s%c", 0, sb->cg.name, 0) : 0;
+  int taglen = r->has_cg && sb->cg.peak_resets ? snprintf(tag, sizeof tag, "G%c%s%c", 0, sb->cg.name, 0) : 0;
   struct iovec iov[2] = {{tag, (size_t)taglen}, {c->p, (size_t)(record_end - c->p)}};
   struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
   struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
@@ -405,7 +432,10 @@ int sandbox_signal(const char *id, int sig) {
   struct run *r = find_run(id);
   if (!r) return 0;
   struct sandbox *sb = &sandboxes[r->sandbox];
-  if (sig == SIGKILL && r->has_cg) cgroup_kill(&sb->cg);
+  if (sig == SIGKILL && r->has_cg) {
+    cgroup_kill(&sb->cg);
+    sb->cg_dirty = 1;
+  }
   if (sb->ctl >= 0) {
     char msg[64];
     int n = snprintf(msg, sizeof msg, "K%c%s%c%d%c", 0, id, 0, sig, 0);
@@ -524,11 +554,12 @@ int sandbox_tick(void) {
     struct run *r = &runs[i];
     if (r->sandbox < 0 || !r->has_cg) continue;
     pending = 1;
-    struct cg *cg = &sandboxes[r->sandbox].cg;
+    struct sandbox *sb = &sandboxes[r->sandbox];
     /* A fork bomb, or any attempt at its process limit: end it now rather than at its timeout. */
-    if (!r->killed_for_pids && cgroup_pids_hits(cg) > 0) {
+    if (!r->killed_for_pids && cgroup_pids_hits(&sb->cg) > 0) {
       r->killed_for_pids = 1;
-      cgroup_kill(cg);
+      cgroup_kill(&sb->cg);
+      sb->cg_dirty = 1;
     }
   }
   return pending;

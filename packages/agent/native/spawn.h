@@ -52,14 +52,14 @@ int cgroup_enabled(void);
 int cgroup_create(struct cg *cg, const char *name, char *err, size_t errlen);
 /* Writes the limits that differ from those in force. 0, or -1 with a message in err. */
 int cgroup_limit(struct cg *cg, const struct cg_limits *limits, char *err, size_t errlen);
-/* Starts an attempt's accounting: the peak reset, the counters taken as its zero. */
-void cgroup_begin(struct cg *cg);
+/* Starts an attempt's accounting: the peak reset, the counters taken as its zero. -1 when either failed. */
+int cgroup_begin(struct cg *cg);
 /* What the attempt used since cgroup_begin. */
 void cgroup_usage(const struct cg *cg, struct cg_usage *usage);
 /* Process-limit hits since cgroup_begin, -1 when not counted. */
 long long cgroup_pids_hits(const struct cg *cg);
 /* Whether the next attempt may run in it: the peak can be reset, and the ended attempt left at most
- * its exiting leader and a little page cache charged to it. */
+ * its exiting leader (and the next one's, parked) and a little page cache charged to it. */
 int cgroup_reusable(const struct cg *cg);
 void cgroup_kill(const struct cg *cg);
 /* Closes the control files, kills what is left; 0 once removed (or never made), -1 while processes are

@@ -1,9 +1,12 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Runner } from '../src/index.js';
+import { detectLayout, layoutDirs } from '../src/sandbox/cgroups.js';
 import { sandboxSkip } from '../src/testing.js';
 import { assignment, fixture, text, type Fixture } from './support.js';
 
@@ -185,6 +188,40 @@ test('a warm sandbox is reused, yet each attempt starts with a fresh working dir
   assert.deepEqual((await text(io.stdoutFile)).trim().split('\n'), ['ps', 'sh', 'shoal-init']);
 });
 
+test('the command holds no capability, may gain none, and runs with no_new_privs', async (t) => {
+  if (!needsSandbox(t)) return;
+  const io = fx.io('caps');
+  // Twice in one warm sandbox: the second attempt's leader was parked, and dropped them while parked.
+  for (const round of [1, 2]) {
+    const r = await runner.runAttempt(
+      assignment({
+        commandLine: `/bin/sh -c 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status'`,
+        ownerId: 31,
+      }),
+      io,
+    );
+    assert.equal(r.errorCode, '', r.errorMessage);
+    const fields = Object.fromEntries(
+      (await text(io.stdoutFile))
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/:\s+/)),
+    );
+    assert.deepEqual(
+      fields,
+      {
+        CapInh: '0000000000000000',
+        CapPrm: '0000000000000000',
+        CapEff: '0000000000000000',
+        CapBnd: '0000000000000000',
+        CapAmb: '0000000000000000',
+        NoNewPrivs: '1',
+      },
+      `round ${round}`,
+    );
+  }
+});
+
 test('attempts of different owners never share a sandbox', async (t) => {
   if (!needsSandbox(t)) return;
   await runner.runAttempt(assignment({ ownerId: 11 }), fx.io('owner-11'));
@@ -232,27 +269,68 @@ test('usage of a sandboxed attempt is measured: CPU time and peak memory', async
   assert.ok((r.usage?.peakMemoryBytes ?? 0) > 100_000, `peak ${r.usage?.peakMemoryBytes}`);
 });
 
-test('each attempt in a warm sandbox is measured on its own: counters and peak start again', async (t) => {
+/** The cgroups a runner's attempts run in now (children of its first hierarchy's parent). */
+async function attemptCgroups(workRoot: string): Promise<string[]> {
+  const { layout } = detectLayout(createHash('sha1').update(workRoot).digest('hex').slice(0, 12));
+  if (!layout) return [];
+  const parent = layoutDirs(layout)[0]!;
+  const entries = await readdir(parent, { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
+/** Whether an ended attempt's cgroup can serve the next: v1, or v2 whose memory.peak can be reset (6.12). */
+function cgroupsReusable(): boolean {
+  const { layout } = detectLayout('probe');
+  const [major = 0, minor = 0] = os.release().split('.').map(Number);
+  return layout?.version === 1 || major > 6 || (major === 6 && minor >= 12);
+}
+
+test('each attempt in a warm sandbox is measured and limited on its own, in a reused cgroup', async (t) => {
   if (!needsSandbox(t)) return;
   if (!limits) return t.skip(sandboxSkip('no cgroups here: usage is not measured'));
-  // A busy, 40 MB attempt, then a tiny one in the same sandbox (and, when it was left clean, cgroup).
-  const heavy = await runner.runAttempt(
-    assignment({
-      commandLine: `/bin/sh -c 'x=$(head -c 40000000 /dev/zero | tr "\\0" a); i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'`,
-      ownerId: 21,
-    }),
-    fx.io('measure-1'),
-  );
+  const workRoot = path.join(fx.dir, 'reuse-work');
+  const own = fx.runner({ workRoot });
+  const limited = (memoryBytes: number, processes: number) => ({
+    instanceType: 'test.small',
+    cpuMillis: 1000,
+    memoryBytes,
+    processes,
+  });
+  const run = (commandLine: string, memoryBytes = 512 * 1024 * 1024, processes = 256) =>
+    own.runAttempt(
+      assignment({ commandLine, ownerId: 21, limits: limited(memoryBytes, processes) }),
+      fx.io('reuse'),
+    );
+  const allocate40 = `/bin/sh -c 'x=$(head -c 40000000 /dev/zero | tr "\\0" a); i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'`;
+  // A busy, 40 MB attempt, then a tiny one in the same sandbox and, where it can serve again, cgroup.
+  const heavy = await run(allocate40);
   assert.equal(heavy.errorCode, '', heavy.errorMessage);
-  const before = await runner.sandboxCounts();
-  const light = await runner.runAttempt(assignment({ ownerId: 21 }), fx.io('measure-2'));
+  const cgroupsAfterHeavy = await attemptCgroups(workRoot);
+  const { opened } = await own.sandboxCounts();
+  const light = await run('/bin/true');
   assert.equal(light.errorCode, '', light.errorMessage);
-  assert.equal((await runner.sandboxCounts()).opened, before.opened, 'the same sandbox ran both');
+  assert.equal((await own.sandboxCounts()).opened, opened, 'one sandbox ran every attempt');
+  if (cgroupsReusable())
+    assert.deepEqual(await attemptCgroups(workRoot), cgroupsAfterHeavy, 'the same cgroup served both');
   const [h, l] = [heavy.usage, light.usage];
   assert.ok((h?.peakMemoryBytes ?? 0) > 40_000_000, `heavy peak ${h?.peakMemoryBytes}`);
   assert.ok((l?.peakMemoryBytes ?? Infinity) < 10_000_000, `light peak ${l?.peakMemoryBytes}`);
   assert.ok((l?.cpuMs ?? Infinity) < (h?.cpuMs ?? 0) / 4, `light cpu ${l?.cpuMs} ms, heavy ${h?.cpuMs} ms`);
+
+  // Limits follow each attempt: lowered, the same allocation fails; raised again, it succeeds.
+  const low = await run(allocate40, 16 * 1024 * 1024);
+  assert.equal(low.errorCode, 'OutOfMemory', low.errorMessage);
+  const high = await run(allocate40);
+  assert.equal(high.errorCode, '', high.errorMessage);
+
+  // An attempt stopped at its process limit leaves nothing counted against the next one.
+  const many = await run(`/bin/sh -c 'for i in $(seq 30); do sleep 5 & done; wait'`, undefined, 8);
+  assert.equal(many.errorCode, 'ProcessLimitExceeded', many.errorMessage);
+  const few = await run(`/bin/sh -c 'for i in 1 2 3 4 5 6; do sleep 0.2 & done; wait'`, undefined, 8);
+  assert.equal(few.errorCode, '', few.errorMessage);
+  assert.equal((await own.sandboxCounts()).opened, opened, 'one sandbox ran every attempt');
 });
+
 test('a work root under a 0700 directory works, and nothing on the way is opened up', async (t) => {
   if (!needsSandbox(t)) return;
   const closed = path.join(fx.dir, 'closed');

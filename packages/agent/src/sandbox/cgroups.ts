@@ -1,7 +1,8 @@
 /**
  * Where attempts' cgroups go. Each hierarchy gets one parent, `shoal-<tag>`, under the cgroup the agent
  * itself runs in (so an operator's limit on the agent also bounds its attempts); shoal-spawn creates one
- * child of it per attempt. Detected from the filesystem of /sys/fs/cgroup: cgroup v2 (one unified
+ * child of it per warm sandbox, which the sandbox's consecutive attempts reuse while each leaves it clean
+ * (a new one otherwise; see spawn-cgroup.c). Detected from the filesystem of /sys/fs/cgroup: cgroup v2 (one unified
  * hierarchy with memory, cpu and pids) or v1 (one mount per controller; hybrid hosts too).
  */
 import { readFileSync, statfsSync } from 'node:fs';

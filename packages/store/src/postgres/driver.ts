@@ -1,17 +1,37 @@
 import pg from 'pg';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 
-const placeholderCache = new Map<string, string>();
+/**
+ * Each statement as sent: `$1..$n` placeholders, and a name under which each connection prepares it once.
+ * Parsing and planning then happen once per connection rather than on every call, which on a claim or a
+ * report of twenty statements is most of PostgreSQL's own time. Store SQL has a bounded set of texts (some
+ * vary with a list's length); past PREPARED_MAX distinct texts the rest go unnamed, parsed every time.
+ */
+interface PgStatement {
+  readonly name?: string;
+  readonly text: string;
+}
+
+const PREPARED_MAX = 2000;
+const statements = new Map<string, PgStatement>();
 
 /** Rewrites `?` placeholders to `$1..$n`. Store SQL never has `?` inside string literals. */
-function toPg(sql: string): string {
-  let out = placeholderCache.get(sql);
+function toPg(sql: string): PgStatement {
+  let out = statements.get(sql);
   if (out === undefined) {
     let n = 0;
-    out = sql.replace(/\?/g, () => `$${++n}`);
-    placeholderCache.set(sql, out);
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    out = statements.size < PREPARED_MAX ? { name: `shoal_${statements.size + 1}`, text } : { text };
+    statements.set(sql, out);
   }
   return out;
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+function send(on: Queryable, sql: string, params?: readonly SqlValue[]): Promise<pg.QueryResult> {
+  const { name, text } = toPg(sql);
+  return on.query({ name, text, values: params as SqlValue[] | undefined });
 }
 
 // BIGINT columns hold microsecond times and sequence numbers, all below 2^53: return them as numbers.
@@ -30,10 +50,10 @@ function clientDriver(client: pg.PoolClient): SqlDriver {
   const driver: SqlDriver = {
     dialect: 'postgres',
     async query<T extends Row>(sql: string, params?: readonly SqlValue[]) {
-      return (await client.query(toPg(sql), params as SqlValue[])).rows as T[];
+      return (await send(client, sql, params)).rows as T[];
     },
     async run(sql, params) {
-      return (await client.query(toPg(sql), params as SqlValue[])).rowCount ?? 0;
+      return (await send(client, sql, params)).rowCount ?? 0;
     },
     transaction: (fn) => fn(driver),
     execScript: async (sql) => void (await client.query(sql)),
@@ -59,11 +79,11 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return (await this.pool.query(toPg(sql), params as SqlValue[])).rows as T[];
+    return (await send(this.pool, sql, params)).rows as T[];
   }
 
   async run(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    return (await this.pool.query(toPg(sql), params as SqlValue[])).rowCount ?? 0;
+    return (await send(this.pool, sql, params)).rowCount ?? 0;
   }
 
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {

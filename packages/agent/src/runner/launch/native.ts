@@ -52,7 +52,8 @@ export interface SandboxRunRequest {
   readonly sandboxId: string;
   readonly stdoutFile: string;
   readonly stderrFile: string;
-  /** '' runs without a cgroup of its own. */
+  /** '' runs without a cgroup; else the name of a new cgroup, should the attempt need one (the helper
+   * reuses its sandbox's when the last attempt left it clean). */
   readonly cgroupName: string;
   readonly limits: CgroupLimits;
   /** The working directory as the command sees it. */
@@ -137,7 +138,8 @@ interface Opening {
 /**
  * Starts commands through `shoal-spawn`, a small C helper: no fork() of the worker and no Node process per
  * command. Plain commands start with posix_spawn; sandboxed attempts run in warm bubblewrap sandboxes the
- * helper keeps (openSandbox / run / closeSandbox), each attempt in its own namespaces and cgroup. Either
+ * helper keeps (openSandbox / run / closeSandbox), each attempt in its own namespaces, with its own limits
+ * and accounting (in its sandbox's cgroup, reused while attempts leave it clean). Either
  * way no descriptor of the agent's but stdin/stdout/stderr (and fd 3) reaches the command.
  */
 export class NativeLauncher implements Launcher {
