@@ -8,6 +8,7 @@ export {
 export { splitCommandLine, commandLineProblem, CommandLineError } from '@shoal/core';
 export type { DockerOptions } from './docker/engine.js';
 export { WorkerLoop, type WorkerLoopOptions } from './worker/worker-loop.js';
+export { SpareLogs } from './worker/spare-logs.js';
 export type {
   AttemptFiles,
   AttemptLogs,

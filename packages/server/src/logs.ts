@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AttemptFiles, AttemptLogs } from '@shoal/agent';
+import { SpareLogs, type AttemptFiles, type AttemptLogs } from '@shoal/agent';
 import type { Assignment } from '@shoal/core';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -54,12 +54,19 @@ export class LogFiles {
   }
 }
 
-/** Where the server's own workers write an attempt's logs: straight into the log files the API serves. */
+/**
+ * Where the server's own workers write an attempt's logs: straight into the log files the API serves. An
+ * empty log is not kept (it reads as empty): its file serves a later attempt (see SpareLogs).
+ */
 export class LocalAttemptLogs implements AttemptLogs {
   /** Directories known to exist: one mkdir per thousand instances, not one per attempt. */
   private readonly made = new Set<string>();
+  private readonly spares: SpareLogs;
 
-  constructor(private readonly logs: LogFiles) {}
+  constructor(private readonly logs: LogFiles) {
+    // Not a job id, so never taken for a job's folder.
+    this.spares = new SpareLogs(join(logs.root, '.spare'));
+  }
 
   async files(a: Assignment): Promise<AttemptFiles> {
     const dir = this.logs.dirOf(a.jobId, a.taskName, a.instanceId);
@@ -68,9 +75,18 @@ export class LocalAttemptLogs implements AttemptLogs {
       if (this.made.size > 10_000) this.made.clear();
       this.made.add(dir);
     }
-    return {
+    const files = {
       stdoutFile: this.logs.path(a.jobId, a.taskName, a.instanceId, a.attemptNo, 'stdout'),
       stderrFile: this.logs.path(a.jobId, a.taskName, a.instanceId, a.attemptNo, 'stderr'),
     };
+    this.spares.place(files.stdoutFile);
+    this.spares.place(files.stderrFile);
+    return files;
+  }
+
+  ended(_a: Assignment, files: AttemptFiles): Promise<void> {
+    this.spares.retire(files.stdoutFile);
+    this.spares.retire(files.stderrFile);
+    return Promise.resolve();
   }
 }

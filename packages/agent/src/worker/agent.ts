@@ -18,6 +18,7 @@ import type { RunnerOptions } from '../runner/options.js';
 import { httpLink } from './http-link.js';
 import type { AttemptFiles, AttemptLogs, WorkerLog } from './link.js';
 import { RemoteBlobStore } from './remote-blobs.js';
+import { SpareLogs } from './spare-logs.js';
 import { WorkerLoop } from './worker-loop.js';
 
 export interface AgentOptions {
@@ -63,15 +64,22 @@ export function agentWorkerId(host: string, workDir: string, clusterId: string):
 
 /** Logs of an attempt: files on this host while it runs, sent to the server once it ended. */
 export class RemoteAttemptLogs implements AttemptLogs {
+  private readonly spares: SpareLogs;
+
   constructor(
     private readonly client: WorkerClient,
     private readonly dir: string,
-  ) {}
+  ) {
+    this.spares = new SpareLogs(path.join(dir, '.spare'));
+  }
 
   async files(a: Assignment): Promise<AttemptFiles> {
     await mkdir(this.dir, { recursive: true });
     const base = path.join(this.dir, a.attemptId.replace(/[^A-Za-z0-9._-]/g, '_'));
-    return { stdoutFile: `${base}.stdout`, stderrFile: `${base}.stderr` };
+    const files = { stdoutFile: `${base}.stdout`, stderrFile: `${base}.stderr` };
+    this.spares.place(files.stdoutFile);
+    this.spares.place(files.stderrFile);
+    return files;
   }
 
   async ended(a: Assignment, files: AttemptFiles): Promise<void> {
@@ -85,7 +93,8 @@ export class RemoteAttemptLogs implements AttemptLogs {
         () => 0,
       );
       if (size === 0) {
-        await rm(file, { force: true });
+        this.spares.retire(file);
+        await rm(file, { force: true }); // (when the pool is full)
         continue;
       }
       await this.client.putLog(
