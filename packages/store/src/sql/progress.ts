@@ -101,16 +101,37 @@ export async function shiftCounts(
   taskName: string,
   delta: CountsDelta,
 ): Promise<void> {
-  await tx.run(
+  await shiftAndRead(tx, jobId, taskName, delta);
+}
+
+/**
+ * The deltas applied, and the task's state and counters as they are then: one statement, where a claim
+ * or a report would otherwise make two round trips to the database. With `freshFrom`, the task's fresh
+ * range also starts there at the earliest (claims take fresh instances from its front).
+ */
+async function shiftAndRead(
+  tx: SqlDriver,
+  jobId: string,
+  taskName: string,
+  delta: CountsDelta,
+  freshFrom?: number,
+): Promise<Row | undefined> {
+  const fresh = freshFrom === undefined ? -1 : freshFrom;
+  return queryOne(
+    tx,
     `UPDATE tasks SET waiting_count = waiting_count + ?, running_count = running_count + ?,
-       finished_count = finished_count + ?, failed_count = failed_count + ?, stopped_count = stopped_count + ?
-     WHERE job_id = ? AND name = ?`,
+       finished_count = finished_count + ?, failed_count = failed_count + ?, stopped_count = stopped_count + ?,
+       fresh_from = CASE WHEN fresh_from < ? THEN ? ELSE fresh_from END
+     WHERE job_id = ? AND name = ?
+     RETURNING state, waiting_count, running_count, finished_count, failed_count, stopped_count`,
     [
       delta.waiting ?? 0,
       delta.running ?? 0,
       delta.finished ?? 0,
       delta.failed ?? 0,
       delta.stopped ?? 0,
+      fresh,
+      fresh,
       jobId,
       taskName,
     ],
@@ -119,7 +140,7 @@ export async function shiftCounts(
 
 /**
  * Applies instance-count deltas to one task, then settles the task (and, through it, successors and the job)
- * when nothing of it waits or runs any more.
+ * when nothing of it waits or runs any more. `freshFrom`: see shiftAndRead.
  */
 export async function adjustTask(
   tx: SqlDriver,
@@ -127,14 +148,9 @@ export async function adjustTask(
   taskName: string,
   delta: CountsDelta,
   nowUs: number,
+  freshFrom?: number,
 ): Promise<void> {
-  await shiftCounts(tx, job.id, taskName, delta);
-  const task = await queryOne(
-    tx,
-    `SELECT state, waiting_count, running_count, finished_count, failed_count, stopped_count
-     FROM tasks WHERE job_id = ? AND name = ?`,
-    [job.id, taskName],
-  );
+  const task = await shiftAndRead(tx, job.id, taskName, delta, freshFrom);
   if (!task) return;
   let state = task.state as State;
   if ((delta.running ?? 0) > 0 && state === 'Waiting') {

@@ -62,6 +62,11 @@ class Admission {
     return this.specs.fromRow(row!);
   }
 
+  /** A job's owner as its queue rows carry it (it never changes): no query for it then. */
+  knowOwner(jobId: string, ownerId: number): void {
+    this.jobOwners.set(jobId, ownerId);
+  }
+
   async ownerOf(jobId: string): Promise<number> {
     let owner = this.jobOwners.get(jobId);
     if (owner === undefined) {
@@ -315,6 +320,7 @@ export async function claimOrReport(
         if (units.length >= max) break;
         const rowKey = `${unit.jobId}\u0000${unit.taskName}\u0000${unit.origin}`;
         if (refused.has(rowKey)) continue;
+        admission.knowOwner(unit.jobId, unit.ownerId);
         const verdict = await admission.admit(unit.jobId, unit.taskName);
         if (verdict === 'full') {
           full = true;
@@ -410,13 +416,14 @@ export async function claimOrReport(
       // The job's lock before the task's row (as finishing attempts takes them): the other order deadlocks
       // against a report of the same job on PostgreSQL.
       const ctx = await loadJobContext(tx, job);
-      await tx.run('UPDATE tasks SET fresh_from = ? WHERE job_id = ? AND name = ? AND fresh_from < ?', [
-        freshFrom,
-        job,
-        task,
-        freshFrom,
-      ]);
-      if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs);
+      if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs, freshFrom);
+      else
+        await tx.run('UPDATE tasks SET fresh_from = ? WHERE job_id = ? AND name = ? AND fresh_from < ?', [
+          freshFrom,
+          job,
+          task,
+          freshFrom,
+        ]);
     }
     return { claimed, lockedOut };
   });
