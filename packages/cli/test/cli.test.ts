@@ -111,6 +111,41 @@ test('ch says why a task waits: here, a cluster without a worker', async () => {
   assert.equal((await shoal(['stop', id])).code, 0);
 });
 
+test('start --failed re-runs only the failed instances; finished ones keep their one attempt', async () => {
+  // Instance 1 of 3 fails; the others finish (or are stopped when it fails first).
+  const sub = await shoal(['sub', `/bin/sh -c 'test "$BATCH_COMPUTE_DAG_INSTANCE_ID" != 1'`, '-n', '3']);
+  assert.equal(sub.code, 0, sub.stderr);
+  const id = jobIdOf(sub);
+  await waitForState(id, ['Failed']);
+  const instances = async () => {
+    const shown = await shoal(['job', id, '1', '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const { Instances } = JSON.parse(shown.stdout) as {
+      Instances: { InstanceId: number; State: string; AttemptCount: number }[];
+    };
+    return new Map(Instances.map((i) => [i.InstanceId, i]));
+  };
+  const before = await instances();
+  assert.equal(before.get(1)?.State, 'Failed');
+  const start = await shoal(['start', id, '--failed']);
+  assert.equal(start.code, 0, start.stderr);
+  assert.equal(start.stdout, `Started ${id}\n`);
+  await waitForState(id, ['Failed']);
+  const after = await instances();
+  assert.equal(after.get(1)?.State, 'Failed');
+  assert.ok(
+    (after.get(1)?.AttemptCount ?? 0) > (before.get(1)?.AttemptCount ?? 0),
+    'the failed one ran again',
+  );
+  for (const [iid, was] of before)
+    if (was.State === 'Finished')
+      assert.deepEqual(
+        [after.get(iid)?.State, after.get(iid)?.AttemptCount],
+        ['Finished', was.AttemptCount],
+        `instance ${iid} was kept as it was`,
+      );
+});
+
 test('stop, start and delete a job', async () => {
   const sub = await shoal(['sub', 'sleep 30']);
   assert.equal(sub.code, 0, sub.stderr);

@@ -74,6 +74,12 @@ export const registerActionCommands: CommandRegistrar = (program, ctx, exit) => 
     if (action.name === 'delete')
       command.option('-y, --yes', 'do not ask for confirmation (asked only on a terminal)');
     else command.option('-y, --yes', 'accepted for bcs compatibility (nothing is asked)');
+    // What start always does (Tencent's RetryJobs): said out loud for scripts that mean exactly that.
+    if (action.name === 'start')
+      command.option(
+        '--failed',
+        're-run only the failed and stopped instances, keeping finished ones and their outputs (always so)',
+      );
     withConnectionOptions(command).action(
       async (refs: string, flags: ConnectionFlags & { yes?: boolean }) => {
         const session = await openSession(flags, ctx);
