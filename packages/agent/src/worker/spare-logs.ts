@@ -9,6 +9,9 @@
  *
  * Only a file of the pool's own is reused: an empty regular file with no other link (an upload may have
  * hard-linked a log into the object store; that inode must never be written again).
+ *
+ * Synchronous on purpose: a rename or lstat takes microseconds, and a trip through the thread pool on
+ * each attempt's path cost more (measured: 742-849 against 1045-1071 instances/s unsandboxed).
  */
 import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
