@@ -6,14 +6,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpareLogs } from '../src/worker/spare-logs.js';
 
-async function world() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-spare-'));
-  return { dir, spares: new SpareLogs(path.join(dir, '.spare')), at: (f: string) => path.join(dir, f) };
+interface World {
+  readonly dir: string;
+  readonly spares: SpareLogs;
+  at(file: string): string;
 }
 
-test('an empty log leaves its place (it reads as empty) and its file serves the next attempt', async () => {
-  const w = await world();
+/** Runs `fn` over a directory of its own with a pool in it, removed afterwards. */
+async function inWorld(fn: (w: World) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-spare-'));
   try {
+    await fn({ dir, spares: new SpareLogs(path.join(dir, '.spare')), at: (f) => path.join(dir, f) });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('an empty log leaves its place (it reads as empty) and its file serves the next attempt', () =>
+  inWorld(async (w) => {
     await writeFile(w.at('1.1.stderr'), '');
     const inode = (await stat(w.at('1.1.stderr'))).ino;
     w.spares.retire(w.at('1.1.stderr'));
@@ -23,14 +33,10 @@ test('an empty log leaves its place (it reads as empty) and its file serves the 
     // With the pool empty, nothing is placed: the helper creates the file.
     w.spares.place(w.at('3.1.stderr'));
     assert.equal(existsSync(w.at('3.1.stderr')), false);
-  } finally {
-    await rm(w.dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a log with output, or linked elsewhere (an upload), stays where it is', async () => {
-  const w = await world();
-  try {
+test('a log with output, or linked elsewhere (an upload), stays where it is', () =>
+  inWorld(async (w) => {
     await writeFile(w.at('1.1.stdout'), 'output\n');
     w.spares.retire(w.at('1.1.stdout'));
     assert.equal(await readFile(w.at('1.1.stdout'), 'utf8'), 'output\n');
@@ -42,14 +48,10 @@ test('a log with output, or linked elsewhere (an upload), stays where it is', as
     assert.equal(existsSync(w.at('2.1.stdout')), false, 'neither became a spare');
     // A log that was never written is simply not there.
     w.spares.retire(w.at('missing.stdout'));
-  } finally {
-    await rm(w.dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('what an earlier process left in the pool is dropped, not reused', async () => {
-  const w = await world();
-  try {
+test('what an earlier process left in the pool is dropped, not reused', () =>
+  inWorld(async (w) => {
     await writeFile(w.at('1.1.stdout'), '');
     w.spares.retire(w.at('1.1.stdout'));
     // A new process (a restarted server) over the same directory: its first retire clears the pool.
@@ -57,7 +59,4 @@ test('what an earlier process left in the pool is dropped, not reused', async ()
     await writeFile(w.at('2.1.stdout'), '');
     again.retire(w.at('2.1.stdout'));
     assert.equal((await readdir(path.join(w.dir, '.spare'))).length, 1);
-  } finally {
-    await rm(w.dir, { recursive: true, force: true });
-  }
-});
+  }));
