@@ -67,6 +67,7 @@ export function assignment(overrides: Partial<Assignment> = {}): Assignment {
     instanceId,
     instanceCount: 1,
     attemptNo: 1,
+    priority: 0,
     commandLine: '/bin/true',
     packagePath: '',
     envVars: {},

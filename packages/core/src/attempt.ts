@@ -42,6 +42,8 @@ export interface Assignment {
   readonly instanceCount: number;
   /** 1 for the first attempt of the instance. */
   readonly attemptNo: number;
+  /** The job's priority as queued: of the attempts a worker holds, the highest start first. */
+  readonly priority: number;
   readonly commandLine: string;
   /** `oss://.../worker.tar.gz` (or .tgz / .zip), or '' for none. */
   readonly packagePath: string;

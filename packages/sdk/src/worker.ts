@@ -47,12 +47,15 @@ export class WorkerClient extends ClientBase {
     return reply;
   }
 
-  /** Reports ended attempts and claims up to `want` new ones. Not retried: a lost reply is a lost claim. */
-  async exchange(results: readonly AttemptResult[], want: number): Promise<Assignment[]> {
+  /**
+   * Reports ended attempts and claims up to `want` new ones; the worker holds up to `ahead` attempts
+   * beyond its slots. Not retried: a lost reply is a lost claim.
+   */
+  async exchange(results: readonly AttemptResult[], want: number, ahead = 0): Promise<Assignment[]> {
     const reply = await this.json<{ Assignments: Assignment[] }>({
       method: 'POST',
       path: `${this.base()}/exchange`,
-      json: { Results: results, Want: want },
+      json: { Results: results, Want: want, ...(ahead > 0 ? { Ahead: ahead } : {}) },
       retry: want === 0,
     });
     return reply.Assignments;

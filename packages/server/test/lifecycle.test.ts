@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { DEFAULT_CLAIM_AHEAD } from '@shoal/agent';
 import { simpleJob, startTestShoal, type TestShoal, until } from './helpers.js';
 
 let shoal: TestShoal;
@@ -178,6 +179,9 @@ test('higher priority jobs run first', async () => {
   const blocker = await submit(simpleJob('/bin/sleep 1'));
   await shoal.waitForJob(busy, ['Running']);
   await shoal.waitForJob(blocker, ['Running']);
+  // Past the claim-ahead horizon (the worker claims ahead only while what it runs is young), so neither
+  // job is dispatched before the other is submitted: the queue alone decides.
+  await new Promise((resolve) => setTimeout(resolve, 2 * DEFAULT_CLAIM_AHEAD.horizonMs));
   const low = await submit(simpleJob('/bin/true', {}, { Priority: 1 }));
   const high = await submit(simpleJob('/bin/true', {}, { Priority: 900 }));
   await shoal.waitForJob(low, undefined, 60_000);
@@ -188,6 +192,27 @@ test('higher priority jobs run first', async () => {
     `high ended ${highJob.EndTime}, low started ${lowJob.StartTime}`,
   );
   await shoal.api('POST', `/jobs/${busy}/stop`);
+});
+
+test('short instances are claimed ahead, many per exchange, and all run once', async () => {
+  const id = await submit(simpleJob('/bin/true', { InstanceCount: 300 }));
+  const done = await shoal.waitForJob(id, undefined, 60_000);
+  assert.equal(done.State, 'Finished');
+  assert.equal(done.InstanceMetrics.FinishedCount, 300);
+  const starts = new Set<string>();
+  for (let marker = ''; ;) {
+    const page = (
+      await shoal.api('GET', `/jobs/${id}/tasks/task/instances?MaxItemCount=100&Marker=${marker}`)
+    ).json;
+    for (const i of page.Items as { StartTime: string; Result: { ExitCode: number } }[]) {
+      starts.add(i.StartTime);
+      assert.equal(i.Result.ExitCode, 0);
+    }
+    if (!page.NextMarker) break;
+    marker = page.NextMarker;
+  }
+  // One claim per ended attempt would give about 300 start times (2 slots, one or two per exchange).
+  assert.ok(starts.size <= 100, `${starts.size} distinct start times for 300 instances`);
 });
 
 test('IdempotentToken returns the same job', async () => {

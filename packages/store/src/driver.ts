@@ -12,6 +12,11 @@ export interface SqlDriver {
   /** Runs a statement; returns the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /**
+   * Inserts one row. Inside a transaction the row may be written later, with others of its table, as one
+   * statement (see deferred-inserts.ts); outside one it is written at once.
+   */
+  insertLater(table: string, columns: readonly string[], values: readonly SqlValue[]): Promise<void>;
+  /**
    * Runs `fn` in one transaction (serialisable enough for the store's invariants: SQLite's single writer,
    * PostgreSQL row locks taken by the statements themselves). Nested calls reuse the outer transaction.
    */

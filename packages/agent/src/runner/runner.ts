@@ -320,6 +320,7 @@ function probeAssignment(): Assignment {
   return {
     attemptId: 'probe',
     ownerId: 0,
+    priority: 0,
     jobId: 'probe',
     taskName: 'probe',
     instanceId: 0,

@@ -38,8 +38,16 @@ export interface WorkerSignals {
 
 export interface WorkerLink {
   register(worker: WorkerIdentity): Promise<Registered>;
-  /** Reports ended attempts, then claims up to `want` new ones, in one exchange. */
-  exchange(workerId: string, results: readonly AttemptResult[], want: number): Promise<Assignment[]>;
+  /**
+   * Reports ended attempts, then claims up to `want` new ones, in one exchange. `ahead`: how many attempts
+   * the worker holds at most beyond its slots (claimed ahead: it starts them as room frees).
+   */
+  exchange(
+    workerId: string,
+    results: readonly AttemptResult[],
+    want: number,
+    ahead?: number,
+  ): Promise<Assignment[]>;
   /** Renews the leases of the attempts the worker holds. */
   heartbeat(workerId: string, held: readonly string[]): Promise<HeartbeatReply>;
   /**

@@ -4,10 +4,14 @@
  * One pump loop reports ended attempts and claims new ones in a single exchange (one transaction).
  * It keeps up to `prefetch` claimed attempts in hand, so a freed slot starts the next command at once
  * instead of waiting for a round trip to the scheduler; prefetched attempts hold leases like running ones.
+ * While attempts are short it holds more (ClaimAhead), and then exchanges once half of those are used up:
+ * reports and claims go in batches rather than one for one.
  */
 import type { Assignment, AttemptResult, Clock } from '@shoal/core';
 import { notRunResult } from '@shoal/core';
 import type { Runner } from '../runner/runner.js';
+import type { ClaimAheadOptions } from './claim-ahead.js';
+import { ClaimAhead, DEFAULT_CLAIM_AHEAD } from './claim-ahead.js';
 import type { AttemptLogs, WorkerIdentity, WorkerLink, WorkerLog } from './link.js';
 import { killOrphans } from './orphans.js';
 
@@ -20,10 +24,20 @@ export interface WorkerLoopOptions extends WorkerIdentity {
    * submitted after it waits behind it.
    */
   readonly prefetch?: number;
+  /** Claiming beyond that while attempts are short (see ClaimAhead); default DEFAULT_CLAIM_AHEAD. */
+  readonly claimAhead?: ClaimAheadOptions;
 }
+
+/**
+ * Longest an ended attempt waits to be reported while the worker has enough in hand to go on: results
+ * wait for the next claim to go with it, but an instance must not show Running for long after it ended.
+ */
+const REPORT_DELAY_MS = 50;
 
 interface Running {
   readonly assignment: Assignment;
+  /** performance.now() when it was launched. */
+  readonly startedMs: number;
   readonly abort: AbortController;
   readonly done: Promise<void>;
 }
@@ -52,6 +66,10 @@ export class WorkerLoop {
   /** Asked to leave (drain): claims nothing new, finishes what it holds. */
   private draining = false;
   private drained: (() => void) | undefined;
+  private readonly ahead: ClaimAhead;
+  /** When the oldest result in `pending` became reportable (performance.now()). */
+  private pendingSinceMs = 0;
+  private reportTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly link: WorkerLink,
@@ -60,7 +78,9 @@ export class WorkerLoop {
     private readonly clock: Clock,
     private readonly log: WorkerLog,
     private readonly options: WorkerLoopOptions,
-  ) {}
+  ) {
+    this.ahead = new ClaimAhead(options.slots, options.claimAhead ?? DEFAULT_CLAIM_AHEAD);
+  }
 
   get id(): string {
     return this.options.workerId;
@@ -104,6 +124,7 @@ export class WorkerLoop {
     this.stopped = true;
     this.ready = [];
     for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.reportTimer);
     this.unwatch?.();
     for (const [attemptId, run] of this.running) {
       this.abortedByStop.add(attemptId);
@@ -134,6 +155,24 @@ export class WorkerLoop {
     });
   }
 
+  /**
+   * Whether the ended attempts in `pending` must be reported now, with no claim due: when the worker has
+   * nothing else running (the end of a job must not wait), is stopping or draining, or they waited long
+   * enough. Otherwise a timer makes sure they are reported in time.
+   */
+  private reportDue(): boolean {
+    const waitedMs = performance.now() - this.pendingSinceMs;
+    if (this.running.size === 0 || this.stopped || this.draining || waitedMs >= REPORT_DELAY_MS) return true;
+    if (!this.reportTimer) {
+      this.reportTimer = setTimeout(() => {
+        this.reportTimer = undefined;
+        this.kick();
+      }, REPORT_DELAY_MS - waitedMs);
+      this.reportTimer.unref();
+    }
+    return false;
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping) {
       this.again = true;
@@ -143,14 +182,24 @@ export class WorkerLoop {
     try {
       do {
         this.again = false;
+        const base = this.options.slots + (this.options.prefetch ?? 0);
+        const ahead = this.ahead.attempts(this.oldestRunningMs());
+        const inHand = this.running.size + this.ready.length;
+        const want = this.stopped || this.draining ? 0 : base + ahead - inHand;
+        // With attempts claimed ahead, claim again once half of them are used up, so claims come in batches.
+        const claimNow = want > 0 && inHand <= base + Math.floor(ahead / 2);
+        if (this.pending.length === 0 && !claimNow) break;
+        if (!claimNow && !this.reportDue()) break;
         const results = this.pending.map((r) => this.reportable(r));
-        const capacity = this.options.slots + (this.options.prefetch ?? 0);
-        const want = this.stopped || this.draining ? 0 : capacity - this.running.size - this.ready.length;
-        if (results.length === 0 && want <= 0) break;
         this.pending = [];
         let assignments: Assignment[];
         try {
-          assignments = await this.link.exchange(this.options.workerId, results, want);
+          assignments = await this.link.exchange(
+            this.options.workerId,
+            results,
+            want,
+            base + ahead - this.options.slots,
+          );
           this.failures = 0;
           for (const r of results) this.reportFailures.delete(r.attemptId);
         } catch (err) {
@@ -165,7 +214,7 @@ export class WorkerLoop {
           this.again = !this.stopped;
           continue;
         }
-        this.ready.push(...assignments);
+        this.hold(assignments);
         this.fillSlots();
       } while (this.again || (this.pending.length > 0 && !this.stopped));
     } finally {
@@ -226,22 +275,58 @@ export class WorkerLoop {
     };
   }
 
+  /**
+   * Adds claimed attempts to those waiting for a slot, highest priority first and in claim order among
+   * equals: work of a higher priority claimed after lower work already in hand still starts first.
+   */
+  private hold(assignments: readonly Assignment[]): void {
+    for (const assignment of assignments) {
+      const priority = assignment.priority ?? 0;
+      let at = this.ready.length;
+      while (at > 0 && (this.ready[at - 1]!.priority ?? 0) < priority) at--;
+      this.ready.splice(at, 0, assignment);
+    }
+  }
+
   private fillSlots(): void {
-    while (!this.stopped && this.running.size < this.options.slots && this.ready.length > 0)
+    while (!this.stopped && this.running.size < this.options.slots && this.ready.length > 0) {
+      if (!this.fits(this.ready[0]!)) break;
       this.launch(this.ready.shift()!);
+    }
+  }
+
+  /**
+   * Whether the machine has room for the attempt beside those running (when it said what it holds). The
+   * scheduler judged what runs at once for claims within the slots; attempts claimed ahead start here when
+   * they fit, in the order claimed (smaller ones passing a larger one could keep it waiting for ever).
+   */
+  private fits(next: Assignment): boolean {
+    const { cpuMillis, memoryBytes } = this.options;
+    if (this.running.size === 0 || (cpuMillis === undefined && memoryBytes === undefined)) return true;
+    let cpu = next.limits.cpuMillis;
+    let memory = next.limits.memoryBytes;
+    for (const { assignment } of this.running.values()) {
+      cpu += assignment.limits.cpuMillis;
+      memory += assignment.limits.memoryBytes;
+    }
+    return (
+      (cpuMillis === undefined || cpu <= cpuMillis) && (memoryBytes === undefined || memory <= memoryBytes)
+    );
   }
 
   private launch(assignment: Assignment): void {
     const abort = new AbortController();
+    const startedMs = performance.now();
     const done = this.execute(assignment, abort.signal).then((result) => {
       this.running.delete(assignment.attemptId);
+      this.ahead.ended(performance.now() - startedMs);
       if (this.abortedByStop.delete(assignment.attemptId)) return;
       this.unflushed.push(result);
       this.flushEnded();
       this.fillSlots();
       this.kick();
     });
-    this.running.set(assignment.attemptId, { assignment, abort, done });
+    this.running.set(assignment.attemptId, { assignment, startedMs, abort, done });
   }
 
   /**
@@ -257,7 +342,7 @@ export class WorkerLoop {
       () => {
         this.flushing = undefined;
         this.flushingBatch = [];
-        this.pending.push(...batch);
+        this.addPending(batch);
         this.kick();
         this.flushEnded();
       },
@@ -273,19 +358,31 @@ export class WorkerLoop {
     );
   }
 
+  /** How long the attempt launched first of those running has run, ms; 0 when none runs. */
+  private oldestRunningMs(): number {
+    // Map order is launch order: the first entry is the oldest.
+    for (const run of this.running.values()) return performance.now() - run.startedMs;
+    return 0;
+  }
+
+  private addPending(results: readonly AttemptResult[]): void {
+    if (this.pending.length === 0) this.pendingSinceMs = performance.now();
+    this.pending.push(...results);
+  }
+
   /** A prefetched attempt cancelled before it started ends as Stopped without running. */
   private dropReady(attemptId: string): void {
     const index = this.ready.findIndex((a) => a.attemptId === attemptId);
     if (index < 0) return;
     this.ready.splice(index, 1);
-    this.pending.push(
+    this.addPending([
       notRunResult(
         attemptId,
         'Stopped',
         'stopped before the command started (job stopped)',
         this.clock.nowUs(),
       ),
-    );
+    ]);
     this.kick();
   }
 

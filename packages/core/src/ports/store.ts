@@ -135,6 +135,8 @@ export interface ClaimedAttempt {
   readonly instanceId: number;
   readonly attemptNo: number;
   readonly task: TaskSpec;
+  /** The job's priority as queued: a worker holding attempts claimed ahead starts the highest first. */
+  readonly priority: number;
 }
 
 export interface WorkerRecord {
@@ -320,7 +322,11 @@ export interface Store {
     leaseUntilUs: number,
     limits?: ClaimLimits,
   ): Promise<ClaimedAttempt[]>;
-  /** finishAttempts then claimAttempts in one transaction: the worker's usual round. */
+  /**
+   * finishAttempts then claimAttempts in one transaction: the worker's usual round. `ahead`: how many
+   * attempts the worker holds at most beyond its slots (it claims ahead, see the worker loop): the room of
+   * its machine is judged as if it had that many more slots, and the worker starts them as room frees.
+   */
   exchangeAttempts(
     workerId: string,
     results: readonly AttemptResult[],
@@ -328,6 +334,7 @@ export interface Store {
     nowUs: number,
     leaseUntilUs: number,
     limits?: ClaimLimits,
+    ahead?: number,
   ): Promise<ClaimedAttempt[]>;
   /** Records ended attempts; stale reports (attempt no longer current) are kept in history only. */
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number): Promise<void>;

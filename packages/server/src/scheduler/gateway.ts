@@ -81,6 +81,7 @@ export function toAssignment(
     instanceId: claim.instanceId,
     instanceCount: task.instanceCount,
     attemptNo: claim.attemptNo,
+    priority: claim.priority,
     commandLine: task.commandLine,
     packagePath: task.packagePath,
     envVars: task.envVars,
@@ -143,8 +144,16 @@ export class WorkerGateway {
     if (requeued.length) this.notifyWork();
   }
 
-  /** Records ended attempts, then claims up to `want` new ones. */
-  async exchange(workerId: string, results: readonly AttemptResult[], want: number): Promise<Assignment[]> {
+  /**
+   * Records ended attempts, then claims up to `want` new ones; the worker holds up to `ahead` attempts
+   * beyond its slots (claimed ahead).
+   */
+  async exchange(
+    workerId: string,
+    results: readonly AttemptResult[],
+    want: number,
+    ahead = 0,
+  ): Promise<Assignment[]> {
     const now = this.clock.nowUs();
     if (want <= 0) {
       if (results.length) await this.store.finishAttempts(workerId, results, now);
@@ -157,6 +166,7 @@ export class WorkerGateway {
       now,
       now + this.options.leaseMs * 1000,
       this.options.limits,
+      ahead,
     );
     if (claimed.length === 0) return [];
     const workerType = await this.workerInstanceType(workerId);

@@ -84,7 +84,8 @@ export class WorkerService {
     const body = bodyOf(raw);
     const results = readAttemptResults(body.Results);
     const want = readCount(body.Want ?? 0, 'Want', MAX_EXCHANGE);
-    const assignments: Assignment[] = await this.gateway.exchange(workerId, results, want);
+    const ahead = readCount(body.Ahead ?? 0, 'Ahead', MAX_EXCHANGE);
+    const assignments: Assignment[] = await this.gateway.exchange(workerId, results, want, ahead);
     if (results.length || assignments.length) this.held.delete(workerId);
     return { Assignments: assignments };
   }

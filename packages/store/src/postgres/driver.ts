@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { deferringInserts, insertStatement } from '../deferred-inserts.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 
 /**
@@ -55,6 +56,9 @@ function clientDriver(client: pg.PoolClient): SqlDriver {
     async run(sql, params) {
       return (await send(client, sql, params)).rowCount ?? 0;
     },
+    async insertLater(table, columns, values) {
+      await send(client, insertStatement(table, columns, 1), values);
+    },
     transaction: (fn) => fn(driver),
     execScript: async (sql) => void (await client.query(sql)),
     close: async () => undefined,
@@ -86,6 +90,10 @@ export class PostgresDriver implements SqlDriver {
     return (await send(this.pool, sql, params)).rowCount ?? 0;
   }
 
+  async insertLater(table: string, columns: readonly string[], values: readonly SqlValue[]): Promise<void> {
+    await send(this.pool, insertStatement(table, columns, 1), values);
+  }
+
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -96,7 +104,9 @@ export class PostgresDriver implements SqlDriver {
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const value = await fn(clientDriver(client));
+        const deferred = deferringInserts(clientDriver(client));
+        const value = await fn(deferred.tx);
+        await deferred.flush();
         await client.query('COMMIT');
         return value;
       } catch (err) {

@@ -5,6 +5,8 @@ export function eventName(level: 'Job' | 'Task' | 'Instance', state: string): st
   return `On${level}${state}`;
 }
 
+const EVENT_COLUMNS = ['time_us', 'type', 'job_id', 'task_name', 'instance_id', 'state', 'detail_json'];
+
 /** Appends one event to the outbox; must run inside the transaction that made the change. */
 export async function appendEvent(
   tx: SqlDriver,
@@ -16,10 +18,15 @@ export async function appendEvent(
   state = '',
   detail: Record<string, unknown> = {},
 ): Promise<void> {
-  await tx.run(
-    'INSERT INTO events (time_us, type, job_id, task_name, instance_id, state, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [nowUs, type, jobId, taskName, instanceId, state, JSON.stringify(detail)],
-  );
+  await tx.insertLater('events', EVENT_COLUMNS, [
+    nowUs,
+    type,
+    jobId,
+    taskName,
+    instanceId,
+    state,
+    JSON.stringify(detail),
+  ]);
 }
 
 /**

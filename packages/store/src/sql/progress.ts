@@ -167,6 +167,33 @@ export async function adjustTask(
   if (settled) await settleTask(tx, job, taskName, settled, nowUs);
 }
 
+/**
+ * Counter changes of many instances added up per task, then applied with one adjustTask each: a report of
+ * eight ended instances of one task updates its row once, not eight times.
+ */
+export class TaskDeltas {
+  private readonly tasks = new Map<string, { job: JobContext; taskName: string; delta: StateCounts }>();
+
+  add(job: JobContext, taskName: string, delta: CountsDelta): void {
+    const key = `${job.id}\u0000${taskName}`;
+    let entry = this.tasks.get(key);
+    if (!entry) {
+      entry = { job, taskName, delta: { waiting: 0, running: 0, finished: 0, failed: 0, stopped: 0 } };
+      this.tasks.set(key, entry);
+    }
+    for (const state of Object.keys(delta) as (keyof StateCounts)[]) entry.delta[state] += delta[state] ?? 0;
+  }
+
+  /** Applies what was added (of one job only, with `jobId`), in the order first added, and forgets it. */
+  async apply(tx: SqlDriver, nowUs: number, jobId?: string): Promise<void> {
+    for (const [key, { job, taskName, delta }] of [...this.tasks]) {
+      if (jobId !== undefined && job.id !== jobId) continue;
+      this.tasks.delete(key);
+      await adjustTask(tx, job, taskName, delta, nowUs);
+    }
+  }
+}
+
 async function settleTask(
   tx: SqlDriver,
   job: JobContext,

@@ -11,9 +11,11 @@ import type {
   WorkerRecord,
 } from '@shoal/core';
 import { attemptSucceeded, judgeAttempt } from '@shoal/core';
+import { insertStatement } from '../deferred-inserts.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
+import type { AttemptKey } from './mappers.js';
 import { attemptIdOf, parseAttemptId } from './mappers.js';
 import type { JobContext } from './progress.js';
 import {
@@ -24,6 +26,7 @@ import {
   ownerRunningCount,
   ownerRunningTasks,
   shiftCounts,
+  TaskDeltas,
 } from './progress.js';
 import type { QueueUnit } from './fair-share.js';
 import { claimOrder } from './fair-share.js';
@@ -77,14 +80,17 @@ class Admission {
     return owner;
   }
 
-  /** Reads what the worker runs now against what its machine holds (cpu_millis, memory_bytes; 0 = not said). */
-  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number): Promise<void> {
+  /**
+   * Reads what the worker holds now against what its machine holds (cpu_millis, memory_bytes; 0 = not
+   * said), times `room` (above 1 when it claims ahead: what it holds beyond its machine waits there).
+   */
+  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number, room = 1): Promise<void> {
     if (!this.limits?.demandOf || (cpuMillis <= 0 && memoryBytes <= 0)) return;
     const capacity = {
       cpuMillis: cpuMillis > 0 ? cpuMillis : Infinity,
       memoryBytes: memoryBytes > 0 ? memoryBytes : Infinity,
     };
-    const free = { ...capacity };
+    const free = { cpuMillis: capacity.cpuMillis * room, memoryBytes: capacity.memoryBytes * room };
     const rows = await this.tx.query(
       "SELECT job_id, task_name FROM instances WHERE worker_id = ? AND state = 'Running'",
       [workerId],
@@ -240,6 +246,81 @@ async function takeFromQueue(tx: SqlDriver, unit: QueueUnit, n: number): Promise
     );
 }
 
+const ATTEMPT_COLUMNS = [
+  'job_id',
+  'task_name',
+  'instance_id',
+  'attempt_no',
+  'worker_id',
+  'state',
+  'started_us',
+];
+
+/** What a claim takes of one task: its fresh instances and the attempt numbers they started with. */
+interface TaskTake {
+  readonly job: string;
+  readonly task: string;
+  n: number;
+  /** Where the task's fresh range began when the claim looked. */
+  readonly firstFresh: number;
+  /** Where it begins after the claim. */
+  freshFrom: number;
+  readonly fresh: number[];
+  readonly started: Map<number, number>;
+}
+
+const FRESH_COLUMNS = [
+  'job_id',
+  'task_name',
+  'instance_id',
+  'state',
+  'attempt_count',
+  'started_us',
+  'worker_id',
+  'lease_until_us',
+];
+const FRESH_ROWS_PER_STATEMENT = 64;
+
+/** Gives the claimed fresh instances of one task their rows, Running their first attempt. */
+async function insertFresh(
+  tx: SqlDriver,
+  take: TaskTake,
+  workerId: string,
+  nowUs: number,
+  leaseUntilUs: number,
+): Promise<void> {
+  for (let i = 0; i < take.fresh.length; i += FRESH_ROWS_PER_STATEMENT) {
+    const ids = take.fresh.slice(i, i + FRESH_ROWS_PER_STATEMENT);
+    const rows = await tx.query(
+      `${insertStatement('instances', FRESH_COLUMNS, ids.length)} ON CONFLICT DO NOTHING RETURNING instance_id, attempt_count`,
+      ids.flatMap((id) => [take.job, take.task, id, 'Running', 1, nowUs, workerId, leaseUntilUs]),
+    );
+    for (const row of rows) take.started.set(Number(row.instance_id), Number(row.attempt_count));
+  }
+}
+
+/** Starts the next attempt of an instance that ran before; its attempt number, or undefined if it moved on. */
+async function startAgain(
+  tx: SqlDriver,
+  jobId: string,
+  taskName: string,
+  instanceId: number,
+  workerId: string,
+  nowUs: number,
+  leaseUntilUs: number,
+): Promise<number | undefined> {
+  const updated = await queryOne(
+    tx,
+    `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
+       worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = '',
+       cpu_ms = NULL, peak_memory_bytes = NULL
+     WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
+     RETURNING attempt_count`,
+    [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
+  );
+  return updated ? Number(updated.attempt_count) : undefined;
+}
+
 /** Rounds of candidates a claim looks through when caps leave some out. */
 const ADMISSION_ROUNDS = 8;
 /** Extra candidates a round fetches once something was left out. */
@@ -254,8 +335,10 @@ export async function claimAttempts(
   leaseUntilUs: number,
   limits?: ClaimLimits,
   turns: Map<string, number> = new Map(),
+  ahead = 0,
 ): Promise<ClaimedAttempt[]> {
-  return (await claimOrReport(db, specs, workerId, max, nowUs, leaseUntilUs, limits, turns, true)).claimed;
+  return (await claimOrReport(db, specs, workerId, max, nowUs, leaseUntilUs, limits, turns, true, ahead))
+    .claimed;
 }
 
 /**
@@ -273,6 +356,7 @@ export async function claimOrReport(
   limits: ClaimLimits | undefined,
   turns: Map<string, number>,
   mayWait: boolean,
+  ahead = 0,
 ): Promise<{ claimed: ClaimedAttempt[]; lockedOut: boolean }> {
   if (max <= 0) return { claimed: [], lockedOut: false };
   return db.transaction(async (tx) => {
@@ -287,12 +371,19 @@ export async function claimOrReport(
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
     const worker = await queryOne(
       tx,
-      'SELECT cluster_id, state, cpu_millis, memory_bytes FROM workers WHERE id = ?',
+      'SELECT cluster_id, state, slots, cpu_millis, memory_bytes FROM workers WHERE id = ?',
       [workerId],
     );
     if (!worker || worker.state !== 'Running') return { claimed: [], lockedOut: false };
     const admission = new Admission(tx, specs, limits);
-    await admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
+    // Claimed ahead, attempts wait for room on the worker: as much room as that many more slots take.
+    const room = 1 + Math.max(0, ahead) / Math.max(1, Number(worker.slots ?? 1));
+    await admission.useWorker(
+      workerId,
+      Number(worker.cpu_millis ?? 0),
+      Number(worker.memory_bytes ?? 0),
+      room,
+    );
     const units: QueueUnit[] = [];
     let full = false;
     for (let round = 0; round < ADMISSION_ROUNDS && units.length < max && !full; round++) {
@@ -355,7 +446,7 @@ export async function claimOrReport(
       if (full || !skipped || batch.length < fetch) break;
     }
     const claimed: ClaimedAttempt[] = [];
-    const perTask = new Map<string, { job: string; task: string; n: number; freshFrom: number }>();
+    const perTask = new Map<string, TaskTake>();
     for (const { jobId, taskName, instanceId } of units) {
       const key = `${jobId}\u0000${taskName}`;
       let entry = perTask.get(key);
@@ -364,35 +455,40 @@ export async function claimOrReport(
           jobId,
           taskName,
         ]);
-        entry = { job: jobId, task: taskName, n: 0, freshFrom: Number(row?.fresh_from ?? 0) };
+        const freshFrom = Number(row?.fresh_from ?? 0);
+        entry = {
+          job: jobId,
+          task: taskName,
+          n: 0,
+          firstFresh: freshFrom,
+          freshFrom,
+          fresh: [],
+          started: new Map(),
+        };
         perTask.set(key, entry);
       }
-      // A fresh instance gets its row now; one that ran before starts its next attempt on its row.
-      const updated =
-        instanceId >= entry.freshFrom
-          ? await queryOne(
-              tx,
-              `INSERT INTO instances (job_id, task_name, instance_id, state, attempt_count, started_us, worker_id,
-                 lease_until_us)
-               VALUES (?, ?, ?, 'Running', 1, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING attempt_count`,
-              [jobId, taskName, instanceId, nowUs, workerId, leaseUntilUs],
-            )
-          : await queryOne(
-              tx,
-              `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
-                 worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = '',
-                 cpu_ms = NULL, peak_memory_bytes = NULL
-               WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
-               RETURNING attempt_count`,
-              [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
-            );
-      if (!updated) continue;
-      const attemptNo = Number(updated.attempt_count);
-      await tx.run(
-        `INSERT INTO attempts (job_id, task_name, instance_id, attempt_no, worker_id, state, started_us)
-         VALUES (?, ?, ?, ?, ?, 'Running', ?)`,
-        [jobId, taskName, instanceId, attemptNo, workerId, nowUs],
-      );
+      // Rows exist only below the fresh range, so what ran before is below where it began.
+      if (instanceId >= entry.firstFresh) entry.fresh.push(instanceId);
+    }
+    // A fresh instance gets its row now, all of a task's in one statement.
+    for (const entry of perTask.values()) await insertFresh(tx, entry, workerId, nowUs, leaseUntilUs);
+    for (const { jobId, taskName, instanceId, priority } of units) {
+      const entry = perTask.get(`${jobId}\u0000${taskName}`)!;
+      // One that ran before starts its next attempt on its row.
+      const attemptNo =
+        instanceId >= entry.firstFresh
+          ? entry.started.get(instanceId)
+          : await startAgain(tx, jobId, taskName, instanceId, workerId, nowUs, leaseUntilUs);
+      if (attemptNo === undefined) continue;
+      await tx.insertLater('attempts', ATTEMPT_COLUMNS, [
+        jobId,
+        taskName,
+        instanceId,
+        attemptNo,
+        workerId,
+        'Running',
+        nowUs,
+      ]);
       await appendEvent(tx, nowUs, eventName('Instance', 'Running'), jobId, taskName, instanceId, 'Running', {
         Attempt: attemptNo,
         WorkerId: workerId,
@@ -407,15 +503,18 @@ export async function claimOrReport(
         instanceId,
         attemptNo,
         task: spec,
+        priority,
       });
       entry.n++;
       if (instanceId >= entry.freshFrom) entry.freshFrom = instanceId + 1;
     }
+    const contexts = new Map<string, JobContext | undefined>();
     for (const { job, task, n, freshFrom } of perTask.values()) {
       if (n === 0) continue;
       // The job's lock before the task's row (as finishing attempts takes them): the other order deadlocks
       // against a report of the same job on PostgreSQL.
-      const ctx = await loadJobContext(tx, job);
+      if (!contexts.has(job)) contexts.set(job, await loadJobContext(tx, job));
+      const ctx = contexts.get(job);
       if (ctx) await adjustTask(tx, ctx, task, { waiting: -n, running: n }, nowUs, freshFrom);
       else
         await tx.run('UPDATE tasks SET fresh_from = ? WHERE job_id = ? AND name = ? AND fresh_from < ?', [
@@ -463,20 +562,24 @@ export function finishAttempts(
   if (results.length === 0) return Promise.resolve();
   return db.transaction(async (tx) => {
     const jobs = new Map<string, JobContext | undefined>();
+    const reported: { result: AttemptResult; key: AttemptKey }[] = [];
     for (const result of results) {
       const key = parseAttemptId(result.attemptId);
       if (!key) continue;
+      // The job lock comes first (see loadJobContext), then its instances are read under it.
+      if (!jobs.has(key.jobId)) jobs.set(key.jobId, await loadJobContext(tx, key.jobId));
+      reported.push({ result, key });
+    }
+    const instances = await readReported(
+      tx,
+      reported.map((r) => r.key),
+    );
+    // Counter changes add up per task and are applied once, after all of the batch is recorded.
+    const deltas = new TaskDeltas();
+    for (const { result, key } of reported) {
       const { jobId, taskName, instanceId, attemptNo } = key;
-      // The job lock comes first (see loadJobContext), then the instance is read under it.
-      if (!jobs.has(jobId)) jobs.set(jobId, await loadJobContext(tx, jobId));
       const job = jobs.get(jobId);
-      const instance = await queryOne(
-        tx,
-        `SELECT i.state, i.attempt_count, i.retry_count, i.worker_id, t.max_retry_count
-         FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
-         WHERE i.job_id = ? AND i.task_name = ? AND i.instance_id = ?`,
-        [jobId, taskName, instanceId],
-      );
+      const instance = instances.get(instanceKey(jobId, taskName, instanceId));
       const current =
         job !== undefined &&
         instance !== undefined &&
@@ -547,19 +650,57 @@ export function finishAttempts(
       if (verdict === 'Retry') {
         const backoffUs = (failedSpec?.retryBackoffSec ?? 0) * 1_000_000;
         await enqueueInstance(tx, job, taskName, instanceId, backoffUs ? nowUs + backoffUs : 0);
-        await adjustTask(tx, job, taskName, { running: -1, waiting: 1 }, nowUs);
+        deltas.add(job, taskName, { running: -1, waiting: 1 });
       } else if (verdict === 'Finished') {
-        await adjustTask(tx, job, taskName, { running: -1, finished: 1 }, nowUs);
+        deltas.add(job, taskName, { running: -1, finished: 1 });
       } else if (job.failOnInstanceFail) {
-        // This one counts as failed (not settling anything: halting settles the job once), the rest stop.
+        // What the batch did to the job before counts first; then this one counts as failed (not settling
+        // anything: halting settles the job once), and the rest stop.
+        await deltas.apply(tx, nowUs, jobId);
         await shiftCounts(tx, jobId, taskName, { running: -1, failed: 1 });
         await haltJob(tx, job, 'Failed', nowUs, taskName, text(failureMessage(taskName, instanceId, result)));
         jobs.set(jobId, undefined);
       } else {
-        await adjustTask(tx, job, taskName, { running: -1, failed: 1 }, nowUs);
+        deltas.add(job, taskName, { running: -1, failed: 1 });
       }
     }
+    await deltas.apply(tx, nowUs);
   });
+}
+
+function instanceKey(jobId: string, taskName: string, instanceId: number): string {
+  return `${jobId}\u0000${taskName}\u0000${instanceId}`;
+}
+
+/** Instances read per statement when a report is checked against them. */
+const REPORTED_PER_STATEMENT = 64;
+
+/** The rows of the reported instances (with their task's retry limit), by instanceKey. */
+async function readReported(tx: SqlDriver, keys: readonly AttemptKey[]): Promise<Map<string, Row>> {
+  const byTask = new Map<string, { jobId: string; taskName: string; ids: number[] }>();
+  for (const { jobId, taskName, instanceId } of keys) {
+    const taskKey = `${jobId}\u0000${taskName}`;
+    let entry = byTask.get(taskKey);
+    if (!entry) {
+      entry = { jobId, taskName, ids: [] };
+      byTask.set(taskKey, entry);
+    }
+    entry.ids.push(instanceId);
+  }
+  const rows = new Map<string, Row>();
+  for (const { jobId, taskName, ids } of byTask.values()) {
+    for (let i = 0; i < ids.length; i += REPORTED_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + REPORTED_PER_STATEMENT);
+      const found = await tx.query(
+        `SELECT i.instance_id, i.state, i.attempt_count, i.retry_count, i.worker_id, t.max_retry_count
+         FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
+         WHERE i.job_id = ? AND i.task_name = ? AND i.instance_id IN (${chunk.map(() => '?').join(', ')})`,
+        [jobId, taskName, ...chunk],
+      );
+      for (const row of found) rows.set(instanceKey(jobId, taskName, Number(row.instance_id)), row);
+    }
+  }
+  return rows;
 }
 
 /**
@@ -743,7 +884,7 @@ export async function listHeldAttempts(
   of?: HeldInstance,
 ): Promise<ClaimedAttempt[]> {
   const rows = await db.query(
-    `SELECT i.job_id, i.task_name, i.instance_id, i.attempt_count, t.name, t.spec_json, j.owner_id
+    `SELECT i.job_id, i.task_name, i.instance_id, i.attempt_count, t.name, t.spec_json, j.owner_id, j.priority
      FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
        JOIN jobs j ON j.id = i.job_id
      WHERE i.worker_id = ? AND i.state = 'Running'${of ? ' AND i.job_id = ? AND i.task_name = ? AND i.instance_id = ?' : ''}`,
@@ -763,6 +904,7 @@ export async function listHeldAttempts(
       instanceId,
       attemptNo,
       task,
+      priority: Number(row.priority),
     };
   });
 }

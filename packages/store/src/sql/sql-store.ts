@@ -155,6 +155,7 @@ export class SqlStore implements Store {
     nowUs: number,
     leaseUntilUs: number,
     limits?: ClaimLimits,
+    ahead = 0,
   ) {
     const { claimed, lockedOut } = await this.db.transaction(async (tx) => {
       await scheduling.finishAttempts(tx, this.specs, workerId, results, nowUs);
@@ -168,6 +169,7 @@ export class SqlStore implements Store {
         limits,
         this.turns,
         results.length === 0,
+        ahead,
       );
     });
     // Holding the locks of what it finished, the claim could not wait for the rows other servers' claims
@@ -182,6 +184,7 @@ export class SqlStore implements Store {
       leaseUntilUs,
       limits,
       this.turns,
+      ahead,
     );
   }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {

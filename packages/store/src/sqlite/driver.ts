@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { deferringInserts, insertStatement } from '../deferred-inserts.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 
 type Statement = Database.Statement<unknown[], Row>;
@@ -22,6 +23,8 @@ export class SqliteDriver implements SqlDriver {
       dialect: 'sqlite',
       query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => this.all<T>(sql, params),
       run: async (sql, params) => this.exec(sql, params),
+      insertLater: async (table, columns, values) =>
+        void this.exec(insertStatement(table, columns, 1), values),
       transaction: async (fn) => fn(inner),
       execScript: async (sql) => void this.db.exec(sql),
       close: async () => undefined,
@@ -78,11 +81,17 @@ export class SqliteDriver implements SqlDriver {
     return this.serialise(() => this.exec(sql, params));
   }
 
+  async insertLater(table: string, columns: readonly string[], values: readonly SqlValue[]): Promise<void> {
+    await this.run(insertStatement(table, columns, 1), values);
+  }
+
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     return this.serialise(async () => {
       this.prepare('BEGIN IMMEDIATE').run();
       try {
-        const value = await fn(this.inner);
+        const deferred = deferringInserts(this.inner);
+        const value = await fn(deferred.tx);
+        await deferred.flush();
         this.prepare('COMMIT').run();
         return value;
       } catch (err) {
