@@ -12,6 +12,14 @@ export const WORKER_ID = /^i-[0-9a-f]{20}$/;
 /** Attempts reported or claimed in one exchange: a worker's slots are bounded, so are its messages. */
 export const MAX_EXCHANGE = 1000;
 
+/** What an exchange carries beside its results and how many attempts it wants. */
+export interface ExchangeOptions {
+  /** How many of those wanted are beyond the worker's free slots (claimed ahead). */
+  readonly ahead?: number;
+  /** Attempts claimed ahead that the worker gives back unstarted (Waiting again, as if never claimed). */
+  readonly returned?: readonly string[];
+}
+
 type Body = Record<string, unknown>;
 
 function objectAt(v: unknown, field: string): Body {

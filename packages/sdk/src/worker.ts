@@ -3,7 +3,7 @@
  * worker token. Assignments and results travel in the domain shapes of @shoal/core; objects are read and
  * written only for the attempts the worker holds, streamed, never buffered whole.
  */
-import type { Assignment, AttemptResult } from '@shoal/core';
+import type { Assignment, AttemptResult, ExchangeOptions } from '@shoal/core';
 import { ClientBase } from './base.js';
 import { encodeObjectKey, resourcePath } from './query.js';
 import { splitObjectUri } from './uri.js';
@@ -48,14 +48,23 @@ export class WorkerClient extends ClientBase {
   }
 
   /**
-   * Reports ended attempts and claims up to `want` new ones; the worker holds up to `ahead` attempts
-   * beyond its slots. Not retried: a lost reply is a lost claim.
+   * Reports ended attempts and claims up to `want` new ones (see ExchangeOptions: attempts claimed ahead
+   * and given back). Not retried: a lost reply is a lost claim.
    */
-  async exchange(results: readonly AttemptResult[], want: number, ahead = 0): Promise<Assignment[]> {
+  async exchange(
+    results: readonly AttemptResult[],
+    want: number,
+    options: ExchangeOptions = {},
+  ): Promise<Assignment[]> {
     const reply = await this.json<{ Assignments: Assignment[] }>({
       method: 'POST',
       path: `${this.base()}/exchange`,
-      json: { Results: results, Want: want, ...(ahead > 0 ? { Ahead: ahead } : {}) },
+      json: {
+        Results: results,
+        Want: want,
+        ...(options.ahead ? { Ahead: options.ahead } : {}),
+        ...(options.returned?.length ? { Returned: options.returned } : {}),
+      },
       retry: want === 0,
     });
     return reply.Assignments;

@@ -215,6 +215,29 @@ test('short instances are claimed ahead, many per exchange, and all run once', a
   assert.ok(starts.size <= 100, `${starts.size} distinct start times for 300 instances`);
 });
 
+test('attempts claimed ahead that turn out long are given back unstarted, with no attempt counted', async () => {
+  // Short attempts first: the worker learns to claim ahead.
+  await shoal.waitForJob(await submit(simpleJob('/bin/true', { InstanceCount: 60 })), undefined, 60_000);
+  const id = await submit(simpleJob('/bin/sleep 1', { InstanceCount: 8 }));
+  // Once what runs has outlived the claim-ahead horizon, what is held beyond the slots goes back.
+  await until(
+    'held attempts given back',
+    async () => {
+      const job = (await shoal.api('GET', `/jobs/${id}`)).json;
+      const { RunningCount, WaitingCount } = job.InstanceMetrics;
+      return RunningCount <= 2 && WaitingCount >= 4 ? true : undefined;
+    },
+    5_000,
+  );
+  const done = await shoal.waitForJob(id, undefined, 60_000);
+  assert.equal(done.State, 'Finished');
+  const page = (await shoal.api('GET', `/jobs/${id}/tasks/task/instances`)).json;
+  assert.deepEqual(
+    page.Items.map((i: { AttemptCount: number }) => i.AttemptCount),
+    Array(8).fill(1),
+  );
+});
+
 test('IdempotentToken returns the same job', async () => {
   const a = await submit(simpleJob('/bin/true'), '?IdempotentToken=tok-42');
   const b = await submit(simpleJob('/bin/true'), '?IdempotentToken=tok-42');

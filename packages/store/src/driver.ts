@@ -3,6 +3,8 @@
  * driver adapts placeholders and value types. Booleans are stored as 0/1 integers and times as integer
  * microseconds in both backends so rows look the same everywhere.
  */
+import type { RowUpdate } from './deferred-writes.js';
+
 export type SqlValue = string | number | null;
 export type Row = Record<string, unknown>;
 
@@ -13,9 +15,11 @@ export interface SqlDriver {
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /**
    * Inserts one row. Inside a transaction the row may be written later, with others of its table, as one
-   * statement (see deferred-inserts.ts); outside one it is written at once.
+   * statement (see deferred-writes.ts); outside one it is written at once.
    */
   insertLater(table: string, columns: readonly string[], values: readonly SqlValue[]): Promise<void>;
+  /** Updates by one row's values; deferred like insertLater (see RowUpdate). */
+  updateLater(update: RowUpdate, values: readonly SqlValue[]): Promise<void>;
   /**
    * Runs `fn` in one transaction (serialisable enough for the store's invariants: SQLite's single writer,
    * PostgreSQL row locks taken by the statements themselves). Nested calls reuse the outer transaction.

@@ -780,6 +780,33 @@ export function storeContract(name: string, openBare: StoreFactory, openPairBare
       await store.close();
     });
 
+    it('claims ahead past capped work, and takes back attempts given back unstarted as if never claimed', async () => {
+      const store = await open();
+      const capped = await submit(store, singleTaskSpec('cap', { instanceCount: 3, maxRunningInstances: 3 }));
+      const free = await submit(store, singleTaskSpec('free', { instanceCount: 4 }));
+      // One free slot and three ahead: the capped task fills the slot only; the free task gives the rest.
+      const claimed = await store.exchangeAttempts('w1', [], 4, 10, 10 + LEASE, undefined, 3);
+      assert.deepEqual(
+        claimed.map((c) => `${c.jobId === capped ? 'cap' : 'free'}.${c.instanceId}`),
+        ['cap.0', 'free.0', 'free.1', 'free.2'],
+      );
+      const back = claimed.slice(2).map((c) => c.attemptId);
+      assert.deepEqual(await store.returnAttempts('w2', back, 11), [], 'only the holder gives back');
+      assert.deepEqual(await store.returnAttempts('w1', back, 11), back);
+      const returned = await store.getInstance(free, 'task', 1);
+      assert.equal(returned?.state, 'Waiting');
+      assert.equal(returned?.attemptCount, 0);
+      assert.equal((await store.getTask(free, 'task'))?.counts.running, 1);
+      // Back in the queue in their place: claimed again, as first attempts.
+      const again = await store.exchangeAttempts('w2', [], 5, 12, 12 + LEASE);
+      assert.deepEqual(
+        again.filter((c) => c.jobId === free).map((c) => `${c.instanceId}/${c.attemptNo}`),
+        ['1/1', '2/1', '3/1'],
+      );
+      assert.deepEqual(await store.returnAttempts('w1', back, 13), [], 'a second give-back changes nothing');
+      await store.close();
+    });
+
     it('fails a job once, with its message, when its only instance fails', async () => {
       const store = await open();
       const id = await submit(store, singleTaskSpec('once'));

@@ -5,10 +5,12 @@
  * scheduler and back, so a worker that claims one attempt per ended one spends its time in exchanges of one
  * instance each. Holding a few in hand lets one exchange report and claim many, in one transaction of a
  * handful of statements whatever their number. The price: claimed attempts are dispatched, so work of a
- * higher priority submitted later waits behind them. That wait is bounded by `horizonMs`: the worker holds
- * at most what its slots run in that time, by the mean of its recent attempts, and claims nothing ahead
- * while one of its running attempts has run longer than that (the mean does not tell what it runs now).
- * Of the attempts it holds, it starts the highest priority first.
+ * higher priority submitted later waits behind them, and they count as running for caps and quotas. So the
+ * worker holds at most what its slots run within `horizonMs`, by the mean of its recent attempts; it claims
+ * nothing ahead while one of its running attempts has run longer than that (the mean does not tell what it
+ * runs now), and then gives back what it holds beyond its slots, unstarted (the worker loop). Of the
+ * attempts it holds it starts the highest priority first, and the scheduler claims none ahead of a capped
+ * task or a limited owner.
  */
 export interface ClaimAheadOptions {
   /** The most work, in milliseconds of its slots' time, held claimed beyond the free slots. */
@@ -17,7 +19,7 @@ export interface ClaimAheadOptions {
   readonly maxAttempts: number;
 }
 
-export const DEFAULT_CLAIM_AHEAD: ClaimAheadOptions = Object.freeze({ horizonMs: 100, maxAttempts: 32 });
+export const DEFAULT_CLAIM_AHEAD: ClaimAheadOptions = Object.freeze({ horizonMs: 100, maxAttempts: 64 });
 
 /** Weight of the latest attempt in the running mean: about the last twenty attempts count. */
 const WEIGHT = 0.05;

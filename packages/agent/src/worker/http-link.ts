@@ -18,7 +18,7 @@ export function httpLink(client: WorkerClient, log: WorkerLog): WorkerLink {
       });
       return { leaseMs: reply.LeaseMs, requeued: reply.Requeued };
     },
-    exchange: (_workerId, results, want, ahead) => client.exchange(results, want, ahead),
+    exchange: (_workerId, results, want, options) => client.exchange(results, want, options),
     async heartbeat(_workerId, held) {
       const reply = await client.heartbeat(held);
       return { cancel: reply.Cancel, drain: reply.Drain };

@@ -3,7 +3,7 @@
  * server's gateway in process; `shoal agent` reaches it over HTTP with a worker token. Either way the
  * worker loop is the same, so there is one scheduler path.
  */
-import type { Assignment, AttemptResult } from '@shoal/core';
+import type { Assignment, AttemptResult, ExchangeOptions } from '@shoal/core';
 
 export interface WorkerIdentity {
   readonly workerId: string;
@@ -39,14 +39,14 @@ export interface WorkerSignals {
 export interface WorkerLink {
   register(worker: WorkerIdentity): Promise<Registered>;
   /**
-   * Reports ended attempts, then claims up to `want` new ones, in one exchange. `ahead`: how many attempts
-   * the worker holds at most beyond its slots (claimed ahead: it starts them as room frees).
+   * Reports ended attempts, then claims up to `want` new ones, in one exchange (see ExchangeOptions for
+   * attempts claimed ahead and given back).
    */
   exchange(
     workerId: string,
     results: readonly AttemptResult[],
     want: number,
-    ahead?: number,
+    options?: ExchangeOptions,
   ): Promise<Assignment[]>;
   /** Renews the leases of the attempts the worker holds. */
   heartbeat(workerId: string, held: readonly string[]): Promise<HeartbeatReply>;

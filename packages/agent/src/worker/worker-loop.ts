@@ -118,11 +118,13 @@ export class WorkerLoop {
   /**
    * Stops claiming. Running attempts are killed and not reported: they stay Running in the store and are
    * re-queued, without consuming a retry, when this worker registers again (or when their leases expire).
-   * Results of attempts that ended before the stop get one last chance to be reported.
+   * Results of attempts that ended before the stop get one last chance to be reported, and attempts held
+   * unstarted are given back with them.
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.ready = [];
+    // Claimed and never started: given back with the last exchange, Waiting again as if never claimed.
+    const unstarted = this.ready.splice(0).map((a) => a.attemptId);
     for (const timer of this.timers) clearInterval(timer);
     clearTimeout(this.reportTimer);
     this.unwatch?.();
@@ -134,10 +136,12 @@ export class WorkerLoop {
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.flushing;
     const rest = this.unflushed.splice(0);
-    if (this.pending.length || rest.length) {
+    if (this.pending.length || rest.length || unstarted.length) {
       await this.runner
         .flushUploads()
-        .then(() => this.link.exchange(this.options.workerId, this.pending.concat(rest), 0))
+        .then(() =>
+          this.link.exchange(this.options.workerId, this.pending.concat(rest), 0, { returned: unstarted }),
+        )
         .then(
           () => (this.pending = []),
           (err: unknown) =>
@@ -185,26 +189,28 @@ export class WorkerLoop {
         const base = this.options.slots + (this.options.prefetch ?? 0);
         const ahead = this.ahead.attempts(this.oldestRunningMs());
         const inHand = this.running.size + this.ready.length;
-        const want = this.stopped || this.draining ? 0 : base + ahead - inHand;
+        // Never below 0: with attempts claimed ahead, the worker may hold more than it would claim now.
+        const want = this.stopped || this.draining ? 0 : Math.max(0, base + ahead - inHand);
         // With attempts claimed ahead, claim again once half of them are used up, so claims come in batches.
         const claimNow = want > 0 && inHand <= base + Math.floor(ahead / 2);
-        if (this.pending.length === 0 && !claimNow) break;
-        if (!claimNow && !this.reportDue()) break;
+        const returning = this.takeExcess(ahead);
+        if (this.pending.length === 0 && !claimNow && returning.length === 0) break;
+        if (!claimNow && returning.length === 0 && !this.reportDue()) break;
         const results = this.pending.map((r) => this.reportable(r));
         this.pending = [];
         let assignments: Assignment[];
         try {
-          assignments = await this.link.exchange(
-            this.options.workerId,
-            results,
-            want,
-            base + ahead - this.options.slots,
-          );
+          assignments = await this.link.exchange(this.options.workerId, results, want, {
+            // Beyond the free slots: those wait here for one.
+            ahead: Math.max(0, want - Math.max(0, this.options.slots - inHand)),
+            returned: returning.map((a) => a.attemptId),
+          });
           this.failures = 0;
           for (const r of results) this.reportFailures.delete(r.attemptId);
         } catch (err) {
           // Keep the results: they are reported with the next exchange. Back off so a failing database
           // is not hammered, and keep going (unless stopping: stop() makes the last attempt).
+          this.hold(returning);
           this.pending = results.concat(this.pending);
           for (const r of results)
             this.reportFailures.set(r.attemptId, (this.reportFailures.get(r.attemptId) ?? 0) + 1);
@@ -221,6 +227,17 @@ export class WorkerLoop {
       this.pumping = false;
     }
     if (this.draining && this.idle()) this.finishDrain();
+  }
+
+  /**
+   * Held attempts beyond what the worker starts soon, once its attempts turned out long (nothing is
+   * claimed ahead any more: see ClaimAhead): taken out of `ready` to be given back, so they neither wait
+   * here behind long work nor keep other workers (or work of a higher priority) from them.
+   */
+  private takeExcess(ahead: number): Assignment[] {
+    if (ahead > 0) return [];
+    const keep = (this.options.prefetch ?? 0) + Math.max(0, this.options.slots - this.running.size);
+    return this.ready.length > keep ? this.ready.splice(keep) : [];
   }
 
   /** Drained: leave the cluster (so it does not list a worker that went quiet), then resolve drain(). */
@@ -297,8 +314,8 @@ export class WorkerLoop {
 
   /**
    * Whether the machine has room for the attempt beside those running (when it said what it holds). The
-   * scheduler judged what runs at once for claims within the slots; attempts claimed ahead start here when
-   * they fit, in the order claimed (smaller ones passing a larger one could keep it waiting for ever).
+   * scheduler judged what runs at once for claims within the free slots; attempts claimed ahead start here
+   * when they fit, in the order held (smaller ones passing a larger one could keep it waiting for ever).
    */
   private fits(next: Assignment): boolean {
     const { cpuMillis, memoryBytes } = this.options;
@@ -383,6 +400,8 @@ export class WorkerLoop {
         this.clock.nowUs(),
       ),
     ]);
+    // It may have been the one at the head that did not fit: those behind it may start now.
+    this.fillSlots();
     this.kick();
   }
 

@@ -323,9 +323,9 @@ export interface Store {
     limits?: ClaimLimits,
   ): Promise<ClaimedAttempt[]>;
   /**
-   * finishAttempts then claimAttempts in one transaction: the worker's usual round. `ahead`: how many
-   * attempts the worker holds at most beyond its slots (it claims ahead, see the worker loop): the room of
-   * its machine is judged as if it had that many more slots, and the worker starts them as room frees.
+   * finishAttempts then claimAttempts in one transaction: the worker's usual round. `ahead`: how many of
+   * `max` are beyond the worker's free slots (claimed ahead, see the worker loop). Those wait on the worker
+   * for a slot and room (it judges their fit there), and are not taken of capped tasks or limited owners.
    */
   exchangeAttempts(
     workerId: string,
@@ -336,6 +336,11 @@ export interface Store {
     limits?: ClaimLimits,
     ahead?: number,
   ): Promise<ClaimedAttempt[]>;
+  /**
+   * Takes back attempts a worker claimed ahead and never started: Waiting again as if never claimed (no
+   * attempt, retry or loss counted), back in the queue. Returns the attempt ids taken back.
+   */
+  returnAttempts(workerId: string, attemptIds: readonly string[], nowUs: number): Promise<string[]>;
   /** Records ended attempts; stale reports (attempt no longer current) are kept in history only. */
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number): Promise<void>;
   /**

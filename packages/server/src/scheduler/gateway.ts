@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type {
+  ExchangeOptions,
   Assignment,
   AttemptResult,
   ClaimedAttempt,
@@ -145,16 +146,21 @@ export class WorkerGateway {
   }
 
   /**
-   * Records ended attempts, then claims up to `want` new ones; the worker holds up to `ahead` attempts
-   * beyond its slots (claimed ahead).
+   * Records ended attempts, then claims up to `want` new ones, `ahead` of them beyond the worker's free
+   * slots (claimed ahead); first takes back the `returned` attempts (claimed ahead, never started).
    */
   async exchange(
     workerId: string,
     results: readonly AttemptResult[],
     want: number,
-    ahead = 0,
+    options: ExchangeOptions = {},
   ): Promise<Assignment[]> {
     const now = this.clock.nowUs();
+    const ahead = options.ahead ?? 0;
+    if (options.returned?.length) {
+      const returned = await this.store.returnAttempts(workerId, options.returned, now);
+      if (returned.length) this.notifyWork();
+    }
     if (want <= 0) {
       if (results.length) await this.store.finishAttempts(workerId, results, now);
       return [];

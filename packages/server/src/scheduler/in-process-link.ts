@@ -5,7 +5,7 @@ import type { WorkerGateway } from './gateway.js';
 export function inProcessLink(gateway: WorkerGateway): WorkerLink {
   return {
     register: (worker) => gateway.register(worker),
-    exchange: (workerId, results, want, ahead) => gateway.exchange(workerId, results, want, ahead),
+    exchange: (workerId, results, want, options) => gateway.exchange(workerId, results, want, options),
     heartbeat: (workerId, held) => gateway.heartbeat(workerId, held),
     leave: (workerId) => gateway.leave(workerId),
     watch(_workerId, signals) {

@@ -85,7 +85,11 @@ export class WorkerService {
     const results = readAttemptResults(body.Results);
     const want = readCount(body.Want ?? 0, 'Want', MAX_EXCHANGE);
     const ahead = readCount(body.Ahead ?? 0, 'Ahead', MAX_EXCHANGE);
-    const assignments: Assignment[] = await this.gateway.exchange(workerId, results, want, ahead);
+    const returned = body.Returned === undefined ? [] : readAttemptIds(body.Returned, 'Returned');
+    const assignments: Assignment[] = await this.gateway.exchange(workerId, results, want, {
+      ahead,
+      returned,
+    });
     if (results.length || assignments.length) this.held.delete(workerId);
     return { Assignments: assignments };
   }

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { deferringInserts, insertStatement } from '../deferred-inserts.js';
+import type { RowUpdate } from '../deferred-writes.js';
+import { deferringWrites, insertStatement, updateStatement } from '../deferred-writes.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 
 /**
@@ -59,6 +60,9 @@ function clientDriver(client: pg.PoolClient): SqlDriver {
     async insertLater(table, columns, values) {
       await send(client, insertStatement(table, columns, 1), values);
     },
+    async updateLater(update, values) {
+      await send(client, updateStatement(update, 1), values);
+    },
     transaction: (fn) => fn(driver),
     execScript: async (sql) => void (await client.query(sql)),
     close: async () => undefined,
@@ -94,6 +98,10 @@ export class PostgresDriver implements SqlDriver {
     await send(this.pool, insertStatement(table, columns, 1), values);
   }
 
+  async updateLater(update: RowUpdate, values: readonly SqlValue[]): Promise<void> {
+    await send(this.pool, updateStatement(update, 1), values);
+  }
+
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -104,7 +112,7 @@ export class PostgresDriver implements SqlDriver {
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const deferred = deferringInserts(clientDriver(client));
+        const deferred = deferringWrites(clientDriver(client));
         const value = await fn(deferred.tx);
         await deferred.flush();
         await client.query('COMMIT');

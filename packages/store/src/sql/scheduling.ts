@@ -11,7 +11,8 @@ import type {
   WorkerRecord,
 } from '@shoal/core';
 import { attemptSucceeded, judgeAttempt } from '@shoal/core';
-import { insertStatement } from '../deferred-inserts.js';
+import type { RowUpdate } from '../deferred-writes.js';
+import { insertStatement } from '../deferred-writes.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
@@ -80,17 +81,14 @@ class Admission {
     return owner;
   }
 
-  /**
-   * Reads what the worker holds now against what its machine holds (cpu_millis, memory_bytes; 0 = not
-   * said), times `room` (above 1 when it claims ahead: what it holds beyond its machine waits there).
-   */
-  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number, room = 1): Promise<void> {
+  /** Reads what the worker runs now against what its machine holds (cpu_millis, memory_bytes; 0 = not said). */
+  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number): Promise<void> {
     if (!this.limits?.demandOf || (cpuMillis <= 0 && memoryBytes <= 0)) return;
     const capacity = {
       cpuMillis: cpuMillis > 0 ? cpuMillis : Infinity,
       memoryBytes: memoryBytes > 0 ? memoryBytes : Infinity,
     };
-    const free = { cpuMillis: capacity.cpuMillis * room, memoryBytes: capacity.memoryBytes * room };
+    const free = { ...capacity };
     const rows = await this.tx.query(
       "SELECT job_id, task_name FROM instances WHERE worker_id = ? AND state = 'Running'",
       [workerId],
@@ -109,7 +107,7 @@ class Admission {
    * stays queued, the claim looks past it), or nothing more at all ('full': the worker's machine has no
    * room for the next in line, and claiming smaller work past it would starve it).
    */
-  async admit(jobId: string, taskName: string): Promise<'yes' | 'no' | 'full'> {
+  async admit(jobId: string, taskName: string, ahead = false): Promise<'yes' | 'no' | 'full'> {
     const spec = await this.spec(jobId, taskName);
     const cap = spec.maxRunningInstances ?? 0;
     const key = `${jobId}\u0000${taskName}`;
@@ -121,6 +119,7 @@ class Admission {
         return 'no';
       }
     }
+    if (ahead) return this.admitAhead(jobId, key, taskName, cap);
     if (cap > 0) {
       let running = this.taskRunning.get(key);
       if (running === undefined) {
@@ -162,6 +161,27 @@ class Admission {
     if (this.free && demand) {
       this.free.cpuMillis -= demand.cpuMillis;
       this.free.memoryBytes -= demand.memoryBytes;
+    }
+    return 'yes';
+  }
+
+  /**
+   * Claimed beyond the worker's free slots, an attempt waits on the worker for room (which judges its fit
+   * there) but counts as running at once: held back from capped tasks and limited owners, where it would
+   * use up a running place that another worker could use now.
+   */
+  private async admitAhead(jobId: string, key: string, taskName: string, cap: number): Promise<'yes' | 'no'> {
+    if (cap > 0) {
+      this.cappedTasks.set(key, { jobId, taskName });
+      return 'no';
+    }
+    const owner = await this.ownerOf(jobId);
+    if (
+      this.limits?.runningPerOwner(owner) !== undefined ||
+      this.limits?.cpuPerOwner?.(owner) !== undefined
+    ) {
+      this.cappedOwners.add(owner);
+      return 'no';
     }
     return 'yes';
   }
@@ -371,19 +391,12 @@ export async function claimOrReport(
     // A worker takes work of its own cluster only; one that is leaving (Deleting) takes none.
     const worker = await queryOne(
       tx,
-      'SELECT cluster_id, state, slots, cpu_millis, memory_bytes FROM workers WHERE id = ?',
+      'SELECT cluster_id, state, cpu_millis, memory_bytes FROM workers WHERE id = ?',
       [workerId],
     );
     if (!worker || worker.state !== 'Running') return { claimed: [], lockedOut: false };
     const admission = new Admission(tx, specs, limits);
-    // Claimed ahead, attempts wait for room on the worker: as much room as that many more slots take.
-    const room = 1 + Math.max(0, ahead) / Math.max(1, Number(worker.slots ?? 1));
-    await admission.useWorker(
-      workerId,
-      Number(worker.cpu_millis ?? 0),
-      Number(worker.memory_bytes ?? 0),
-      room,
-    );
+    await admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
     const units: QueueUnit[] = [];
     let full = false;
     for (let round = 0; round < ADMISSION_ROUNDS && units.length < max && !full; round++) {
@@ -412,7 +425,8 @@ export async function claimOrReport(
         const rowKey = `${unit.jobId}\u0000${unit.taskName}\u0000${unit.origin}`;
         if (refused.has(rowKey)) continue;
         admission.knowOwner(unit.jobId, unit.ownerId);
-        const verdict = await admission.admit(unit.jobId, unit.taskName);
+        // The first `max - ahead` fill free slots; the rest are claimed ahead.
+        const verdict = await admission.admit(unit.jobId, unit.taskName, units.length >= max - ahead);
         if (verdict === 'full') {
           full = true;
           break;
@@ -552,6 +566,61 @@ function usageValue(v: number | null | undefined): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
 }
 
+/**
+ * An ended attempt's history row: only this worker's attempt, and never over an attempt already declared
+ * Lost (a Stopped one takes the result it ran to).
+ */
+const ATTEMPT_ENDED: RowUpdate = {
+  table: 'attempts',
+  columns: [
+    ['job_id', 'TEXT'],
+    ['task_name', 'TEXT'],
+    ['instance_id', 'BIGINT'],
+    ['attempt_no', 'BIGINT'],
+    ['worker_id', 'TEXT'],
+    ['state', 'TEXT'],
+    ['ended_us', 'BIGINT'],
+    ['exit_code', 'BIGINT'],
+    ['signal', 'TEXT'],
+    ['duration_ms', 'BIGINT'],
+    ['error_code', 'TEXT'],
+    ['error_message', 'TEXT'],
+    ['cpu_ms', 'BIGINT'],
+    ['peak_memory_bytes', 'BIGINT'],
+  ],
+  set: `state = CASE WHEN attempts.state = 'Running' THEN v.state ELSE attempts.state END, ended_us = v.ended_us,
+    exit_code = v.exit_code, signal = v.signal, duration_ms = v.duration_ms, error_code = v.error_code,
+    error_message = v.error_message, cpu_ms = v.cpu_ms, peak_memory_bytes = v.peak_memory_bytes`,
+  where: `attempts.job_id = v.job_id AND attempts.task_name = v.task_name AND attempts.instance_id = v.instance_id
+    AND attempts.attempt_no = v.attempt_no AND attempts.worker_id = v.worker_id
+    AND attempts.state IN ('Running', 'Stopped')`,
+};
+
+/** The instance of a current attempt that ended: its result, or Waiting again for a retry. */
+const INSTANCE_ENDED: RowUpdate = {
+  table: 'instances',
+  columns: [
+    ['job_id', 'TEXT'],
+    ['task_name', 'TEXT'],
+    ['instance_id', 'BIGINT'],
+    ['attempt_no', 'BIGINT'],
+    ['state', 'TEXT'],
+    ['ended_us', 'BIGINT'],
+    ['exit_code', 'BIGINT'],
+    ['error_code', 'TEXT'],
+    ['error_message', 'TEXT'],
+    ['detail', 'TEXT'],
+    ['retried', 'BIGINT'],
+    ['cpu_ms', 'BIGINT'],
+    ['peak_memory_bytes', 'BIGINT'],
+  ],
+  set: `state = v.state, ended_us = v.ended_us, exit_code = v.exit_code, error_code = v.error_code,
+    error_message = v.error_message, detail = v.detail, lease_until_us = NULL,
+    retry_count = instances.retry_count + v.retried, cpu_ms = v.cpu_ms, peak_memory_bytes = v.peak_memory_bytes`,
+  where: `instances.job_id = v.job_id AND instances.task_name = v.task_name AND instances.instance_id = v.instance_id
+    AND instances.state = 'Running' AND instances.attempt_count = v.attempt_no`,
+};
+
 export function finishAttempts(
   db: SqlDriver,
   specs: TaskSpecCache,
@@ -561,20 +630,26 @@ export function finishAttempts(
 ): Promise<void> {
   if (results.length === 0) return Promise.resolve();
   return db.transaction(async (tx) => {
-    const jobs = new Map<string, JobContext | undefined>();
     const reported: { result: AttemptResult; key: AttemptKey }[] = [];
+    const seen = new Set<string>();
     for (const result of results) {
       const key = parseAttemptId(result.attemptId);
-      if (!key) continue;
-      // The job lock comes first (see loadJobContext), then its instances are read under it.
-      if (!jobs.has(key.jobId)) jobs.set(key.jobId, await loadJobContext(tx, key.jobId));
+      // A result sent twice in one report counts once: the instances are read once, for all of them.
+      if (!key || seen.has(result.attemptId)) continue;
+      seen.add(result.attemptId);
       reported.push({ result, key });
     }
+    // The job locks come first (see loadJobContext), in one order for every report (two reports spanning
+    // the same jobs must not deadlock), then their instances are read under them.
+    const jobs = new Map<string, JobContext | undefined>();
+    for (const jobId of [...new Set(reported.map((r) => r.key.jobId))].sort())
+      jobs.set(jobId, await loadJobContext(tx, jobId));
     const instances = await readReported(
       tx,
       reported.map((r) => r.key),
     );
-    // Counter changes add up per task and are applied once, after all of the batch is recorded.
+    // Counter changes add up per task and are applied once, after all of the batch is recorded (those of a
+    // job that halts, before it halts).
     const deltas = new TaskDeltas();
     for (const { result, key } of reported) {
       const { jobId, taskName, instanceId, attemptNo } = key;
@@ -597,51 +672,39 @@ export function finishAttempts(
             failedSpec?.retryRules,
           )
         : undefined;
-      // History: only this worker's attempt, and never over an attempt already declared Lost.
-      await tx.run(
-        `UPDATE attempts SET state = CASE WHEN state = 'Running' THEN ? ELSE state END, ended_us = ?, exit_code = ?,
-           signal = ?, duration_ms = ?, error_code = ?, error_message = ?, cpu_ms = ?, peak_memory_bytes = ?
-         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ? AND worker_id = ?
-           AND state IN ('Running', 'Stopped')`,
-        [
-          verdict === 'Finished' ? 'Finished' : verdict ? 'Failed' : 'Stopped',
-          result.endedAtUs,
-          result.exitCode,
-          result.signal,
-          Math.round(result.durationMs),
-          text(result.errorCode, 100),
-          text(result.errorMessage),
-          usageValue(result.usage?.cpuMs),
-          usageValue(result.usage?.peakMemoryBytes),
-          jobId,
-          taskName,
-          instanceId,
-          attemptNo,
-          workerId,
-        ],
-      );
+      await tx.updateLater(ATTEMPT_ENDED, [
+        jobId,
+        taskName,
+        instanceId,
+        attemptNo,
+        workerId,
+        verdict === 'Finished' ? 'Finished' : verdict ? 'Failed' : 'Stopped',
+        result.endedAtUs,
+        result.exitCode,
+        result.signal,
+        Math.round(result.durationMs),
+        text(result.errorCode, 100),
+        text(result.errorMessage),
+        usageValue(result.usage?.cpuMs),
+        usageValue(result.usage?.peakMemoryBytes),
+      ]);
       if (!verdict || !job) continue; // stale: the instance moved on (stopped, re-queued after a lost lease)
       const next = verdict === 'Retry' ? 'Waiting' : verdict;
-      await tx.run(
-        `UPDATE instances SET state = ?, ended_us = ?, exit_code = ?, error_code = ?, error_message = ?, detail = ?,
-           lease_until_us = NULL, retry_count = retry_count + ?, cpu_ms = ?, peak_memory_bytes = ?
-         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ?`,
-        [
-          next,
-          next === 'Waiting' ? null : result.endedAtUs,
-          result.exitCode,
-          text(result.errorCode, 100),
-          text(result.errorMessage),
-          text(result.detail),
-          verdict === 'Retry' ? 1 : 0,
-          usageValue(result.usage?.cpuMs),
-          usageValue(result.usage?.peakMemoryBytes),
-          jobId,
-          taskName,
-          instanceId,
-          attemptNo,
-        ],
-      );
+      await tx.updateLater(INSTANCE_ENDED, [
+        jobId,
+        taskName,
+        instanceId,
+        attemptNo,
+        next,
+        next === 'Waiting' ? null : result.endedAtUs,
+        result.exitCode,
+        text(result.errorCode, 100),
+        text(result.errorMessage),
+        text(result.detail),
+        verdict === 'Retry' ? 1 : 0,
+        usageValue(result.usage?.cpuMs),
+        usageValue(result.usage?.peakMemoryBytes),
+      ]);
       await appendEvent(tx, nowUs, eventName('Instance', next), jobId, taskName, instanceId, next, {
         Attempt: attemptNo,
         ExitCode: result.exitCode,
@@ -701,6 +764,54 @@ async function readReported(tx: SqlDriver, keys: readonly AttemptKey[]): Promise
     }
   }
   return rows;
+}
+
+/**
+ * Takes back attempts a worker claimed ahead and never started (it holds more than it will start soon):
+ * each becomes Waiting again as if never claimed (its attempt row and number are undone, no retry or loss
+ * is counted) and goes back into the queue, in its place by priority and submission. Attempts that are not
+ * this worker's current ones are left alone. Returns the attempt ids taken back.
+ */
+export function returnAttempts(
+  db: SqlDriver,
+  workerId: string,
+  attemptIds: readonly string[],
+  nowUs: number,
+): Promise<string[]> {
+  if (attemptIds.length === 0) return Promise.resolve([]);
+  return db.transaction(async (tx) => {
+    const keys = attemptIds.map(parseAttemptId).filter((k): k is AttemptKey => k !== undefined);
+    const jobs = new Map<string, JobContext | undefined>();
+    for (const jobId of [...new Set(keys.map((k) => k.jobId))].sort())
+      jobs.set(jobId, await loadJobContext(tx, jobId));
+    const deltas = new TaskDeltas();
+    const returned: string[] = [];
+    for (const { jobId, taskName, instanceId, attemptNo } of keys) {
+      const job = jobs.get(jobId);
+      if (!job) continue;
+      const changed = await tx.run(
+        `UPDATE instances SET state = 'Waiting', attempt_count = attempt_count - 1, started_us = NULL,
+           worker_id = '', lease_until_us = NULL
+         WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ?
+           AND worker_id = ?`,
+        [jobId, taskName, instanceId, attemptNo, workerId],
+      );
+      if (!changed) continue;
+      await tx.run(
+        'DELETE FROM attempts WHERE job_id = ? AND task_name = ? AND instance_id = ? AND attempt_no = ?',
+        [jobId, taskName, instanceId, attemptNo],
+      );
+      await appendEvent(tx, nowUs, eventName('Instance', 'Waiting'), jobId, taskName, instanceId, 'Waiting', {
+        Attempt: attemptNo,
+        Reason: 'returned unstarted by its worker',
+      });
+      await enqueueInstance(tx, job, taskName, instanceId);
+      deltas.add(job, taskName, { running: -1, waiting: 1 });
+      returned.push(attemptIdOf(jobId, taskName, instanceId, attemptNo));
+    }
+    await deltas.apply(tx, nowUs);
+    return returned;
+  });
 }
 
 /**

@@ -187,6 +187,9 @@ export class SqlStore implements Store {
       ahead,
     );
   }
+  returnAttempts(workerId: string, attemptIds: readonly string[], nowUs: number) {
+    return scheduling.returnAttempts(this.db, workerId, attemptIds, nowUs);
+  }
   finishAttempts(workerId: string, results: readonly AttemptResult[], nowUs: number) {
     return scheduling.finishAttempts(this.db, this.specs, workerId, results, nowUs);
   }

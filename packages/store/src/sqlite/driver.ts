@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { deferringInserts, insertStatement } from '../deferred-inserts.js';
+import type { RowUpdate } from '../deferred-writes.js';
+import { deferringWrites, insertStatement, updateStatement } from '../deferred-writes.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 
 type Statement = Database.Statement<unknown[], Row>;
@@ -25,6 +26,7 @@ export class SqliteDriver implements SqlDriver {
       run: async (sql, params) => this.exec(sql, params),
       insertLater: async (table, columns, values) =>
         void this.exec(insertStatement(table, columns, 1), values),
+      updateLater: async (update, values) => void this.exec(updateStatement(update, 1), values),
       transaction: async (fn) => fn(inner),
       execScript: async (sql) => void this.db.exec(sql),
       close: async () => undefined,
@@ -85,11 +87,15 @@ export class SqliteDriver implements SqlDriver {
     await this.run(insertStatement(table, columns, 1), values);
   }
 
+  async updateLater(update: RowUpdate, values: readonly SqlValue[]): Promise<void> {
+    await this.run(updateStatement(update, 1), values);
+  }
+
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     return this.serialise(async () => {
       this.prepare('BEGIN IMMEDIATE').run();
       try {
-        const deferred = deferringInserts(this.inner);
+        const deferred = deferringWrites(this.inner);
         const value = await fn(deferred.tx);
         await deferred.flush();
         this.prepare('COMMIT').run();
