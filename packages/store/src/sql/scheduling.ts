@@ -12,7 +12,7 @@ import type {
 } from '@shoal/core';
 import { attemptSucceeded, judgeAttempt } from '@shoal/core';
 import type { RowUpdate } from '../deferred-writes.js';
-import { insertStatement } from '../deferred-writes.js';
+import { insertStatement, updateStatement } from '../deferred-writes.js';
 import type { Row, SqlDriver, SqlValue } from '../driver.js';
 import { queryOne } from '../driver.js';
 import { appendEvent, eventName } from './events.js';
@@ -930,6 +930,24 @@ export function expireLeases(db: SqlDriver, nowUs: number): Promise<number> {
   });
 }
 
+const LEASES_PER_STATEMENT = 64;
+
+/** A held attempt's lease, extended if it is still the worker's current attempt of its instance. */
+const LEASE_RENEWED: RowUpdate = {
+  table: 'instances',
+  columns: [
+    ['job_id', 'TEXT'],
+    ['task_name', 'TEXT'],
+    ['instance_id', 'BIGINT'],
+    ['attempt_no', 'BIGINT'],
+    ['worker_id', 'TEXT'],
+    ['lease_until_us', 'BIGINT'],
+  ],
+  set: 'lease_until_us = v.lease_until_us',
+  where: `instances.job_id = v.job_id AND instances.task_name = v.task_name AND instances.instance_id = v.instance_id
+    AND instances.state = 'Running' AND instances.attempt_count = v.attempt_no AND instances.worker_id = v.worker_id`,
+};
+
 /**
  * Extends the leases of the attempts the worker says it holds (running, or ended and not yet reported)
  * and returns those it must cancel. Attempts it does not mention are not renewed: if the worker lost
@@ -944,19 +962,41 @@ export function renewLeases(
 ): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.run('UPDATE workers SET heartbeat_us = ? WHERE id = ?', [nowUs, workerId]);
-    const cancel: string[] = [];
-    for (const attemptId of attemptIds) {
-      const key = parseAttemptId(attemptId);
-      const renewed = key
-        ? await tx.run(
-            `UPDATE instances SET lease_until_us = ?
-             WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Running' AND attempt_count = ? AND worker_id = ?`,
-            [leaseUntilUs, key.jobId, key.taskName, key.instanceId, key.attemptNo, workerId],
-          )
-        : 0;
-      if (!renewed) cancel.push(attemptId);
+    // One statement per many attempts: a worker holding attempts claimed ahead renews dozens at once, and
+    // on PostgreSQL the row locks of a slow renewal would hold up its own next exchange.
+    const keyed = attemptIds.map((id) => ({ id, key: parseAttemptId(id) }));
+    const renewed = new Set<string>();
+    const valid = keyed.filter((k): k is { id: string; key: AttemptKey } => k.key !== undefined);
+    for (let i = 0; i < valid.length; i += LEASES_PER_STATEMENT) {
+      const chunk = valid.slice(i, i + LEASES_PER_STATEMENT);
+      const rows = await tx.query(
+        `${updateStatement(LEASE_RENEWED, chunk.length)}
+         RETURNING instances.job_id, instances.task_name, instances.instance_id, instances.attempt_count`,
+        chunk.flatMap(({ key }) => [
+          key.jobId,
+          key.taskName,
+          key.instanceId,
+          key.attemptNo,
+          workerId,
+          leaseUntilUs,
+        ]),
+      );
+      for (const row of rows)
+        renewed.add(
+          attemptIdOf(
+            String(row.job_id),
+            String(row.task_name),
+            Number(row.instance_id),
+            Number(row.attempt_count),
+          ),
+        );
     }
-    return cancel;
+    return keyed
+      .filter(
+        ({ key }) =>
+          !key || !renewed.has(attemptIdOf(key.jobId, key.taskName, key.instanceId, key.attemptNo)),
+      )
+      .map(({ id }) => id);
   });
 }
 
