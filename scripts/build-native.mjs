@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Compiles the agent's two small C programs during `npm ci`/`npm run build`:
+// Compiles the agent's small C programs during `npm ci`/`npm run build`:
 // - shoal-spawn, the helper that starts commands and keeps the warm sandboxes;
 // - shoal-sandbox-init, the first process inside each sandbox, linked statically because it also runs on
-//   root-filesystem images whose C library may not be the host's.
+//   root-filesystem images whose C library may not be the host's;
+// - shoal-syncfs, which makes a worker's uploads durable a filesystem at a time (without it, file by file).
 // Without a C compiler, plain (unsandboxed) commands still start through a slower Node launcher, but no
 // sandbox can run: the worker then refuses to start unless --sandbox off (and says to install gcc).
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,7 @@ const programs = [
   },
   // Static first; a dynamic init still serves the worker's own OS.
   { name: 'shoal-sandbox-init', sources: ['shoal-sandbox-init.c'], flags: [['-static'], []] },
+  { name: 'shoal-syncfs', sources: ['shoal-syncfs.c'], flags: [[]] },
 ];
 
 const compilers = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);

@@ -9,6 +9,7 @@ export { splitCommandLine, commandLineProblem, CommandLineError } from '@shoal/c
 export type { DockerOptions } from './docker/engine.js';
 export { WorkerLoop, type WorkerLoopOptions } from './worker/worker-loop.js';
 export { SpareLogs } from './worker/spare-logs.js';
+export { FilesystemSync, SYNCFS_HELPER_PATH } from './worker/filesystem-sync.js';
 export { ClaimAhead, DEFAULT_CLAIM_AHEAD, type ClaimAheadOptions } from './worker/claim-ahead.js';
 export type {
   AttemptFiles,

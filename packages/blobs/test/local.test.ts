@@ -63,6 +63,26 @@ describe('LocalBlobStore specifics', () => {
     assert.equal((await store.readObject(uri('group', 'sub/b.txt'))).toString(), 'a');
   });
 
+  it('a grouped handle with a filesystem syncer flushes the directories written to, once each, and keeps failed ones', async () => {
+    const calls: string[][] = [];
+    let fail = true;
+    const grouped = store.grouped({
+      syncFilesystems: async (dirs) => {
+        calls.push([...dirs].sort());
+        if (fail) throw new Error('disk gone');
+      },
+    });
+    await grouped.putObject(uri('synced', 'a/1.txt'), '1');
+    await grouped.putObject(uri('synced', 'a/2.txt'), '2');
+    await grouped.putObject(uri('synced', 'b/3.txt'), '3');
+    await assert.rejects(grouped.flush(), /disk gone/);
+    fail = false;
+    await grouped.flush(); // what failed is flushed again
+    await grouped.flush(); // and then nothing is left
+    const dirs = [path.join(root, 'synced', 'a'), path.join(root, 'synced', 'b')];
+    assert.deepEqual(calls, [dirs, dirs]);
+  });
+
   it('takes a handed-over file as it is (one inode) on its filesystem, and copies it from another', async () => {
     const same = path.join(base, 'handed.log');
     await writeFile(same, 'log line\n');

@@ -24,7 +24,7 @@ import {
 } from '@shoal/core';
 import { openStore } from '@shoal/store';
 import { createBlobStore } from '@shoal/blobs';
-import { DEFAULT_SANDBOX_UID_BASE, Runner, WorkerLoop } from '@shoal/agent';
+import { DEFAULT_SANDBOX_UID_BASE, FilesystemSync, Runner, WorkerLoop } from '@shoal/agent';
 import { buildApi } from './api/app.js';
 import { UNSANDBOXED_WARNING, type ExecutionInfo } from './execution.js';
 import { KeyRing } from './api/auth.js';
@@ -197,11 +197,14 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
   let sandbox: Omit<WireSandbox, 'Docker'> = unsandboxed
     ? { Mode: 'off', Limits: false, Warning: UNSANDBOXED_WARNING }
     : { Mode: 'bwrap', Limits: false, Warning: 'no local worker: limits are enforced by the workers' };
+  // Makes the local worker's uploads durable a filesystem at a time (undefined without the native helper).
+  const filesystems = options.slots > 0 ? FilesystemSync.create() : undefined;
   if (options.slots > 0) {
     runner = new Runner({
       workRoot: join(options.dataDir, 'work'),
       // Its uploads are flushed as a group before the attempts are reported (WorkerLoop), not one by one.
-      blobs: blobs.grouped?.() ?? blobs,
+      blobs:
+        blobs.grouped?.(filesystems ? { syncFilesystems: (dirs) => filesystems.sync(dirs) } : {}) ?? blobs,
       workerId,
       sandbox: options.sandbox,
       keepWorkDirs: options.keepWorkDirs,
@@ -363,6 +366,7 @@ export async function startShoal(input: ShoalServerOptions): Promise<RunningShoa
         await purger.stop();
         await worker?.stop();
         await runner?.close();
+        filesystems?.close();
         await store.close();
         await blobs.close?.();
         logger.flush();

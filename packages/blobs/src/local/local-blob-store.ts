@@ -3,6 +3,7 @@ import { readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  type GroupedOptions,
   formatObjectUri,
   invalidParameter,
   notFound,
@@ -38,6 +39,11 @@ export interface LocalBlobStoreOptions {
    * For a worker's uploads, which it flushes before it reports the attempts Finished.
    */
   readonly groupedDurability?: boolean;
+  /**
+   * With grouped durability: makes whole filesystems durable, given directories on them (one syncfs per
+   * filesystem, see the agent's FilesystemSync). Without it, a flush syncs each file and directory.
+   */
+  readonly syncFilesystems?: (dirs: readonly string[]) => Promise<void>;
 }
 
 /**
@@ -61,8 +67,8 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /** A handle on the same objects whose writes become durable together, at `flush()`. */
-  grouped(): LocalBlobStore {
-    return new LocalBlobStore({ ...this.#options, groupedDurability: true });
+  grouped(options: GroupedOptions = {}): LocalBlobStore {
+    return new LocalBlobStore({ ...this.#options, ...options, groupedDurability: true });
   }
 
   /** Makes everything this handle wrote since the last flush durable, in one group. */
@@ -71,7 +77,9 @@ export class LocalBlobStore implements BlobStore {
     if (files.length === 0) return;
     this.#unflushed = [];
     try {
-      await syncFiles(files);
+      const syncFilesystems = this.#options.syncFilesystems;
+      if (syncFilesystems) await syncFilesystems([...new Set(files.map((f) => path.dirname(f)))]);
+      else await syncFiles(files);
     } catch (err) {
       // Not durable yet: the next flush tries these again.
       this.#unflushed.push(...files);

@@ -32,6 +32,12 @@ export interface ListObjectsPage {
  * Missing objects raise ShoalError `InvalidResource.NotFound`. Keys are never interpreted as local paths
  * outside the backend's root, and downloads never write outside the target directory.
  */
+/** How a grouped handle makes its writes durable (see BlobStore.grouped). */
+export interface GroupedOptions {
+  /** Makes whole filesystems durable, given directories on them; without it, file by file. */
+  readonly syncFilesystems?: (dirs: readonly string[]) => Promise<void>;
+}
+
 export interface BlobStore {
   readonly kind: 'local' | 's3' | 'worker';
   putObject(uri: ObjectUri, body: Buffer | string | Readable): Promise<void>;
@@ -64,7 +70,7 @@ export interface BlobStore {
    * `flush()`, rather than one flush per object (a worker's uploads, flushed before their attempts are
    * reported Finished).
    */
-  grouped?(): BlobStore;
+  grouped?(options?: GroupedOptions): BlobStore;
   /** Makes durable what this handle wrote without flushing it (a `grouped()` handle); others have nothing to do. */
   flush?(): Promise<void>;
   close?(): Promise<void>;
