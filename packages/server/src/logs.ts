@@ -5,7 +5,7 @@
  * each one gets slower with the directory's size. The API streams them from here (also while the attempt
  * runs), and deleting a job deletes its folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpareLogs, type AttemptFiles, type AttemptLogs } from '@shoal/agent';
@@ -56,16 +56,16 @@ export class LogFiles {
 
 /**
  * Where the server's own workers write an attempt's logs: straight into the log files the API serves. An
- * empty log is not kept (it reads as empty): its file serves a later attempt (see SpareLogs).
+ * empty log's file serves a later attempt (see SpareLogs); until then it reads as empty where it is.
  */
 export class LocalAttemptLogs implements AttemptLogs {
   /** Directories known to exist: one mkdir per thousand instances, not one per attempt. */
   private readonly made = new Set<string>();
-  private readonly spares: SpareLogs;
+  private readonly spares = new SpareLogs();
 
   constructor(private readonly logs: LogFiles) {
-    // Not a job id, so never taken for a job's folder.
-    this.spares = new SpareLogs(join(logs.root, '.spare'));
+    // Where earlier versions kept their spare log files.
+    rmSync(join(logs.root, '.spare'), { recursive: true, force: true });
   }
 
   async files(a: Assignment): Promise<AttemptFiles> {

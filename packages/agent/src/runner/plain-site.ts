@@ -12,6 +12,8 @@ import { supervise } from './process.js';
 import { supervision, type Site } from './site.js';
 
 const MAX_SPARE_WORK_DIRS = 64;
+/** This process's uid: asked once, not on every attempt's path. */
+const OWN_UID = process.getuid?.();
 
 export class PlainSites {
   private launcher: Launcher | undefined;
@@ -89,7 +91,7 @@ export class PlainSites {
   private asFresh(dir: string): boolean {
     try {
       const st = lstatSync(dir);
-      if (!st.isDirectory() || st.uid !== process.getuid?.() || this.freshMode === undefined) return false;
+      if (!st.isDirectory() || st.uid !== OWN_UID || this.freshMode === undefined) return false;
       return (st.mode & 0o7777) === this.freshMode && readdirSync(dir).length === 0;
     } catch {
       return false;

@@ -64,14 +64,12 @@ export function agentWorkerId(host: string, workDir: string, clusterId: string):
 
 /** Logs of an attempt: files on this host while it runs, sent to the server once it ended. */
 export class RemoteAttemptLogs implements AttemptLogs {
-  private readonly spares: SpareLogs;
+  private readonly spares = new SpareLogs();
 
   constructor(
     private readonly client: WorkerClient,
     private readonly dir: string,
-  ) {
-    this.spares = new SpareLogs(path.join(dir, '.spare'));
-  }
+  ) {}
 
   async files(a: Assignment): Promise<AttemptFiles> {
     await mkdir(this.dir, { recursive: true });
@@ -93,8 +91,8 @@ export class RemoteAttemptLogs implements AttemptLogs {
         () => 0,
       );
       if (size === 0) {
-        this.spares.retire(file);
-        await rm(file, { force: true }); // (when the pool is full)
+        // Kept for a later attempt's log, or removed: this host keeps nothing else of a finished attempt.
+        if (!this.spares.retire(file)) await rm(file, { force: true });
         continue;
       }
       await this.client.putLog(
