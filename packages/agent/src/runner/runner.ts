@@ -97,7 +97,6 @@ export class Runner {
     return { opened: pool?.opened ?? 0, open: pool?.size ?? 0 };
   }
 
-  /** Stops the helpers and their sandboxes; attempts still running are not waited for. */
   /**
    * Makes the uploads of ended attempts durable (one group flush on a grouped blob handle): called before
    * those attempts are reported, so an attempt reported Finished has its outputs and logs on disk.
@@ -106,6 +105,7 @@ export class Runner {
     await this.options.blobs.flush?.();
   }
 
+  /** Stops the helpers and their sandboxes; attempts still running are not waited for. */
   async close(): Promise<void> {
     await this.plain.close();
     if (this.runtime) await (await this.runtime).close();
