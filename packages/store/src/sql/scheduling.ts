@@ -566,6 +566,14 @@ function usageValue(v: number | null | undefined): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
 }
 
+/** The columns naming one attempt, as RowUpdate values: its instance and attempt number. */
+const ATTEMPT_KEY: RowUpdate['columns'] = [
+  ['job_id', 'TEXT'],
+  ['task_name', 'TEXT'],
+  ['instance_id', 'BIGINT'],
+  ['attempt_no', 'BIGINT'],
+];
+
 /**
  * An ended attempt's history row: only this worker's attempt, and never over an attempt already declared
  * Lost (a Stopped one takes the result it ran to).
@@ -573,10 +581,7 @@ function usageValue(v: number | null | undefined): number | null {
 const ATTEMPT_ENDED: RowUpdate = {
   table: 'attempts',
   columns: [
-    ['job_id', 'TEXT'],
-    ['task_name', 'TEXT'],
-    ['instance_id', 'BIGINT'],
-    ['attempt_no', 'BIGINT'],
+    ...ATTEMPT_KEY,
     ['worker_id', 'TEXT'],
     ['state', 'TEXT'],
     ['ended_us', 'BIGINT'],
@@ -600,10 +605,7 @@ const ATTEMPT_ENDED: RowUpdate = {
 const INSTANCE_ENDED: RowUpdate = {
   table: 'instances',
   columns: [
-    ['job_id', 'TEXT'],
-    ['task_name', 'TEXT'],
-    ['instance_id', 'BIGINT'],
-    ['attempt_no', 'BIGINT'],
+    ...ATTEMPT_KEY,
     ['state', 'TEXT'],
     ['ended_us', 'BIGINT'],
     ['exit_code', 'BIGINT'],
@@ -935,14 +937,7 @@ const LEASES_PER_STATEMENT = 64;
 /** A held attempt's lease, extended if it is still the worker's current attempt of its instance. */
 const LEASE_RENEWED: RowUpdate = {
   table: 'instances',
-  columns: [
-    ['job_id', 'TEXT'],
-    ['task_name', 'TEXT'],
-    ['instance_id', 'BIGINT'],
-    ['attempt_no', 'BIGINT'],
-    ['worker_id', 'TEXT'],
-    ['lease_until_us', 'BIGINT'],
-  ],
+  columns: [...ATTEMPT_KEY, ['worker_id', 'TEXT'], ['lease_until_us', 'BIGINT']],
   set: 'lease_until_us = v.lease_until_us',
   where: `instances.job_id = v.job_id AND instances.task_name = v.task_name AND instances.instance_id = v.instance_id
     AND instances.state = 'Running' AND instances.attempt_count = v.attempt_no AND instances.worker_id = v.worker_id`,
