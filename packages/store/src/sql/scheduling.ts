@@ -7,252 +7,43 @@ import type {
   ClaimedAttempt,
   ClaimLimits,
   HeldInstance,
-  TaskSpec,
   WorkerRecord,
 } from '@shoal/core';
 import { attemptSucceeded, judgeAttempt } from '@shoal/core';
-import type { RowUpdate } from '../deferred-writes.js';
-import { insertStatement, updateStatement } from '../deferred-writes.js';
-import type { Row, SqlDriver, SqlValue } from '../driver.js';
+import { updateStatement } from '../deferred-writes.js';
+import type { Row, SqlDriver } from '../driver.js';
 import { queryOne } from '../driver.js';
+import { Admission, taskSpecOf } from './admission.js';
+import type { TaskTake } from './attempt-rows.js';
+import {
+  ATTEMPT_COLUMNS,
+  ATTEMPT_ENDED,
+  INSTANCE_ENDED,
+  insertFresh,
+  instanceKey,
+  LEASE_RENEWED,
+  LEASES_PER_STATEMENT,
+  readReported,
+  startAgain,
+  text,
+  usageValue,
+} from './attempt-rows.js';
 import { appendEvent, eventName } from './events.js';
 import type { AttemptKey } from './mappers.js';
 import { attemptIdOf, parseAttemptId } from './mappers.js';
 import type { JobContext } from './progress.js';
 import {
-  adjustTask,
   enqueueInstance,
   haltJob,
   loadJobContext,
   ownerRunningCount,
-  ownerRunningTasks,
   shiftCounts,
   TaskDeltas,
+  adjustTask,
 } from './progress.js';
 import type { QueueUnit } from './fair-share.js';
 import { claimOrder } from './fair-share.js';
 import type { TaskSpecCache } from './task-spec-cache.js';
-
-/**
- * Which queued instances a claim may take, in queue order: those of a task below its
- * MaxRunningInstances, and of an owner below their running-instances quota. Capped ones stay queued.
- */
-class Admission {
-  private readonly taskRunning = new Map<string, number>();
-  private readonly ownerRunning = new Map<number, number>();
-  private readonly ownerCpu = new Map<number, number>();
-  private readonly lockedOwners = new Set<number>();
-  /** What the worker's machine has left, when it said what it holds. */
-  private free: { cpuMillis: number; memoryBytes: number } | undefined;
-  private capacity: { cpuMillis: number; memoryBytes: number } | undefined;
-  private readonly jobOwners = new Map<string, number>();
-  readonly cappedTasks = new Map<string, { jobId: string; taskName: string }>();
-  readonly cappedOwners = new Set<number>();
-
-  constructor(
-    private readonly tx: SqlDriver,
-    private readonly specs: TaskSpecCache,
-    private readonly limits: ClaimLimits | undefined,
-  ) {}
-
-  async spec(jobId: string, taskName: string): Promise<TaskSpec> {
-    const cached = this.specs.get(jobId, taskName);
-    if (cached) return cached;
-    const row = await queryOne(
-      this.tx,
-      'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?',
-      [jobId, taskName],
-    );
-    return this.specs.fromRow(row!);
-  }
-
-  /** A job's owner as its queue rows carry it (it never changes): no query for it then. */
-  knowOwner(jobId: string, ownerId: number): void {
-    this.jobOwners.set(jobId, ownerId);
-  }
-
-  async ownerOf(jobId: string): Promise<number> {
-    let owner = this.jobOwners.get(jobId);
-    if (owner === undefined) {
-      const job = await queryOne(this.tx, 'SELECT owner_id FROM jobs WHERE id = ?', [jobId]);
-      owner = Number(job?.owner_id ?? 0);
-      this.jobOwners.set(jobId, owner);
-    }
-    return owner;
-  }
-
-  /** Reads what the worker runs now against what its machine holds (cpu_millis, memory_bytes; 0 = not said). */
-  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number): Promise<void> {
-    if (!this.limits?.demandOf || (cpuMillis <= 0 && memoryBytes <= 0)) return;
-    const capacity = {
-      cpuMillis: cpuMillis > 0 ? cpuMillis : Infinity,
-      memoryBytes: memoryBytes > 0 ? memoryBytes : Infinity,
-    };
-    const free = { ...capacity };
-    const rows = await this.tx.query(
-      "SELECT job_id, task_name FROM instances WHERE worker_id = ? AND state = 'Running'",
-      [workerId],
-    );
-    for (const row of rows) {
-      const d = this.limits.demandOf(await this.spec(String(row.job_id), String(row.task_name)));
-      free.cpuMillis -= d.cpuMillis;
-      free.memoryBytes -= d.memoryBytes;
-    }
-    this.capacity = capacity;
-    this.free = free;
-  }
-
-  /**
-   * Whether one more instance of the task may start here ('yes', counted), not this task now ('no': it
-   * stays queued, the claim looks past it), or nothing more at all ('full': the worker's machine has no
-   * room for the next in line, and claiming smaller work past it would starve it).
-   */
-  async admit(jobId: string, taskName: string, ahead = false): Promise<'yes' | 'no' | 'full'> {
-    const spec = await this.spec(jobId, taskName);
-    const cap = spec.maxRunningInstances ?? 0;
-    const key = `${jobId}\u0000${taskName}`;
-    const demand = this.limits?.demandOf?.(spec);
-    if (demand && this.capacity) {
-      if (demand.cpuMillis > this.capacity.cpuMillis || demand.memoryBytes > this.capacity.memoryBytes) {
-        // Its type never fits this machine: other workers of the cluster may take it.
-        this.cappedTasks.set(key, { jobId, taskName });
-        return 'no';
-      }
-    }
-    if (ahead) return this.admitAhead(jobId, key, taskName, cap);
-    if (cap > 0) {
-      let running = this.taskRunning.get(key);
-      if (running === undefined) {
-        // Claims of other servers must not read the same count at once (PostgreSQL): the job's lock, which
-        // every change rolling up to the job takes first anyway (loadJobContext), orders them.
-        if (this.tx.dialect === 'postgres')
-          await this.tx.query('SELECT id FROM jobs WHERE id = ? FOR UPDATE', [jobId]);
-        const row = await queryOne(this.tx, 'SELECT running_count FROM tasks WHERE job_id = ? AND name = ?', [
-          jobId,
-          taskName,
-        ]);
-        running = Number(row?.running_count ?? 0);
-        this.taskRunning.set(key, running);
-      }
-      if (running >= cap) {
-        this.cappedTasks.set(key, { jobId, taskName });
-        return 'no';
-      }
-    }
-    const owner = await this.ownerOf(jobId);
-    // Fit last: work that caps or quotas hold back must not block the machine for the work behind it.
-    if (
-      demand &&
-      this.free &&
-      (demand.cpuMillis > this.free.cpuMillis || demand.memoryBytes > this.free.memoryBytes)
-    ) {
-      // Only if the owner may run it at all; else it is passed over like capped work.
-      if (!(await this.ownerAdmits(owner, demand.cpuMillis, false))) {
-        this.cappedOwners.add(owner);
-        return 'no';
-      }
-      return 'full';
-    }
-    if (!(await this.ownerAdmits(owner, demand?.cpuMillis ?? 0, true))) {
-      this.cappedOwners.add(owner);
-      return 'no';
-    }
-    if (cap > 0) this.taskRunning.set(key, this.taskRunning.get(key)! + 1);
-    if (this.free && demand) {
-      this.free.cpuMillis -= demand.cpuMillis;
-      this.free.memoryBytes -= demand.memoryBytes;
-    }
-    return 'yes';
-  }
-
-  /**
-   * Claimed beyond the worker's free slots, an attempt waits on the worker for room (which judges its fit
-   * there) but counts as running at once: held back from capped tasks and limited owners, where it would
-   * use up a running place that another worker could use now.
-   */
-  private async admitAhead(jobId: string, key: string, taskName: string, cap: number): Promise<'yes' | 'no'> {
-    if (cap > 0) {
-      this.cappedTasks.set(key, { jobId, taskName });
-      return 'no';
-    }
-    const owner = await this.ownerOf(jobId);
-    if (
-      this.limits?.runningPerOwner(owner) !== undefined ||
-      this.limits?.cpuPerOwner?.(owner) !== undefined
-    ) {
-      this.cappedOwners.add(owner);
-      return 'no';
-    }
-    return 'yes';
-  }
-
-  /** The owner's running-instances and CPU quotas; with `count`, counts the instance in if admitted. */
-  private async ownerAdmits(owner: number, cpuMillis: number, count: boolean): Promise<boolean> {
-    const limit = this.limits?.runningPerOwner(owner);
-    const cpuLimit = this.limits?.cpuPerOwner?.(owner);
-    // Claims for one limited owner take turns on PostgreSQL (their user row's lock), so two servers
-    // cannot both read "one below the quota".
-    if (
-      (limit !== undefined || cpuLimit !== undefined) &&
-      this.tx.dialect === 'postgres' &&
-      !this.lockedOwners.has(owner)
-    ) {
-      await this.tx.query('SELECT owner_id FROM users WHERE owner_id = ? FOR UPDATE', [owner]);
-      this.lockedOwners.add(owner);
-    }
-    if (limit !== undefined) {
-      let running = this.ownerRunning.get(owner);
-      if (running === undefined) {
-        running = await ownerRunningCount(this.tx, owner);
-        this.ownerRunning.set(owner, running);
-      }
-      if (running >= limit) return false;
-    }
-    if (cpuLimit !== undefined && this.limits?.demandOf) {
-      let used = this.ownerCpu.get(owner);
-      if (used === undefined) {
-        used = 0;
-        for (const { task, running } of await ownerRunningTasks(this.tx, this.specs, owner))
-          used += running * this.limits.demandOf(task).cpuMillis;
-        this.ownerCpu.set(owner, used);
-      }
-      if (used + cpuMillis > cpuLimit) return false;
-      if (count) this.ownerCpu.set(owner, used + cpuMillis);
-    }
-    if (limit !== undefined && count) this.ownerRunning.set(owner, this.ownerRunning.get(owner)! + 1);
-    return true;
-  }
-
-  /** SQL that leaves out what is capped, and its parameters. */
-  exclusions(): { sql: string; params: SqlValue[] } {
-    const parts: string[] = [];
-    const params: SqlValue[] = [];
-    for (const t of this.cappedTasks.values()) {
-      parts.push('NOT (job_id = ? AND task_name = ?)');
-      params.push(t.jobId, t.taskName);
-    }
-    if (this.cappedOwners.size) {
-      parts.push(`owner_id NOT IN (${[...this.cappedOwners].map(() => '?').join(', ')})`);
-      params.push(...this.cappedOwners);
-    }
-    return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
-  }
-}
-
-async function taskSpecOf(
-  tx: SqlDriver,
-  specs: TaskSpecCache,
-  jobId: string,
-  taskName: string,
-): Promise<TaskSpec> {
-  const cached = specs.get(jobId, taskName);
-  if (cached) return cached;
-  const row = await queryOne(tx, 'SELECT job_id, name, spec_json FROM tasks WHERE job_id = ? AND name = ?', [
-    jobId,
-    taskName,
-  ]);
-  return specs.fromRow(row!);
-}
 
 /** Removes `n` instances from the front of the queue row `unit` came from. */
 async function takeFromQueue(tx: SqlDriver, unit: QueueUnit, n: number): Promise<void> {
@@ -264,81 +55,6 @@ async function takeFromQueue(tx: SqlDriver, unit: QueueUnit, n: number): Promise
       'UPDATE queue SET instance_id = instance_id + ?, span = span - ? WHERE job_id = ? AND task_name = ? AND instance_id = ?',
       [n, n, ...key],
     );
-}
-
-const ATTEMPT_COLUMNS = [
-  'job_id',
-  'task_name',
-  'instance_id',
-  'attempt_no',
-  'worker_id',
-  'state',
-  'started_us',
-];
-
-/** What a claim takes of one task: its fresh instances and the attempt numbers they started with. */
-interface TaskTake {
-  readonly job: string;
-  readonly task: string;
-  n: number;
-  /** Where the task's fresh range began when the claim looked. */
-  readonly firstFresh: number;
-  /** Where it begins after the claim. */
-  freshFrom: number;
-  readonly fresh: number[];
-  readonly started: Map<number, number>;
-}
-
-const FRESH_COLUMNS = [
-  'job_id',
-  'task_name',
-  'instance_id',
-  'state',
-  'attempt_count',
-  'started_us',
-  'worker_id',
-  'lease_until_us',
-];
-const FRESH_ROWS_PER_STATEMENT = 64;
-
-/** Gives the claimed fresh instances of one task their rows, Running their first attempt. */
-async function insertFresh(
-  tx: SqlDriver,
-  take: TaskTake,
-  workerId: string,
-  nowUs: number,
-  leaseUntilUs: number,
-): Promise<void> {
-  for (let i = 0; i < take.fresh.length; i += FRESH_ROWS_PER_STATEMENT) {
-    const ids = take.fresh.slice(i, i + FRESH_ROWS_PER_STATEMENT);
-    const rows = await tx.query(
-      `${insertStatement('instances', FRESH_COLUMNS, ids.length)} ON CONFLICT DO NOTHING RETURNING instance_id, attempt_count`,
-      ids.flatMap((id) => [take.job, take.task, id, 'Running', 1, nowUs, workerId, leaseUntilUs]),
-    );
-    for (const row of rows) take.started.set(Number(row.instance_id), Number(row.attempt_count));
-  }
-}
-
-/** Starts the next attempt of an instance that ran before; its attempt number, or undefined if it moved on. */
-async function startAgain(
-  tx: SqlDriver,
-  jobId: string,
-  taskName: string,
-  instanceId: number,
-  workerId: string,
-  nowUs: number,
-  leaseUntilUs: number,
-): Promise<number | undefined> {
-  const updated = await queryOne(
-    tx,
-    `UPDATE instances SET state = 'Running', attempt_count = attempt_count + 1, started_us = ?, ended_us = NULL,
-       worker_id = ?, lease_until_us = ?, exit_code = NULL, error_code = '', error_message = '', detail = '',
-       cpu_ms = NULL, peak_memory_bytes = NULL
-     WHERE job_id = ? AND task_name = ? AND instance_id = ? AND state = 'Waiting'
-     RETURNING attempt_count`,
-    [nowUs, workerId, leaseUntilUs, jobId, taskName, instanceId],
-  );
-  return updated ? Number(updated.attempt_count) : undefined;
 }
 
 /** Rounds of candidates a claim looks through when caps leave some out. */
@@ -556,73 +272,6 @@ function failureMessage(taskName: string, instanceId: number, result: AttemptRes
   return `Instance ${taskName}.${instanceId} failed: ${result.errorMessage || result.errorCode}`;
 }
 
-/** PostgreSQL text cannot hold NUL; command output can. Strip it at the boundary rather than fail the report. */
-function text(value: string, max = 4000): string {
-  return value.replace(/\u0000/g, '').slice(0, max);
-}
-
-/** A reported usage figure as stored: a non-negative integer, or NULL (unmeasured, or nonsense). */
-function usageValue(v: number | null | undefined): number | null {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
-}
-
-/** The columns naming one attempt, as RowUpdate values: its instance and attempt number. */
-const ATTEMPT_KEY: RowUpdate['columns'] = [
-  ['job_id', 'TEXT'],
-  ['task_name', 'TEXT'],
-  ['instance_id', 'BIGINT'],
-  ['attempt_no', 'BIGINT'],
-];
-
-/**
- * An ended attempt's history row: only this worker's attempt, and never over an attempt already declared
- * Lost (a Stopped one takes the result it ran to).
- */
-const ATTEMPT_ENDED: RowUpdate = {
-  table: 'attempts',
-  columns: [
-    ...ATTEMPT_KEY,
-    ['worker_id', 'TEXT'],
-    ['state', 'TEXT'],
-    ['ended_us', 'BIGINT'],
-    ['exit_code', 'BIGINT'],
-    ['signal', 'TEXT'],
-    ['duration_ms', 'BIGINT'],
-    ['error_code', 'TEXT'],
-    ['error_message', 'TEXT'],
-    ['cpu_ms', 'BIGINT'],
-    ['peak_memory_bytes', 'BIGINT'],
-  ],
-  set: `state = CASE WHEN attempts.state = 'Running' THEN v.state ELSE attempts.state END, ended_us = v.ended_us,
-    exit_code = v.exit_code, signal = v.signal, duration_ms = v.duration_ms, error_code = v.error_code,
-    error_message = v.error_message, cpu_ms = v.cpu_ms, peak_memory_bytes = v.peak_memory_bytes`,
-  where: `attempts.job_id = v.job_id AND attempts.task_name = v.task_name AND attempts.instance_id = v.instance_id
-    AND attempts.attempt_no = v.attempt_no AND attempts.worker_id = v.worker_id
-    AND attempts.state IN ('Running', 'Stopped')`,
-};
-
-/** The instance of a current attempt that ended: its result, or Waiting again for a retry. */
-const INSTANCE_ENDED: RowUpdate = {
-  table: 'instances',
-  columns: [
-    ...ATTEMPT_KEY,
-    ['state', 'TEXT'],
-    ['ended_us', 'BIGINT'],
-    ['exit_code', 'BIGINT'],
-    ['error_code', 'TEXT'],
-    ['error_message', 'TEXT'],
-    ['detail', 'TEXT'],
-    ['retried', 'BIGINT'],
-    ['cpu_ms', 'BIGINT'],
-    ['peak_memory_bytes', 'BIGINT'],
-  ],
-  set: `state = v.state, ended_us = v.ended_us, exit_code = v.exit_code, error_code = v.error_code,
-    error_message = v.error_message, detail = v.detail, lease_until_us = NULL,
-    retry_count = instances.retry_count + v.retried, cpu_ms = v.cpu_ms, peak_memory_bytes = v.peak_memory_bytes`,
-  where: `instances.job_id = v.job_id AND instances.task_name = v.task_name AND instances.instance_id = v.instance_id
-    AND instances.state = 'Running' AND instances.attempt_count = v.attempt_no`,
-};
-
 export function finishAttempts(
   db: SqlDriver,
   specs: TaskSpecCache,
@@ -731,41 +380,6 @@ export function finishAttempts(
     }
     await deltas.apply(tx, nowUs);
   });
-}
-
-function instanceKey(jobId: string, taskName: string, instanceId: number): string {
-  return `${jobId}\u0000${taskName}\u0000${instanceId}`;
-}
-
-/** Instances read per statement when a report is checked against them. */
-const REPORTED_PER_STATEMENT = 64;
-
-/** The rows of the reported instances (with their task's retry limit), by instanceKey. */
-async function readReported(tx: SqlDriver, keys: readonly AttemptKey[]): Promise<Map<string, Row>> {
-  const byTask = new Map<string, { jobId: string; taskName: string; ids: number[] }>();
-  for (const { jobId, taskName, instanceId } of keys) {
-    const taskKey = `${jobId}\u0000${taskName}`;
-    let entry = byTask.get(taskKey);
-    if (!entry) {
-      entry = { jobId, taskName, ids: [] };
-      byTask.set(taskKey, entry);
-    }
-    entry.ids.push(instanceId);
-  }
-  const rows = new Map<string, Row>();
-  for (const { jobId, taskName, ids } of byTask.values()) {
-    for (let i = 0; i < ids.length; i += REPORTED_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + REPORTED_PER_STATEMENT);
-      const found = await tx.query(
-        `SELECT i.instance_id, i.state, i.attempt_count, i.retry_count, i.worker_id, t.max_retry_count
-         FROM instances i JOIN tasks t ON t.job_id = i.job_id AND t.name = i.task_name
-         WHERE i.job_id = ? AND i.task_name = ? AND i.instance_id IN (${chunk.map(() => '?').join(', ')})`,
-        [jobId, taskName, ...chunk],
-      );
-      for (const row of found) rows.set(instanceKey(jobId, taskName, Number(row.instance_id)), row);
-    }
-  }
-  return rows;
 }
 
 /**
@@ -931,17 +545,6 @@ export function expireLeases(db: SqlDriver, nowUs: number): Promise<number> {
     return (await requeueCutOff(tx, rows, nowUs, 'the worker stopped renewing its lease')).length;
   });
 }
-
-const LEASES_PER_STATEMENT = 64;
-
-/** A held attempt's lease, extended if it is still the worker's current attempt of its instance. */
-const LEASE_RENEWED: RowUpdate = {
-  table: 'instances',
-  columns: [...ATTEMPT_KEY, ['worker_id', 'TEXT'], ['lease_until_us', 'BIGINT']],
-  set: 'lease_until_us = v.lease_until_us',
-  where: `instances.job_id = v.job_id AND instances.task_name = v.task_name AND instances.instance_id = v.instance_id
-    AND instances.state = 'Running' AND instances.attempt_count = v.attempt_no AND instances.worker_id = v.worker_id`,
-};
 
 /**
  * Extends the leases of the attempts the worker says it holds (running, or ended and not yet reported)
