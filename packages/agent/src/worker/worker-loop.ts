@@ -8,7 +8,7 @@
  * reports and claims go in batches rather than one for one.
  */
 import type { Assignment, AttemptResult, Clock } from '@shoal/core';
-import { notRunResult } from '@shoal/core';
+import { MAX_EXCHANGE, notRunResult } from '@shoal/core';
 import type { Runner } from '../runner/runner.js';
 import type { ClaimAheadOptions } from './claim-ahead.js';
 import { ClaimAhead, DEFAULT_CLAIM_AHEAD } from './claim-ahead.js';
@@ -187,7 +187,12 @@ export class WorkerLoop {
       do {
         this.again = false;
         const base = this.options.slots + (this.options.prefetch ?? 0);
-        const ahead = this.ahead.attempts(this.oldestRunningMs());
+        // What a worker holds is what it reports and renews in one message, and messages are bounded: a
+        // worker of hundreds of slots exchanges in batches anyway, and claims nothing ahead.
+        const ahead = Math.min(
+          this.ahead.attempts(this.oldestRunningMs()),
+          Math.max(0, Math.floor(MAX_EXCHANGE / 2) - base),
+        );
         const inHand = this.running.size + this.ready.length;
         // Never below 0: with attempts claimed ahead, the worker may hold more than it would claim now.
         const want = this.stopped || this.draining ? 0 : Math.max(0, base + ahead - inHand);
