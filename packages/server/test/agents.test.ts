@@ -168,6 +168,33 @@ test('worker tokens reach worker routes only, of their own cluster; user keys ne
   assert.equal((await shoal.api('POST', `/jobs/${jobOnB.json.Id}/stop`)).status, 201);
 });
 
+test('a worker claims ahead over HTTP and gives back what it will not start, Waiting again as if never claimed', async () => {
+  const id = await cluster('ahead', { group: { DesiredVMCount: 0 } });
+  const workerToken = await token(id);
+  const worker = { WorkerId: 'i-00000000000000a0ead0', Group: 'group', Hostname: 'h', Slots: 1 };
+  assert.equal((await bearer('POST', `/clusters/${id}/workers`, workerToken, worker)).status, 201);
+  const submitted = await shoal.api('POST', '/jobs', job(id, '/bin/true', 4));
+  assert.equal(submitted.status, 201, submitted.text);
+  const exchange = (body: unknown) =>
+    bearer('POST', `/clusters/${id}/workers/${worker.WorkerId}/exchange`, workerToken, body);
+  const claim = await exchange({ Want: 4, Ahead: 3 });
+  assert.equal(claim.status, 200, claim.text);
+  const ids = claim.json.Assignments.map((a: { attemptId: string }) => a.attemptId);
+  assert.equal(ids.length, 4);
+  const bad = await exchange({ Want: 0, Returned: 'not a list' });
+  assert.equal(bad.status, 400, bad.text);
+  assert.match(bad.text, /Returned/);
+  const back = await exchange({ Want: 0, Returned: ids.slice(1) });
+  assert.equal(back.status, 200, back.text);
+  const metrics = (await shoal.api('GET', `/jobs/${submitted.json.Id}`)).json.InstanceMetrics;
+  assert.equal(metrics.RunningCount, 1);
+  assert.equal(metrics.WaitingCount, 3);
+  const returned = (await shoal.api('GET', `/jobs/${submitted.json.Id}/tasks/work/instances/3`)).json;
+  assert.equal(returned.State, 'Waiting');
+  assert.equal(returned.AttemptCount, 0);
+  assert.equal((await shoal.api('POST', `/jobs/${submitted.json.Id}/stop`)).status, 201);
+});
+
 test('three agents in two groups run 300 instances; one killed with SIGKILL mid-run loses nothing', async () => {
   const id = await cluster('two-groups', { small: { DesiredVMCount: 2 }, large: { DesiredVMCount: 1 } });
   const workerToken = await token(id);
