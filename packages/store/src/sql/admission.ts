@@ -20,6 +20,7 @@ export class Admission {
   /** What the worker's machine has left, when it said what it holds. */
   private free: { cpuMillis: number; memoryBytes: number } | undefined;
   private capacity: { cpuMillis: number; memoryBytes: number } | undefined;
+  private workerId = '';
   private readonly jobOwners = new Map<string, number>();
   readonly cappedTasks = new Map<string, { jobId: string; taskName: string }>();
   readonly cappedOwners = new Set<number>();
@@ -49,25 +50,34 @@ export class Admission {
     return owner;
   }
 
-  /** Reads what the worker runs now against what its machine holds (cpu_millis, memory_bytes; 0 = not said). */
-  async useWorker(workerId: string, cpuMillis: number, memoryBytes: number): Promise<void> {
+  /**
+   * What the worker's machine holds (cpu_millis, memory_bytes; 0 = not said). What it runs now is read
+   * when a claim first needs the room left: a claim entirely ahead of free slots never does.
+   */
+  useWorker(workerId: string, cpuMillis: number, memoryBytes: number): void {
     if (!this.limits?.demandOf || (cpuMillis <= 0 && memoryBytes <= 0)) return;
-    const capacity = {
+    this.capacity = {
       cpuMillis: cpuMillis > 0 ? cpuMillis : Infinity,
       memoryBytes: memoryBytes > 0 ? memoryBytes : Infinity,
     };
-    const free = { ...capacity };
+    this.workerId = workerId;
+  }
+
+  /** The room the worker's machine has left (undefined when it did not say what it holds). */
+  private async roomLeft(): Promise<{ cpuMillis: number; memoryBytes: number } | undefined> {
+    if (this.free || !this.capacity || !this.limits?.demandOf) return this.free;
+    const free = { ...this.capacity };
     const rows = await this.tx.query(
       "SELECT job_id, task_name FROM instances WHERE worker_id = ? AND state = 'Running'",
-      [workerId],
+      [this.workerId],
     );
     for (const row of rows) {
       const d = this.limits.demandOf(await this.spec(String(row.job_id), String(row.task_name)));
       free.cpuMillis -= d.cpuMillis;
       free.memoryBytes -= d.memoryBytes;
     }
-    this.capacity = capacity;
     this.free = free;
+    return free;
   }
 
   /**
@@ -109,11 +119,8 @@ export class Admission {
     }
     const owner = await this.ownerOf(jobId);
     // Fit last: work that caps or quotas hold back must not block the machine for the work behind it.
-    if (
-      demand &&
-      this.free &&
-      (demand.cpuMillis > this.free.cpuMillis || demand.memoryBytes > this.free.memoryBytes)
-    ) {
+    const free = demand ? await this.roomLeft() : undefined;
+    if (demand && free && (demand.cpuMillis > free.cpuMillis || demand.memoryBytes > free.memoryBytes)) {
       // Only if the owner may run it at all; else it is passed over like capped work.
       if (!(await this.ownerAdmits(owner, demand.cpuMillis, false))) {
         this.cappedOwners.add(owner);
@@ -126,9 +133,9 @@ export class Admission {
       return 'no';
     }
     if (cap > 0) this.taskRunning.set(key, this.taskRunning.get(key)! + 1);
-    if (this.free && demand) {
-      this.free.cpuMillis -= demand.cpuMillis;
-      this.free.memoryBytes -= demand.memoryBytes;
+    if (free && demand) {
+      free.cpuMillis -= demand.cpuMillis;
+      free.memoryBytes -= demand.memoryBytes;
     }
     return 'yes';
   }

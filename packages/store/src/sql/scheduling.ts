@@ -112,7 +112,7 @@ export async function claimOrReport(
     );
     if (!worker || worker.state !== 'Running') return { claimed: [], lockedOut: false };
     const admission = new Admission(tx, specs, limits);
-    await admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
+    admission.useWorker(workerId, Number(worker.cpu_millis ?? 0), Number(worker.memory_bytes ?? 0));
     const units: QueueUnit[] = [];
     let full = false;
     for (let round = 0; round < ADMISSION_ROUNDS && units.length < max && !full; round++) {
