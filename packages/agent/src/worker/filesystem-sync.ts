@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { refHelper } from '../runner/launch/pending.js';
 
 export const SYNCFS_HELPER_PATH = fileURLToPath(new URL('../../../native/shoal-syncfs', import.meta.url));
 
@@ -79,8 +80,6 @@ export class FilesystemSync {
   }
 
   private holdOpen(helper: ChildProcess, hold: boolean): void {
-    for (const handle of [helper, helper.stdin, helper.stdout] as unknown as { ref(): void; unref(): void }[])
-      if (hold) handle.ref();
-      else handle.unref();
+    refHelper(helper, [helper.stdin, helper.stdout], hold);
   }
 }

@@ -47,6 +47,19 @@ export async function loadJobContext(tx: SqlDriver, jobId: string): Promise<JobC
 }
 
 /**
+ * The contexts of several jobs, their locks taken in one order (by id) whatever order they were named in:
+ * two transactions locking the same jobs must not wait on each other crosswise.
+ */
+export async function loadJobContexts(
+  tx: SqlDriver,
+  jobIds: Iterable<string>,
+): Promise<Map<string, JobContext | undefined>> {
+  const jobs = new Map<string, JobContext | undefined>();
+  for (const jobId of [...new Set(jobIds)].sort()) jobs.set(jobId, await loadJobContext(tx, jobId));
+  return jobs;
+}
+
+/**
  * Puts every Waiting instance of a task into the dispatch queue: those that ran before (a restarted job's)
  * one row each, its fresh instances as one row spanning them all, however many they are.
  */

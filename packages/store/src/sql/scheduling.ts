@@ -2,13 +2,7 @@
  * The worker side of the store: claiming queued instances under a lease, recording ended attempts,
  * renewing leases, and re-queuing work cut off by a lost worker.
  */
-import type {
-  AttemptResult,
-  ClaimedAttempt,
-  ClaimLimits,
-  HeldInstance,
-  WorkerRecord,
-} from '@shoal/core';
+import type { AttemptResult, ClaimedAttempt, ClaimLimits, HeldInstance, WorkerRecord } from '@shoal/core';
 import { attemptSucceeded, judgeAttempt } from '@shoal/core';
 import { updateStatement } from '../deferred-writes.js';
 import type { Row, SqlDriver } from '../driver.js';
@@ -36,6 +30,7 @@ import {
   enqueueInstance,
   haltJob,
   loadJobContext,
+  loadJobContexts,
   ownerRunningCount,
   shiftCounts,
   TaskDeltas,
@@ -292,9 +287,10 @@ export function finishAttempts(
     }
     // The job locks come first (see loadJobContext), in one order for every report (two reports spanning
     // the same jobs must not deadlock), then their instances are read under them.
-    const jobs = new Map<string, JobContext | undefined>();
-    for (const jobId of [...new Set(reported.map((r) => r.key.jobId))].sort())
-      jobs.set(jobId, await loadJobContext(tx, jobId));
+    const jobs = await loadJobContexts(
+      tx,
+      reported.map((r) => r.key.jobId),
+    );
     const instances = await readReported(
       tx,
       reported.map((r) => r.key),
@@ -397,9 +393,10 @@ export function returnAttempts(
   if (attemptIds.length === 0) return Promise.resolve([]);
   return db.transaction(async (tx) => {
     const keys = attemptIds.map(parseAttemptId).filter((k): k is AttemptKey => k !== undefined);
-    const jobs = new Map<string, JobContext | undefined>();
-    for (const jobId of [...new Set(keys.map((k) => k.jobId))].sort())
-      jobs.set(jobId, await loadJobContext(tx, jobId));
+    const jobs = await loadJobContexts(
+      tx,
+      keys.map((k) => k.jobId),
+    );
     const deltas = new TaskDeltas();
     const returned: string[] = [];
     for (const { jobId, taskName, instanceId, attemptNo } of keys) {
